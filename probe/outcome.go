@@ -1,0 +1,62 @@
+// Package probe observes one endpoint's way out: DNS, TCP, proxy CONNECT and TLS,
+// one file per step. Every prober has the same shape: it takes a context and
+// returns a typed result carrying its timing and a classified Outcome; it never
+// prints, and a network failure is data in the result, never a Go error.
+package probe
+
+import "time"
+
+// Outcome is the stable, script-facing classification of a step or a result.
+// The strings are a documented contract (README, "Outcome vocabulary"): add new
+// ones, never rename.
+type Outcome string
+
+// The outcome vocabulary. A result's outcome is that of the first step that
+// failed, else OK.
+const (
+	OK Outcome = "ok"
+
+	DNSNXDomain Outcome = "dns_nxdomain" // the name does not exist
+	DNSNoData   Outcome = "dns_nodata"   // the name exists but has no A/AAAA record
+	DNSServfail Outcome = "dns_servfail" // the resolver failed to answer (SERVFAIL)
+	DNSRefused  Outcome = "dns_refused"  // the resolver refused to answer (REFUSED)
+	DNSTimeout  Outcome = "dns_timeout"  // no answer within the DNS budget
+	DNSError    Outcome = "dns_error"    // any other DNS failure: bad answer, CNAME loop, unreachable resolver
+
+	TCPRefused     Outcome = "tcp_refused"     // RST: something actively rejected the connection
+	TCPTimeout     Outcome = "tcp_timeout"     // silence: a firewall dropped the SYN
+	TCPUnreachable Outcome = "tcp_unreachable" // ICMP unreachable, or no route
+
+	ProxyUnreachable  Outcome = "proxy_unreachable"   // the proxy itself could not be reached
+	ProxyAuthRequired Outcome = "proxy_auth_required" // 407
+	ProxyDenied       Outcome = "proxy_denied"        // 403 and other 4xx: proxy policy
+	ProxyError        Outcome = "proxy_error"         // 5xx, garbage, or the tunnel closed
+	ProxyTimeout      Outcome = "proxy_timeout"       // the proxy did not answer CONNECT in time
+
+	TLSTimeout          Outcome = "tls_timeout"
+	TLSHandshakeFailed  Outcome = "tls_handshake_failed"  // alert, reset or garbage during the handshake
+	TLSUntrusted        Outcome = "tls_untrusted"         // chain does not verify (e.g. self-signed)
+	TLSHostnameMismatch Outcome = "tls_hostname_mismatch" // leaf does not name the host
+	TLSExpired          Outcome = "tls_expired"           // leaf outside its validity period
+	TLSOldVersion       Outcome = "tls_old_version"       // negotiated below TLS 1.2
+	TLSIntercepted      Outcome = "tls_intercepted"       // leaf minted by a TLS-inspecting middlebox
+
+	HTTPUnexpected Outcome = "http_unexpected" // NCSI: redirect or wrong body (captive portal, intercepting proxy)
+	HTTPTimeout    Outcome = "http_timeout"
+	HTTPError      Outcome = "http_error"
+)
+
+// Step is what every prober's result embeds: when it ran, how long it took, and
+// how it ended. Error is the redacted, human-readable cause ("" when OK).
+type Step struct {
+	Start    time.Time     `json:"-"`
+	Duration time.Duration `json:"-"`
+	Outcome  Outcome       `json:"outcome"`
+	Error    string        `json:"error,omitempty"`
+}
+
+// MS is the step's duration in milliseconds, as the JSON contract reports it.
+func (s Step) MS() float64 { return float64(s.Duration.Microseconds()) / 1000 }
+
+// OK reports whether the step succeeded.
+func (s Step) OK() bool { return s.Outcome == OK }
