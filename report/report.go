@@ -1,0 +1,181 @@
+// Package report joins what the probes observed with what the endpoints were
+// expected to be (family, service tags) into one run's results, judges them, and
+// lists what to open. It is the JSON contract of `egressprobe check`
+// (schema_version 1, documented in the README); Build is a pure function of its
+// inputs, so every verdict is table-tested without a network.
+package report
+
+import "time"
+
+// SchemaVersion is bumped only on a breaking change to the JSON shape.
+const SchemaVersion = 1
+
+// Report is one run of `egressprobe check`.
+type Report struct {
+	SchemaVersion int             `json:"schema_version"`
+	Started       time.Time       `json:"started"`
+	Finished      time.Time       `json:"finished"`
+	Cloud         string          `json:"cloud"`
+	Region        string          `json:"region,omitempty"`
+	Resolvers     []string        `json:"resolvers"`
+	Proxy         *ProxyInfo      `json:"proxy"`
+	ServiceTags   ServiceTagsInfo `json:"service_tags"`
+	Clock         *Clock          `json:"clock"`
+	Wildcards     []Wildcard      `json:"wildcards"`
+	Results       []Result        `json:"results"`
+	Summary       Summary         `json:"summary"`
+	Open          []Action        `json:"what_to_open"`
+}
+
+// ProxyInfo says which proxy the run used and where it was found.
+type ProxyInfo struct {
+	URL    string `json:"url"`    // redacted
+	Source string `json:"source"` // flag, env, winhttp, ie
+}
+
+// ServiceTagsInfo says which feed attributed the IPs, or why none did.
+type ServiceTagsInfo struct {
+	Loaded       bool   `json:"loaded"`
+	Source       string `json:"source,omitempty"` // file path
+	Cloud        string `json:"cloud,omitempty"`
+	ChangeNumber int    `json:"change_number,omitempty"`
+	Note         string `json:"note,omitempty"` // e.g. how to fetch the feed when none is cached
+}
+
+// Clock compares the local clock with the Date headers servers sent.
+type Clock struct {
+	SkewSeconds float64 `json:"skew_seconds"` // server minus local; positive: local clock is behind
+	Source      string  `json:"source"`       // the host whose Date header was used
+	Skewed      bool    `json:"skewed"`       // |skew| > 5 minutes
+}
+
+// Wildcard reports whether a family's zone answers a random label.
+type Wildcard struct {
+	Family      string `json:"family"`
+	Probe       string `json:"probe"` // the random name queried
+	Resolver    string `json:"resolver"`
+	AnswersAny  bool   `json:"answers_any"`
+	Status      string `json:"status"`
+	Explanation string `json:"explanation"`
+}
+
+// Result is one (host, resolver, path, address).
+type Result struct {
+	Host           string     `json:"host"`
+	Port           int        `json:"port"`
+	Scheme         string     `json:"scheme"`
+	Family         string     `json:"family"`
+	Role           string     `json:"role,omitempty"`
+	IP             *string    `json:"ip"`
+	Path           string     `json:"path"`  // direct | proxy
+	Proxy          *string    `json:"proxy"` // redacted URL
+	Resolver       string     `json:"resolver"`
+	Status         string     `json:"status"`
+	Error          string     `json:"error"`
+	Warnings       []Warning  `json:"warnings"`
+	DNS            DNS        `json:"dns"`
+	TCP            *Timing    `json:"tcp"`
+	ProxyConnect   *Connect   `json:"proxy_connect"`
+	TLS            *TLS       `json:"tls"`
+	HTTP           *HTTP      `json:"http"`
+	ServiceTags    []TagMatch `json:"service_tags"`
+	ExpectedTags   []string   `json:"expected_tags"`
+	ExpectedTagsOK *bool      `json:"expected_tags_ok"` // null: not judged (no feed, no address, judged by name)
+	Provider       *Provider  `json:"provider"`
+	ElapsedMS      float64    `json:"elapsed_ms"`
+}
+
+// Warning is a finding that does not fail the result by itself.
+type Warning struct {
+	Code    string `json:"code"` // tag_mismatch, privatelink_public, private_endpoint, resolver_disagreement, clock_skew, wildcard_dns
+	Message string `json:"message"`
+}
+
+// DNS is the local resolution of the host.
+type DNS struct {
+	Status  string   `json:"status"`
+	CNAMEs  []string `json:"cnames"` // the chain from host to the name holding the address
+	Addrs   []string `json:"addrs"`
+	Private bool     `json:"private"` // private address in no service-tag prefix: a private-endpoint answer
+	TTL     uint32   `json:"ttl"`
+	MS      float64  `json:"ms"`
+}
+
+// Timing is a step that has nothing to report but how long it took.
+type Timing struct {
+	MS float64 `json:"ms"`
+}
+
+// Connect is the proxy CONNECT step.
+type Connect struct {
+	StatusCode int     `json:"status_code"`
+	ProxyAddr  string  `json:"proxy_addr"`
+	MS         float64 `json:"ms"`
+}
+
+// TLS is the handshake; null when none was attempted.
+type TLS struct {
+	Version       string    `json:"version"`
+	Cipher        string    `json:"cipher"`
+	ALPN          string    `json:"alpn,omitempty"`
+	Issuer        string    `json:"issuer"`
+	Subject       string    `json:"subject"`
+	SANs          []string  `json:"sans"`
+	NotAfter      time.Time `json:"not_after"`
+	Verified      bool      `json:"verified"`
+	InterceptedBy string    `json:"intercepted_by"`
+	MS            float64   `json:"ms"`
+}
+
+// HTTP is the request made after the connection (NCSI, or to read Date).
+type HTTP struct {
+	StatusCode int     `json:"status_code"`
+	Location   string  `json:"location,omitempty"`
+	BodyMatch  bool    `json:"body_match"`
+	MS         float64 `json:"ms"`
+}
+
+// TagMatch is one service tag whose prefix contains the result's IP.
+type TagMatch struct {
+	Tag           string `json:"tag"`
+	Region        string `json:"region"`
+	SystemService string `json:"system_service"`
+	Prefix        string `json:"prefix"`
+}
+
+// Provider is the CDN, WAF or cloud that owns the IP (cdncheck).
+type Provider struct {
+	Name string `json:"name"`
+	Kind string `json:"kind"` // cdn, waf, cloud
+}
+
+// Summary counts results overall and per family.
+type Summary struct {
+	Total    int             `json:"total"`
+	OK       int             `json:"ok"`
+	Failed   int             `json:"failed"`
+	Warnings int             `json:"warnings"`
+	ByStatus map[string]int  `json:"by_status"`
+	Families []FamilySummary `json:"families"`
+}
+
+// FamilySummary is one family's line in the summary.
+type FamilySummary struct {
+	Family string `json:"family"`
+	Total  int    `json:"total"`
+	OK     int    `json:"ok"`
+	Failed int    `json:"failed"`
+	// Works names the paths that worked for at least one host of the family
+	// (direct, proxy): with --path both this is the answer for the ticket.
+	Works []string `json:"works"`
+}
+
+// Action is one line of the "what to open" list: the firewall or proxy change
+// that would fix a group of failures.
+type Action struct {
+	Hop    string   `json:"hop"` // dns, firewall, proxy, tls-inspection, clock
+	Change string   `json:"change"`
+	Hosts  []string `json:"hosts"`
+	IPs    []string `json:"ips,omitempty"`
+	Tags   []string `json:"tags,omitempty"`
+}
