@@ -1,0 +1,92 @@
+//go:build windows
+
+package proxy
+
+import (
+	"errors"
+	"fmt"
+
+	"golang.org/x/sys/windows/registry"
+)
+
+const (
+	connectionsKey  = `SOFTWARE\Microsoft\Windows\CurrentVersion\Internet Settings\Connections`
+	inetSettingsKey = `SOFTWARE\Microsoft\Windows\CurrentVersion\Internet Settings`
+)
+
+// ReadSystem reads the WinHTTP default proxy (HKLM WinHttpSettings) and the
+// current user's Internet Settings (HKCU DefaultConnectionSettings, else the
+// ProxyEnable/ProxyServer/ProxyOverride/AutoConfigURL values). A setting that
+// is absent is nil; errors name the registry value and leave the rest read.
+func ReadSystem() (System, error) {
+	var sys System
+	var errs []error
+	if b, err := readBinary(registry.LOCAL_MACHINE, connectionsKey, "WinHttpSettings"); err != nil {
+		errs = append(errs, err)
+	} else if b != nil {
+		s, err := ParseConnectionBlob(b)
+		if err != nil {
+			errs = append(errs, fmt.Errorf(`HKLM\%s\WinHttpSettings: %w`, connectionsKey, err))
+		} else {
+			sys.WinHTTP = &s
+		}
+	}
+	if b, err := readBinary(registry.CURRENT_USER, connectionsKey, "DefaultConnectionSettings"); err != nil {
+		errs = append(errs, err)
+	} else if b != nil {
+		s, err := ParseConnectionBlob(b)
+		if err != nil {
+			errs = append(errs, fmt.Errorf(`HKCU\%s\DefaultConnectionSettings: %w`, connectionsKey, err))
+		} else {
+			sys.IE = &s
+		}
+	}
+	if sys.IE == nil {
+		s, err := readInetValues()
+		if err != nil {
+			errs = append(errs, err)
+		}
+		sys.IE = s
+	}
+	return sys, errors.Join(errs...)
+}
+
+// readBinary returns nil, nil when the key or value does not exist.
+func readBinary(root registry.Key, path, name string) ([]byte, error) {
+	k, err := registry.OpenKey(root, path, registry.QUERY_VALUE)
+	if errors.Is(err, registry.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf(`open registry key %s: %w`, path, err)
+	}
+	defer k.Close()
+	b, _, err := k.GetBinaryValue(name)
+	if errors.Is(err, registry.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf(`read registry value %s\%s: %w`, path, name, err)
+	}
+	return b, nil
+}
+
+// readInetValues reads the older plain values of HKCU Internet Settings; nil
+// when the key does not exist.
+func readInetValues() (*Settings, error) {
+	k, err := registry.OpenKey(registry.CURRENT_USER, inetSettingsKey, registry.QUERY_VALUE)
+	if errors.Is(err, registry.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf(`open registry key HKCU\%s: %w`, inetSettingsKey, err)
+	}
+	defer k.Close()
+	var s Settings
+	enable, _, _ := k.GetIntegerValue("ProxyEnable")
+	s.Server, _, _ = k.GetStringValue("ProxyServer")
+	s.Bypass, _, _ = k.GetStringValue("ProxyOverride")
+	s.AutoConfigURL, _, _ = k.GetStringValue("AutoConfigURL")
+	s.Manual = enable != 0 && s.Server != ""
+	return &s, nil
+}
