@@ -1,0 +1,232 @@
+package probe
+
+import (
+	"bufio"
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+)
+
+// MaxHTTPRead caps the bytes HTTPGet reads from one answer, headers and body
+// together: enough for any NCSI answer or portal page's first screen, and a
+// bound on what a hostile server can make a probe buffer.
+const MaxHTTPRead = 64 << 10
+
+// HTTPRequest is one minimal HTTP/1.1 GET.
+type HTTPRequest struct {
+	Scheme string // "http" or "https" (default "http"); used in the proxy's absolute-form URL
+	Host   string // Host header: "host" or "host:port"
+	Path   string // default "/"
+	// ExpectBody, when set, is what the answer must be: a 200 whose body,
+	// trimmed of surrounding white space, equals it (NCSI). Anything else is
+	// http_unexpected. When empty, any HTTP answer is ok (an HTTPS GET made to
+	// read the server's Date).
+	ExpectBody string
+	// Proxy, when set, means conn goes to this HTTP proxy: the request is sent in
+	// absolute form ("GET http://host/path") with the proxy's Basic credentials.
+	// It holds a password: it is never printed.
+	Proxy     *url.URL
+	UserAgent string // default "Microsoft NCSI", as Windows sends it
+}
+
+// HTTPResult is the outcome of HTTPGet.
+type HTTPResult struct {
+	Step                 // ok | http_unexpected | http_timeout | http_error | proxy_auth_required
+	URL        string    // the URL asked for (never holds credentials)
+	StatusCode int       // 0 when no status line was read
+	Location   string    // the redirect target, when the answer was a 3xx
+	BodyMatch  bool      // the body was ExpectBody
+	Body       string    // the first bytes of the body when it did not match (for the report)
+	Date       time.Time // the server's Date header (zero when absent): clock-skew detection
+	BytesRead  int       // headers and body, at most MaxHTTPRead
+}
+
+// bodyExcerpt caps how much of an unexpected body the result keeps.
+const bodyExcerpt = 120
+
+// HTTPGet sends one GET over conn, an established connection to the server
+// (plain, or the *tls.Conn from HandshakeTLS), or to the HTTP proxy named by
+// req.Proxy. ctx's deadline is pushed down to conn, and cancelling ctx
+// interrupts a blocked read. The caller owns conn and closes it.
+func HTTPGet(ctx context.Context, conn net.Conn, req HTTPRequest) HTTPResult {
+	res := HTTPResult{Step: Step{Start: time.Now()}, URL: req.url()}
+	where := req.where(conn)
+	stop := pushDeadline(ctx, conn)
+	defer stop()
+
+	_, err := io.WriteString(conn, req.wire())
+	if err == nil {
+		err = res.read(io.LimitReader(conn, MaxHTTPRead), req)
+	}
+	res.Duration = time.Since(res.Start)
+	switch {
+	case err == nil:
+	case isTimeout(err) || errors.Is(err, context.DeadlineExceeded):
+		res.Outcome = HTTPTimeout
+		res.Error = fmt.Sprintf("GET %s via %s: no complete HTTP answer within %s (%v): the server or a middlebox accepted the connection but stalled; check the firewall/proxy logs for this host",
+			res.URL, where, res.Duration.Round(time.Millisecond), err)
+	default:
+		res.Outcome = HTTPError
+		res.Error = fmt.Sprintf("GET %s via %s: %v", res.URL, where, err)
+	}
+	return res
+}
+
+// read parses the answer from r into res and judges it against req; the error
+// is for a broken or unreadable answer only (res.Outcome is set otherwise).
+func (res *HTTPResult) read(r io.Reader, req HTTPRequest) error {
+	counted := &countReader{r: r}
+	br := bufio.NewReader(counted)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		res.BytesRead = counted.n
+		if counted.err != nil && !errors.Is(counted.err, io.EOF) {
+			// The socket failed mid-line (a deadline, a reset): that is the
+			// cause, not the partial line the parser complains about.
+			return fmt.Errorf("after %d bytes of the answer: %w", counted.n, counted.err)
+		}
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			return fmt.Errorf("connection closed before a complete HTTP header (%d bytes read; the cap is %d): %w", counted.n, MaxHTTPRead, err)
+		}
+		return fmt.Errorf("not an HTTP answer: %w", err)
+	}
+	defer resp.Body.Close()
+	res.StatusCode = resp.StatusCode
+	res.Location = resp.Header.Get("Location")
+	if d, derr := http.ParseTime(resp.Header.Get("Date")); derr == nil {
+		res.Date = d
+	}
+	var body []byte
+	if req.ExpectBody != "" && resp.StatusCode == http.StatusOK {
+		body, err = io.ReadAll(resp.Body)
+		if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) {
+			res.BytesRead = counted.n
+			return fmt.Errorf("reading the body: %w", err)
+		}
+	}
+	res.BytesRead = counted.n
+	res.judge(body, req)
+	return nil
+}
+
+// judge sets the outcome of a complete answer.
+func (res *HTTPResult) judge(body []byte, req HTTPRequest) {
+	code := res.StatusCode
+	switch {
+	case code == http.StatusProxyAuthRequired && req.Proxy != nil:
+		res.Outcome = ProxyAuthRequired
+		res.Error = fmt.Sprintf("GET %s: the proxy answered 407: give it credentials (--proxy http://user:password@host:port)", res.URL)
+	case req.ExpectBody == "":
+		res.Outcome = OK
+	case code >= 300 && code < 400:
+		res.Outcome = HTTPUnexpected
+		res.Error = fmt.Sprintf("GET %s: captive portal or intercepting proxy: %d to %s", res.URL, code, res.Location)
+	case code != http.StatusOK:
+		res.Outcome = HTTPUnexpected
+		res.Error = fmt.Sprintf("GET %s: captive portal or intercepting proxy: %d %s instead of 200", res.URL, code, http.StatusText(code))
+	case strings.TrimSpace(string(body)) == req.ExpectBody:
+		res.Outcome = OK
+		res.BodyMatch = true
+	default:
+		res.Outcome = HTTPUnexpected
+		res.Body = excerpt(body)
+		res.Error = fmt.Sprintf("GET %s: captive portal or intercepting proxy: 200 with another body (%d bytes, %q) instead of %q",
+			res.URL, len(body), res.Body, req.ExpectBody)
+	}
+}
+
+// excerpt keeps the start of b, valid UTF-8 or not, for a report.
+func excerpt(b []byte) string {
+	if len(b) > bodyExcerpt {
+		b = b[:bodyExcerpt]
+	}
+	return strings.ToValidUTF8(string(b), "\uFFFD")
+}
+
+func (req HTTPRequest) path() string {
+	if req.Path == "" {
+		return "/"
+	}
+	return req.Path
+}
+
+func (req HTTPRequest) url() string {
+	scheme := req.Scheme
+	if scheme == "" {
+		scheme = "http"
+	}
+	return scheme + "://" + req.Host + req.path()
+}
+
+// where names the hop for error messages: the proxy (redacted) or the peer.
+func (req HTTPRequest) where(conn net.Conn) string {
+	if req.Proxy != nil {
+		return "proxy " + req.Proxy.Redacted()
+	}
+	if a := conn.RemoteAddr(); a != nil {
+		return a.String()
+	}
+	return req.Host
+}
+
+// wire is the request as sent.
+func (req HTTPRequest) wire() string {
+	target := req.path()
+	var auth string
+	if req.Proxy != nil {
+		target = req.url()
+		if u := req.Proxy.User; u != nil {
+			pw, _ := u.Password()
+			auth = "Proxy-Authorization: Basic " + base64.StdEncoding.EncodeToString([]byte(u.Username()+":"+pw)) + "\r\n"
+		}
+	}
+	ua := req.UserAgent
+	if ua == "" {
+		ua = "Microsoft NCSI"
+	}
+	return "GET " + target + " HTTP/1.1\r\nHost: " + req.Host + "\r\nUser-Agent: " + ua +
+		"\r\nAccept: */*\r\nConnection: close\r\n" + auth + "\r\n"
+}
+
+// countReader counts the bytes read through it and keeps the last error.
+type countReader struct {
+	r   io.Reader
+	n   int
+	err error
+}
+
+func (c *countReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += n
+	if err != nil {
+		c.err = err
+	}
+	return n, err
+}
+
+// pushDeadline sets ctx's deadline on conn and makes cancelling ctx interrupt
+// conn's blocked I/O; stop undoes both.
+func pushDeadline(ctx context.Context, conn net.Conn) (stop func()) {
+	if d, ok := ctx.Deadline(); ok {
+		_ = conn.SetDeadline(d)
+	}
+	unhook := context.AfterFunc(ctx, func() { _ = conn.SetDeadline(time.Unix(1, 0)) })
+	return func() {
+		unhook()
+		_ = conn.SetDeadline(time.Time{})
+	}
+}
+
+// isTimeout reports a deadline that expired on a socket.
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.Is(err, os.ErrDeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout())
+}
