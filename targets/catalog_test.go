@@ -1,0 +1,394 @@
+package targets
+
+import (
+	"fmt"
+	"net/netip"
+	"slices"
+	"strings"
+	"testing"
+)
+
+func hosts(eps []Endpoint) []string {
+	out := make([]string, len(eps))
+	for i, e := range eps {
+		out[i] = e.Host
+	}
+	return out
+}
+
+func find(t *testing.T, eps []Endpoint, host string) Endpoint {
+	t.Helper()
+	for _, e := range eps {
+		if e.Host == host {
+			return e
+		}
+	}
+	t.Fatalf("%s not in catalog: %v", host, hosts(eps))
+	return Endpoint{}
+}
+
+// The families must be exactly the issue's lists (the MARS docs' FQDN lists).
+func TestFamiliesPerCloud(t *testing.T) {
+	want := map[string][]string{
+		CloudPublic: {"*.microsoft.com", "*.windowsazure.com", "*.microsoftonline.com", "*.windows.net",
+			"*.blob.core.windows.net", "*.queue.core.windows.net", "*.blob.storage.azure.net"},
+		CloudUSGov: {"*.microsoft.com", "*.windowsazure.us", "*.microsoftonline.us", "*.windows.net", "*.usgovcloudapi.net",
+			"*.blob.core.windows.net", "*.queue.core.windows.net", "*.blob.storage.azure.net"},
+		CloudChina: {"*.azure.cn", "*.partner.microsoftonline.cn", "*.chinacloudapi.cn", "*.blob.core.chinacloudapi.cn",
+			"*.queue.core.chinacloudapi.cn", "*.blob.storage.chinacloudapi.cn", "*.windowsazure.cn", "*.microsoftonline.cn"},
+	}
+	for cloud, w := range want {
+		fams, err := Families(cloud)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, f := range fams {
+			if f.Cloud != cloud {
+				t.Errorf("%s: family %s has cloud %q", cloud, f.Pattern, f.Cloud)
+			}
+			if f.Doc == "" {
+				t.Errorf("%s: family %s has no doc", cloud, f.Pattern)
+			}
+			got = append(got, f.Pattern)
+		}
+		w = append(w, "www.msftconnecttest.com", "www.msftncsi.com")
+		if !slices.Equal(got, w) {
+			t.Errorf("%s families:\n got %v\nwant %v", cloud, got, w)
+		}
+	}
+}
+
+func TestCatalogNoRegion(t *testing.T) {
+	tests := []struct {
+		cloud string
+		want  []string
+	}{
+		{CloudPublic, []string{"login.microsoft.com", "login.microsoftonline.com", "login.windows.net"}},
+		{CloudUSGov, []string{"login.microsoftonline.us"}},
+		{CloudChina, []string{"login.partner.microsoftonline.cn", "login.chinacloudapi.cn"}},
+	}
+	ncsi := []string{"www.msftconnecttest.com", "ipv6.msftconnecttest.com", "www.msftncsi.com", "ipv6.msftncsi.com", "dns.msftncsi.com"}
+	for _, tt := range tests {
+		t.Run(tt.cloud, func(t *testing.T) {
+			eps, err := Catalog(tt.cloud, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, want := hosts(eps), append(tt.want, ncsi...); !slices.Equal(got, want) {
+				t.Errorf("hosts:\n got %v\nwant %v", got, want)
+			}
+			for _, e := range eps {
+				if e.Cloud != tt.cloud || e.Source != SourceCatalog || e.Doc == "" || e.Family == "" {
+					t.Errorf("%s: cloud %q source %q doc %q family %q", e.Host, e.Cloud, e.Source, e.Doc, e.Family)
+				}
+				if e.Role == RoleSignIn && !slices.Equal(e.ExpectedTags, []string{TagAAD}) {
+					t.Errorf("%s: tags %v", e.Host, e.ExpectedTags)
+				}
+				if f, ok := FamilyOf(tt.cloud, e.Host); ok && f.Pattern != e.Family {
+					t.Errorf("%s: family %s, but FamilyOf says %s", e.Host, e.Family, f.Pattern)
+				}
+			}
+		})
+	}
+}
+
+func TestNCSIEndpoints(t *testing.T) {
+	for _, cloud := range CloudNames() {
+		eps, err := Catalog(cloud, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tests := []struct {
+			host, scheme, path, body string
+			port                     int
+			addrs                    []netip.Addr
+		}{
+			{"www.msftconnecttest.com", "http", "/connecttest.txt", "Microsoft Connect Test", 80, nil},
+			{"ipv6.msftconnecttest.com", "http", "/connecttest.txt", "Microsoft Connect Test", 80, nil},
+			{"www.msftncsi.com", "http", "/ncsi.txt", "Microsoft NCSI", 80, nil},
+			{"ipv6.msftncsi.com", "http", "/ncsi.txt", "Microsoft NCSI", 80, nil},
+			{"dns.msftncsi.com", "dns", "", "", 0, []netip.Addr{netip.MustParseAddr("131.107.255.255"), netip.MustParseAddr("fd3e:4f5a:5b81::1")}},
+		}
+		for _, tt := range tests {
+			e := find(t, eps, tt.host)
+			if e.Scheme != tt.scheme || e.Path != tt.path || e.ExpectBody != tt.body || e.Port != tt.port ||
+				!slices.Equal(e.ExpectAddrs, tt.addrs) || !e.JudgeByName || len(e.ExpectedTags) != 0 {
+				t.Errorf("%s %s: %+v", cloud, tt.host, e)
+			}
+		}
+	}
+}
+
+func TestCatalogRegion(t *testing.T) {
+	tests := []struct {
+		cloud, region string
+		wantHosts     []string
+		wantTag       map[string]string // host -> its only expected tag
+	}{
+		{CloudPublic, "West Europe", []string{
+			"pod01-id1.we.backup.windowsazure.com", "pod01-prot1.we.backup.windowsazure.com", "pod01-rec2.we.backup.windowsazure.com",
+			"wepod01fab1wxsa4wq1d.blob.core.windows.net", "wepod01fab1wxsa4wq1d.queue.core.windows.net"},
+			map[string]string{
+				"pod01-prot1.we.backup.windowsazure.com":     "AzureBackup.WestEurope",
+				"wepod01fab1wxsa4wq1d.blob.core.windows.net": "Storage.WestEurope",
+				"login.microsoftonline.com":                  "AzureActiveDirectory",
+			}},
+		{CloudUSGov, "usgovvirginia", []string{
+			"pod01-prot1.ugv.backup.windowsazure.us", "ugvpod01fab1wxsa4lrr1.blob.core.usgovcloudapi.net"},
+			map[string]string{"pod01-prot1.ugv.backup.windowsazure.us": "AzureBackup.USGovVirginia",
+				"ugvpod01fab1wxsa4lrr1.queue.core.usgovcloudapi.net": "Storage.USGovVirginia"}},
+		{CloudChina, "ChinaEast2", []string{
+			"pod01-prot1.sha2.backup.windowsazure.cn", "sha2pod01fab1wxsai042v.blob.core.chinacloudapi.cn"},
+			map[string]string{"pod01-id1.sha2.backup.windowsazure.cn": "AzureBackup.ChinaEast2",
+				"sha2pod01fab1wxsai042v.blob.core.chinacloudapi.cn": "Storage.ChinaEast2"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.cloud+"/"+tt.region, func(t *testing.T) {
+			eps, err := Catalog(tt.cloud, Options{Region: tt.region})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, h := range tt.wantHosts {
+				find(t, eps, h)
+			}
+			for h, tag := range tt.wantTag {
+				if e := find(t, eps, h); !slices.Equal(e.ExpectedTags, []string{tag}) {
+					t.Errorf("%s: tags %v, want [%s]", h, e.ExpectedTags, tag)
+				}
+			}
+		})
+	}
+}
+
+func TestCatalogRegionFamiliesAndOrder(t *testing.T) {
+	eps, err := Catalog(CloudPublic, Options{Region: "westeurope"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fams, _ := Families(CloudPublic)
+	rank := map[string]int{}
+	for i, f := range fams {
+		rank[f.Pattern] = i
+	}
+	last := -1
+	for _, e := range eps {
+		r, ok := rank[e.Family]
+		if !ok {
+			t.Fatalf("%s: family %q not in catalog", e.Host, e.Family)
+		}
+		if r < last {
+			t.Errorf("%s (family %s) out of family order", e.Host, e.Family)
+		}
+		last = r
+	}
+	if e := find(t, eps, "wepod01fab1wxsa4wq1d.blob.core.windows.net"); e.Family != "*.blob.core.windows.net" || e.Role != RoleStorage {
+		t.Errorf("storage member: %+v", e)
+	}
+	if e := find(t, eps, "pod01-rec2.we.backup.windowsazure.com"); e.Family != "*.windowsazure.com" || e.Role != RoleBackup {
+		t.Errorf("pod: %+v", e)
+	}
+}
+
+// A region with a tag but no published geo code gets regional tags but no pods.
+func TestCatalogRegionWithoutGeo(t *testing.T) {
+	eps, err := Catalog(CloudPublic, Options{Region: "Italy North", StorageAccounts: []string{"mysa"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range eps {
+		if strings.Contains(e.Host, "backup.windowsazure") {
+			t.Errorf("unexpected pod %s", e.Host)
+		}
+	}
+	if e := find(t, eps, "mysa.blob.core.windows.net"); !slices.Equal(e.ExpectedTags, []string{"Storage.ItalyNorth"}) {
+		t.Errorf("tags %v", e.ExpectedTags)
+	}
+	unc, _ := Uncovered(CloudPublic, eps)
+	var pats []string
+	for _, f := range unc {
+		pats = append(pats, f.Pattern)
+	}
+	if !slices.Equal(pats, []string{"*.windowsazure.com", "*.blob.storage.azure.net"}) {
+		t.Errorf("uncovered = %v", pats)
+	}
+}
+
+func TestCatalogUserOptions(t *testing.T) {
+	eps, err := Catalog(CloudChina, Options{
+		Region:          "chinanorth2",
+		StorageAccounts: []string{"MyStorage1"},
+		Vaults:          []string{"1132794570626989392"},
+		Members:         []string{"mystorageaccount.blob.core.chinacloudapi.cn", "backup.contoso.cn", "LOGIN.chinacloudapi.cn."},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checks := []struct {
+		host, family, role, source string
+		tags                       []string
+	}{
+		{"mystorage1.blob.core.chinacloudapi.cn", "*.blob.core.chinacloudapi.cn", RoleStorage, "--storage-account", []string{"Storage.ChinaNorth2"}},
+		{"mystorage1.queue.core.chinacloudapi.cn", "*.queue.core.chinacloudapi.cn", RoleStorage, "--storage-account", []string{"Storage.ChinaNorth2"}},
+		{"1132794570626989392-ab-pod01-fc1.bjb2.backup.windowsazure.cn", "*.windowsazure.cn", RoleBackup, "--vault", []string{"AzureBackup.ChinaNorth2"}},
+		{"1132794570626989392-ab-pod01-wbcm1.bjb2.backup.windowsazure.cn", "*.windowsazure.cn", RoleBackup, "--vault", []string{"AzureBackup.ChinaNorth2"}},
+		{"mystorageaccount.blob.core.chinacloudapi.cn", "*.blob.core.chinacloudapi.cn", RoleStorage, "--member", []string{"Storage.ChinaNorth2"}},
+		{"backup.contoso.cn", FamilyCustom, RoleCustom, "--member", []string{}},
+		// A member equal to a catalog host is the catalog's, once.
+		{"login.chinacloudapi.cn", "*.chinacloudapi.cn", RoleSignIn, SourceCatalog, []string{TagAAD}},
+	}
+	for _, c := range checks {
+		e := find(t, eps, c.host)
+		if e.Family != c.family || e.Role != c.role || e.Source != c.source || !slices.Equal(e.ExpectedTags, c.tags) {
+			t.Errorf("%s: family %q role %q source %q tags %v", c.host, e.Family, e.Role, e.Source, e.ExpectedTags)
+		}
+	}
+	n := 0
+	for _, e := range eps {
+		if e.Host == "login.chinacloudapi.cn" {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("login.chinacloudapi.cn listed %d times", n)
+	}
+	if last := eps[len(eps)-1]; last.Host != "backup.contoso.cn" {
+		t.Errorf("custom member should sort last, got %s", last.Host)
+	}
+}
+
+func TestCatalogErrors(t *testing.T) {
+	tests := []struct {
+		name, cloud string
+		opts        Options
+		want        []string
+	}{
+		{"unknown cloud", "mars", Options{}, []string{`unknown cloud "mars"`, "public, china, usgov"}},
+		{"unknown region", CloudPublic, Options{Region: "Atlantis"}, []string{`unknown region "Atlantis"`, "westeurope", "northeurope"}},
+		{"region of another cloud", CloudUSGov, Options{Region: "westeurope"}, []string{`unknown region "westeurope" for cloud usgov`, "usgovvirginia"}},
+		{"bad storage account", CloudPublic, Options{StorageAccounts: []string{"my_sa"}}, []string{`--storage-account "my_sa"`, "3 to 24"}},
+		{"storage account as host", CloudPublic, Options{StorageAccounts: []string{"x.blob.core.windows.net"}}, []string{"NAME in NAME.blob.core.windows.net"}},
+		{"vault without region", CloudPublic, Options{Vaults: []string{"123"}}, []string{"--vault needs --region", "geo-code-list"}},
+		{"vault region without geo", CloudPublic, Options{Region: "italynorth", Vaults: []string{"123"}}, []string{"--vault needs --region"}},
+		{"vault name not id", CloudPublic, Options{Region: "westeurope", Vaults: []string{"myvault"}}, []string{`--vault "myvault"`, "vault ID"}},
+		{"wildcard member", CloudPublic, Options{Members: []string{"*.blob.core.windows.net"}}, []string{`--member "*.blob.core.windows.net"`, "wildcard", "x.blob.core.windows.net"}},
+		{"bad member", CloudPublic, Options{Members: []string{"bad host"}}, []string{`--member "bad host"`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Catalog(tt.cloud, tt.opts)
+			if err == nil {
+				t.Fatal("no error")
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not contain %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+func TestLookupRegionSpellings(t *testing.T) {
+	for _, s := range []string{"westeurope", "West Europe", "WestEurope", "west-europe", " WESTEUROPE"} {
+		r, err := LookupRegion("public", strings.TrimSpace(s))
+		if err != nil || r.Name != "westeurope" || r.Tag != "WestEurope" || r.Geo != "we" || r.Display != "West Europe" {
+			t.Errorf("%q: %+v, %v", s, r, err)
+		}
+	}
+	r, err := LookupRegion("AzureUSGovernment", "USGov Virginia")
+	if err != nil || r.Geo != "ugv" {
+		t.Errorf("usgov virginia: %+v %v", r, err)
+	}
+}
+
+// Every region's data must be self-consistent: the tag is the display name
+// without blanks, the name its lower case, the fabric account starts with the
+// geo code (the HANA script's naming), geo codes are unique within a cloud.
+func TestRegionTablesConsistent(t *testing.T) {
+	for _, cloud := range CloudNames() {
+		rs, err := Regions(cloud)
+		if err != nil {
+			t.Fatal(err)
+		}
+		geos := map[string]string{}
+		for _, r := range rs {
+			if r.Tag != strings.ReplaceAll(r.Display, " ", "") || r.Name != strings.ToLower(r.Tag) {
+				t.Errorf("%s: name %q display %q tag %q disagree", cloud, r.Name, r.Display, r.Tag)
+			}
+			if r.FabricAccount != "" && (!strings.HasPrefix(r.FabricAccount, r.Geo+"pod01fab1") || !storageAccountRE.MatchString(r.FabricAccount)) {
+				t.Errorf("%s: fabric account %q does not match geo %q", r.Name, r.FabricAccount, r.Geo)
+			}
+			if r.Geo != "" {
+				if other, dup := geos[r.Geo]; dup {
+					t.Errorf("geo %q used by %s and %s", r.Geo, other, r.Name)
+				}
+				geos[r.Geo] = r.Name
+			}
+		}
+	}
+}
+
+func TestCanonicalCloud(t *testing.T) {
+	for in, want := range map[string]string{"public": "public", "AzureCloud": "public", "AzureChinaCloud": "china",
+		"21Vianet": "china", "AzureUSGovernment": "usgov", "usgov": "usgov"} {
+		if got, err := CanonicalCloud(in); got != want || err != nil {
+			t.Errorf("%s: %q %v", in, got, err)
+		}
+	}
+	if _, err := Regions("nope"); err == nil {
+		t.Error("Regions(nope): no error")
+	}
+}
+
+func TestFamilyOfMostSpecific(t *testing.T) {
+	tests := []struct{ cloud, host, want string }{
+		{CloudPublic, "x.blob.core.windows.net", "*.blob.core.windows.net"},
+		{CloudPublic, "login.windows.net", "*.windows.net"},
+		{CloudPublic, "windows.net", ""},
+		{CloudPublic, "evilwindows.net", ""},
+		{CloudPublic, "www.msftncsi.com", "www.msftncsi.com"},
+		{CloudChina, "login.partner.microsoftonline.cn", "*.partner.microsoftonline.cn"},
+		{CloudChina, "a.microsoftonline.cn", "*.microsoftonline.cn"},
+		{CloudUSGov, "sa.blob.core.usgovcloudapi.net", "*.usgovcloudapi.net"},
+		{"nope", "login.windows.net", ""},
+	}
+	for _, tt := range tests {
+		f, ok := FamilyOf(tt.cloud, tt.host)
+		if f.Pattern != tt.want || ok != (tt.want != "") {
+			t.Errorf("FamilyOf(%s, %s) = %q %v, want %q", tt.cloud, tt.host, f.Pattern, ok, tt.want)
+		}
+	}
+}
+
+func TestEndpointAddressAndURL(t *testing.T) {
+	tests := []struct {
+		e         Endpoint
+		addr, url string
+	}{
+		{Endpoint{Host: "a.example", Port: 443, Scheme: "https"}, "a.example:443", "https://a.example"},
+		{Endpoint{Host: "a.example", Port: 8443, Scheme: "https", Path: "/x"}, "a.example:8443", "https://a.example:8443/x"},
+		{Endpoint{Host: "a.example", Port: 80, Scheme: "http", Path: "/ncsi.txt"}, "a.example:80", "http://a.example/ncsi.txt"},
+		{Endpoint{Host: "::1", Port: 443, Scheme: "https"}, "[::1]:443", "https://[::1]:443"},
+		{Endpoint{Host: "dns.msftncsi.com", Scheme: "dns"}, "dns.msftncsi.com", "dns:dns.msftncsi.com"},
+	}
+	for _, tt := range tests {
+		if a, u := tt.e.Address(), tt.e.URL(); a != tt.addr || u != tt.url {
+			t.Errorf("%+v: %s %s, want %s %s", tt.e, a, u, tt.addr, tt.url)
+		}
+	}
+}
+
+func ExampleCatalog() {
+	eps, _ := Catalog("public", Options{Region: "westeurope"})
+	for _, e := range eps[:6] {
+		fmt.Println(e.Family, e.Host, e.ExpectedTags)
+	}
+	// Output:
+	// *.microsoft.com login.microsoft.com [AzureActiveDirectory]
+	// *.windowsazure.com pod01-id1.we.backup.windowsazure.com [AzureBackup.WestEurope]
+	// *.windowsazure.com pod01-prot1.we.backup.windowsazure.com [AzureBackup.WestEurope]
+	// *.windowsazure.com pod01-rec2.we.backup.windowsazure.com [AzureBackup.WestEurope]
+	// *.microsoftonline.com login.microsoftonline.com [AzureActiveDirectory]
+	// *.windows.net login.windows.net [AzureActiveDirectory]
+}
