@@ -1,0 +1,513 @@
+package render
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"egressprobe/report"
+)
+
+// checkView is a report turned into display strings once, so that the table,
+// Markdown and HTML say the same things in the same words. Strings here are
+// plain text: each format escapes them its own way.
+type checkView struct {
+	Title       string
+	Subtitle    string
+	ShowResolve bool // more than one resolver: each row names its own
+	Families    []familyView
+	Overall     string
+	AllSame     string // non-empty when every result failed the same way
+	Clock       string // non-empty when the clock is skewed
+	Tags        string
+	Wildcards   []string
+	Open        []actionView
+	NothingOpen string // non-empty when there is nothing to open
+}
+
+type familyView struct {
+	Name    string
+	Summary string // "" when the report's summary does not list the family
+	Rows    []rowView
+}
+
+type rowView struct {
+	Host, IP, Path, Resolver, Status string
+	Detail, Tags, Provider           string
+	OK                               bool
+	TagsMismatch                     bool
+	Timings                          [len(timingHeaders)]string
+	Warnings                         []string // "code: message"
+}
+
+// timingHeaders name the per-step timing columns shown with -v (milliseconds).
+var timingHeaders = [...]string{"DNS ms", "TCP ms", "CONNECT ms", "TLS ms", "HTTP ms"}
+
+type actionView struct {
+	Hop    string
+	Change string
+	Extra  string // hosts, IPs or tags of the action that Change does not already name
+}
+
+// detailMax bounds the table's detail cell; Markdown, HTML, JSON and CSV
+// carry the full text, and the what-to-open list says what to do.
+const detailMax = 60
+
+func newCheckView(r *report.Report) checkView {
+	v := checkView{
+		Title:    "egressprobe check: " + cloudLine(r),
+		Subtitle: runLine(r),
+		Overall:  overallLine(r.Summary),
+		AllSame:  allSameLine(r.Results),
+		Clock:    clockLine(r.Clock),
+		Tags:     tagsLine(r.ServiceTags),
+	}
+	resolvers := map[string]bool{}
+	for i := range r.Results {
+		resolvers[r.Results[i].Resolver] = true
+	}
+	v.ShowResolve = len(resolvers) > 1
+
+	for i := range r.Results {
+		res := &r.Results[i]
+		if len(v.Families) == 0 || v.Families[len(v.Families)-1].Name != res.Family {
+			v.Families = append(v.Families, familyView{Name: res.Family, Summary: familyLine(r.Summary, res.Family)})
+		}
+		fv := &v.Families[len(v.Families)-1]
+		fv.Rows = append(fv.Rows, newRowView(res))
+	}
+	for _, w := range r.Wildcards {
+		v.Wildcards = append(v.Wildcards, wildcardLine(w))
+	}
+	for _, a := range r.Open {
+		v.Open = append(v.Open, newActionView(a))
+	}
+	if len(r.Open) == 0 && r.Summary.Total > 0 && r.Summary.Failed == 0 {
+		v.NothingOpen = "Nothing to open: every result is ok."
+	}
+	v.clean()
+	return v
+}
+
+// clean makes every string printable once, for all formats.
+func (v *checkView) clean() {
+	for _, s := range []*string{&v.Title, &v.Subtitle, &v.AllSame, &v.Clock, &v.Tags} {
+		*s = printable(*s)
+	}
+	cleanAll(v.Wildcards)
+	for i := range v.Open {
+		a := &v.Open[i]
+		a.Hop, a.Change, a.Extra = printable(a.Hop), printable(a.Change), printable(a.Extra)
+	}
+	for i := range v.Families {
+		f := &v.Families[i]
+		f.Name = printable(f.Name)
+		for j := range f.Rows {
+			row := &f.Rows[j]
+			for _, s := range []*string{&row.Host, &row.IP, &row.Path, &row.Resolver, &row.Status, &row.Detail, &row.Tags, &row.Provider} {
+				*s = printable(*s)
+			}
+			cleanAll(row.Warnings)
+		}
+	}
+}
+
+func cleanAll(ss []string) {
+	for i := range ss {
+		ss[i] = printable(ss[i])
+	}
+}
+
+func cloudLine(r *report.Report) string {
+	s := r.Cloud + " cloud"
+	if r.Cloud == "" {
+		s = "unknown cloud"
+	}
+	if r.Region != "" {
+		s += ", region " + r.Region
+	}
+	return s
+}
+
+func runLine(r *report.Report) string {
+	var parts []string
+	if !r.Started.IsZero() {
+		p := "started " + r.Started.UTC().Format("2006-01-02 15:04:05 UTC")
+		if r.Finished.After(r.Started) {
+			p += ", took " + r.Finished.Sub(r.Started).Round(100*time.Millisecond).String()
+		}
+		parts = append(parts, p)
+	}
+	if r.Proxy != nil && r.Proxy.URL != "" {
+		p := "proxy " + r.Proxy.URL
+		if r.Proxy.Source != "" {
+			p += " (from " + r.Proxy.Source + ")"
+		}
+		parts = append(parts, p)
+	} else {
+		parts = append(parts, "no proxy")
+	}
+	if len(r.Resolvers) > 0 {
+		parts = append(parts, "resolvers "+strings.Join(r.Resolvers, ", "))
+	}
+	return strings.Join(parts, "; ")
+}
+
+func overallLine(s report.Summary) string {
+	line := fmt.Sprintf("%s: %d ok, %d failed", plural(s.Total, "result"), s.OK, s.Failed)
+	if s.Warnings > 0 {
+		line += "; " + plural(s.Warnings, "warning")
+	}
+	return line
+}
+
+func familyLine(s report.Summary, family string) string {
+	for _, f := range s.Families {
+		if f.Family != family {
+			continue
+		}
+		works := "works on no path"
+		if len(f.Works) > 0 {
+			works = "works via " + strings.Join(f.Works, ", ")
+		}
+		return fmt.Sprintf("%s: %d ok, %d failed; %s", plural(f.Total, "result"), f.OK, f.Failed, works)
+	}
+	return ""
+}
+
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return strconv.Itoa(n) + " " + noun + "s"
+}
+
+// allSameLine says so plainly when every result failed with the same status:
+// then the cause is the server's own network, not one endpoint.
+func allSameLine(results []report.Result) string {
+	if len(results) == 0 {
+		return ""
+	}
+	status := results[0].Status
+	for i := range results {
+		if results[i].Status != status {
+			return ""
+		}
+	}
+	if status == "ok" {
+		return ""
+	}
+	line := fmt.Sprintf("Every result failed the same way (%s)", status)
+	if hint := statusHint(status); hint != "" {
+		line += ": " + hint
+	}
+	return line + "."
+}
+
+// statusHint says what a status means for the whole server when every result
+// has it.
+func statusHint(status string) string {
+	switch {
+	case status == "dns_timeout" || status == "dns_error" || status == "dns_servfail" || status == "dns_refused":
+		return "this server gets no usable DNS answers; check its resolver settings and that it may reach them"
+	case status == "dns_nxdomain":
+		return "the resolver knows none of these public names; it does not forward to the internet"
+	case status == "tcp_timeout":
+		return "every connection is silently dropped; outbound traffic is blocked or there is no network at all"
+	case status == "tcp_unreachable":
+		return "there is no route out of this server"
+	case status == "tcp_refused":
+		return "every connection is refused; something on the way rejects all outbound traffic"
+	case strings.HasPrefix(status, "proxy_"):
+		return "the proxy is the problem, not the endpoints"
+	case status == "tls_intercepted":
+		return "a TLS-inspecting middlebox intercepts every host"
+	}
+	return ""
+}
+
+func clockLine(c *report.Clock) string {
+	if c == nil || !c.Skewed {
+		return ""
+	}
+	skew := time.Duration(math.Round(c.SkewSeconds)) * time.Second
+	dir := "behind"
+	if skew < 0 {
+		skew, dir = -skew, "ahead of"
+	}
+	return fmt.Sprintf("Clock: this server's clock is %s %s the Date header of %s; "+
+		"sign-in tokens and certificate checks fail beyond 5 minutes.", skew, dir, c.Source)
+}
+
+func tagsLine(t report.ServiceTagsInfo) string {
+	if !t.Loaded {
+		if t.Note != "" {
+			return "Service tags: not checked: " + t.Note
+		}
+		return "Service tags: not checked (no feed was loaded)."
+	}
+	var about []string
+	if t.Cloud != "" {
+		about = append(about, t.Cloud+" cloud")
+	}
+	if t.ChangeNumber != 0 {
+		about = append(about, "change number "+strconv.Itoa(t.ChangeNumber))
+	}
+	line := "Service tags: " + t.Source
+	if len(about) > 0 {
+		line += " (" + strings.Join(about, ", ") + ")"
+	}
+	if t.Note != "" {
+		line += "; " + t.Note
+	}
+	return line
+}
+
+func wildcardLine(w report.Wildcard) string {
+	answer := "no"
+	switch {
+	case w.AnswersAny:
+		answer = "yes"
+	case w.Status != "" && w.Status != "ok" && w.Status != "dns_nxdomain" && w.Status != "dns_nodata":
+		answer = "unknown (" + w.Status + ")"
+	}
+	line := fmt.Sprintf("%s answers a random name (%s via %s): %s", w.Family, w.Probe, w.Resolver, answer)
+	if w.Explanation != "" {
+		line += "; " + w.Explanation
+	}
+	return line
+}
+
+func newActionView(a report.Action) actionView {
+	var missing []string
+	add := func(label string, items []string) {
+		var out []string
+		for _, it := range items {
+			if !strings.Contains(a.Change, it) {
+				out = append(out, it)
+			}
+		}
+		if len(out) > 0 {
+			missing = append(missing, label+" "+strings.Join(out, ", "))
+		}
+	}
+	add("hosts:", a.Hosts)
+	add("IPs:", a.IPs)
+	add("tags:", a.Tags)
+	return actionView{Hop: hopLabel(a.Hop), Change: a.Change, Extra: strings.Join(missing, "; ")}
+}
+
+func hopLabel(hop string) string {
+	switch hop {
+	case "dns":
+		return "DNS"
+	case "firewall":
+		return "Firewall"
+	case "proxy":
+		return "Proxy"
+	case "tls-inspection":
+		return "TLS inspection"
+	case "clock":
+		return "Clock"
+	case "":
+		return "Change"
+	}
+	return hop
+}
+
+func newRowView(res *report.Result) rowView {
+	row := rowView{
+		Host:     res.Host,
+		IP:       orDash(deref(res.IP)),
+		Path:     orDash(res.Path),
+		Resolver: orDash(res.Resolver),
+		Status:   orDash(res.Status),
+		OK:       res.Status == "ok",
+		Detail:   detail(res),
+		Provider: "-",
+	}
+	if res.Port != 0 && res.Port != 443 {
+		row.Host += ":" + strconv.Itoa(res.Port)
+	}
+	row.Tags, row.TagsMismatch = tagsCell(res)
+	if res.Provider != nil && res.Provider.Name != "" {
+		row.Provider = res.Provider.Name
+	}
+	row.Timings = [len(timingHeaders)]string{msCell(res.DNS.MS, res.DNS.Status != "" || res.DNS.MS > 0), "-", "-", "-", "-"}
+	if res.TCP != nil {
+		row.Timings[1] = msCell(res.TCP.MS, true)
+	}
+	if res.ProxyConnect != nil {
+		row.Timings[2] = msCell(res.ProxyConnect.MS, true)
+	}
+	if res.TLS != nil {
+		row.Timings[3] = msCell(res.TLS.MS, true)
+	}
+	if res.HTTP != nil {
+		row.Timings[4] = msCell(res.HTTP.MS, true)
+	}
+	for _, w := range res.Warnings {
+		row.Warnings = append(row.Warnings, w.Code+": "+w.Message)
+	}
+	return row
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// msCell shows whole milliseconds, with one decimal below 10 ms where the
+// fraction still means something.
+func msCell(ms float64, present bool) string {
+	switch {
+	case !present:
+		return "-"
+	case ms < 10:
+		return strconv.FormatFloat(ms, 'f', 1, 64)
+	}
+	return strconv.FormatFloat(ms, 'f', 0, 64)
+}
+
+// detail is the one thing worth knowing about a result besides its status:
+// the certificate that answered, the proxy's or web server's reply, or the
+// error.
+func detail(res *report.Result) string {
+	switch {
+	case res.Status == "ok" && res.TLS != nil:
+		return strings.TrimSpace(res.TLS.Version + ", " + commonName(res.TLS.Issuer))
+	case res.Status == "ok" && res.HTTP != nil && res.HTTP.BodyMatch:
+		return fmt.Sprintf("HTTP %d, expected body", res.HTTP.StatusCode)
+	case res.Status == "tls_intercepted" && res.TLS != nil && res.TLS.InterceptedBy != "":
+		return "intercepted by " + res.TLS.InterceptedBy
+	case res.Status == "http_unexpected" && res.HTTP != nil && res.HTTP.Location != "":
+		return fmt.Sprintf("HTTP %d to %s", res.HTTP.StatusCode, res.HTTP.Location)
+	case strings.HasPrefix(res.Status, "proxy_") && res.ProxyConnect != nil && res.ProxyConnect.StatusCode != 0:
+		return fmt.Sprintf("proxy answered CONNECT with %d", res.ProxyConnect.StatusCode)
+	case res.Error != "":
+		return res.Error
+	}
+	return "-"
+}
+
+// commonName returns the CN of an RFC 4514 distinguished name ("CN=x,O=y"),
+// or the whole name when it has none.
+func commonName(dn string) string {
+	for rest := dn; rest != ""; {
+		var attr string
+		attr, rest = splitRDN(rest)
+		if k, val, ok := strings.Cut(attr, "="); ok && strings.EqualFold(strings.TrimSpace(k), "CN") {
+			return strings.ReplaceAll(val, `\`, "")
+		}
+	}
+	return dn
+}
+
+// splitRDN cuts dn at its first comma that is not escaped with a backslash.
+func splitRDN(dn string) (first, rest string) {
+	for i := 0; i < len(dn); i++ {
+		switch dn[i] {
+		case '\\':
+			i++
+		case ',':
+			return dn[:i], dn[i+1:]
+		}
+	}
+	return dn, ""
+}
+
+// tagsCell is the compact tag verdict: "ok", "MISMATCH" or nothing when not
+// judged, then the most telling matched tag and how many more there are.
+func tagsCell(res *report.Result) (cell string, mismatch bool) {
+	names := tagNames(res.ServiceTags)
+	var parts []string
+	if res.ExpectedTagsOK != nil {
+		if *res.ExpectedTagsOK {
+			parts = append(parts, "ok")
+		} else {
+			parts, mismatch = append(parts, "MISMATCH"), true
+		}
+	}
+	if len(names) > 0 {
+		best := bestTag(names, res.ExpectedTags)
+		parts = append(parts, best)
+		if len(names) > 1 {
+			parts = append(parts, fmt.Sprintf("+%d", len(names)-1))
+		}
+	} else if res.DNS.Private {
+		parts = append(parts, "private address")
+	}
+	if len(parts) == 0 {
+		return "-", false
+	}
+	return strings.Join(parts, " "), mismatch
+}
+
+// bestTag picks the matched tag a reader most wants to see: one that was
+// expected, else one of the same service (AzureBackup for AzureBackup.WestEurope),
+// else the most specific (regional) one.
+func bestTag(names, expected []string) string {
+	service := func(tag string) string { s, _, _ := strings.Cut(tag, "."); return s }
+	for _, n := range names {
+		for _, e := range expected {
+			if n == e {
+				return n
+			}
+		}
+	}
+	for _, n := range names {
+		for _, e := range expected {
+			if service(n) == service(e) {
+				return n
+			}
+		}
+	}
+	for _, n := range names {
+		if strings.Contains(n, ".") {
+			return n
+		}
+	}
+	return names[0]
+}
+
+// shorten cuts s to at most max runes, at a word boundary when one is near,
+// marking the cut with "...".
+func shorten(s string, max int) string {
+	if utf8.RuneCountInString(s) <= max {
+		return s
+	}
+	runes := []rune(s)
+	cut := max - 3
+	for i := cut; i > cut*2/3; i-- {
+		if unicode.IsSpace(runes[i]) {
+			cut = i
+			break
+		}
+	}
+	return strings.TrimRightFunc(string(runes[:cut]), func(r rune) bool {
+		return unicode.IsSpace(r) || r == ',' || r == ':' || r == ';'
+	}) + "..."
+}
+
+// printable replaces control characters (ANSI escapes, newlines, NUL) that a
+// hostile name or server answer could carry, so that they cannot repaint the
+// terminal or break a table's lines.
+func printable(s string) string {
+	if !strings.ContainsFunc(s, isControl) {
+		return s
+	}
+	return strings.Map(func(r rune) rune {
+		if isControl(r) {
+			return '?'
+		}
+		return r
+	}, s)
+}
+
+func isControl(r rune) bool { return unicode.IsControl(r) || r == utf8.RuneError }
