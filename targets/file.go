@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -159,7 +160,7 @@ func yamlTarget(item *yaml.Node) (Endpoint, error) {
 	vals := map[string]*yaml.Node{}
 	for i := 0; i+1 < len(item.Content); i += 2 {
 		k, v := item.Content[i], item.Content[i+1]
-		if !contains(yamlKeys, k.Value) {
+		if !slices.Contains(yamlKeys, k.Value) {
 			return Endpoint{}, &FileError{Line: k.Line, Err: fmt.Errorf("unknown key %q; valid keys: %s", k.Value, strings.Join(yamlKeys, ", "))}
 		}
 		if _, dup := vals[k.Value]; dup {
@@ -270,13 +271,4 @@ func scalar(n *yaml.Node) (string, error) {
 		return "", errors.New("must be a single value, not a list or mapping")
 	}
 	return n.Value, nil
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

@@ -98,6 +98,7 @@ DNS, TCP, proxy CONNECT or TLS, and which Azure service tags each IP is in.`,
 	})
 	root.AddCommand(
 		newVersionCmd(s),
+		newTargetsCmd(s),
 	)
 	wrapUsageErrors(root)
 	return root
