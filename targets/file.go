@@ -121,6 +121,9 @@ func parseYAML(name string, data []byte) ([]Endpoint, error) {
 		return nil, nil
 	}
 	root := doc.Content[0]
+	if root.Kind == yaml.ScalarNode && root.Tag == "!!null" {
+		return nil, nil // "---" and nothing else: no targets
+	}
 	if root.Kind != yaml.SequenceNode {
 		return nil, &FileError{File: name, Line: root.Line, Err: errors.New("expected a list of targets (each item starting with \"- host: ...\")")}
 	}
