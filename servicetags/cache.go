@@ -1,0 +1,187 @@
+package servicetags
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// Cache is the per-cloud store of downloaded feeds: for each cloud the JSON as
+// Microsoft published it (ServiceTags_<Cloud>.json), its compact form (.bin) and
+// the download's validators (.meta.json).
+type Cache struct{ Dir string }
+
+// DefaultCache is os.UserCacheDir()/egressprobe/servicetags (on Linux
+// $XDG_CACHE_HOME or ~/.cache; on Windows %LocalAppData%).
+func DefaultCache() (Cache, error) {
+	base, err := os.UserCacheDir()
+	if err != nil {
+		return Cache{}, fmt.Errorf("finding the user cache directory: %w; set XDG_CACHE_HOME (LocalAppData on Windows) or pass --service-tags FILE", err)
+	}
+	return Cache{Dir: filepath.Join(base, "egressprobe", "servicetags")}, nil
+}
+
+// JSONPath is where the cloud's feed is cached.
+func (c Cache) JSONPath(cl Cloud) string { return filepath.Join(c.Dir, cl.FileName()) }
+
+func (c Cache) binPath(cl Cloud) string { return filepath.Join(c.Dir, "ServiceTags_"+cl.Name+".bin") }
+func (c Cache) metaPath(cl Cloud) string {
+	return filepath.Join(c.Dir, "ServiceTags_"+cl.Name+".meta.json")
+}
+
+// Meta is what the last download told us, for conditional requests.
+type Meta struct {
+	Source       string `json:"source"` // URL or file the cached feed came from
+	ETag         string `json:"etag,omitempty"`
+	LastModified string `json:"last_modified,omitempty"`
+}
+
+// CacheInfo describes a cached feed.
+type CacheInfo struct {
+	Path     string    // the cached JSON
+	Modified time.Time // when it was last downloaded or confirmed current: its age
+	Compact  bool      // loaded from the compact form, without parsing JSON
+	Meta     Meta
+}
+
+// ErrNotCached is wrapped when a cloud has no cached feed yet.
+var ErrNotCached = errors.New("no cached service-tag feed")
+
+// Load reads the cloud's cached feed, from the compact form when it matches the
+// JSON, else by parsing the JSON (and then rewriting the compact form).
+func (c Cache) Load(cl Cloud) (*Feed, CacheInfo, error) {
+	info := CacheInfo{Path: c.JSONPath(cl)}
+	data, err := os.ReadFile(info.Path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, info, fmt.Errorf("%w for cloud %s in %s: run 'egressprobe servicetags update --cloud %s' or pass --service-tags FILE: %w",
+			ErrNotCached, cl.Flag, c.Dir, cl.Flag, err)
+	}
+	if err != nil {
+		return nil, info, fmt.Errorf("reading cached service tags: %w", err)
+	}
+	if st, err := os.Stat(info.Path); err == nil {
+		info.Modified = st.ModTime()
+	}
+	info.Meta = c.readMeta(cl)
+	k := keyOf(data)
+	if bin, err := os.ReadFile(c.binPath(cl)); err == nil {
+		if f, err := decodeBinary(bin, k); err == nil {
+			info.Compact = true
+			return f, info, nil
+		}
+	}
+	f, err := Parse(info.Path, data)
+	if err != nil {
+		return nil, info, err
+	}
+	// The compact form only saves time on the next run; failing to write it
+	// (read-only cache, full disk) must not fail this one.
+	_ = writeAtomic(c.binPath(cl), encodeBinary(f, k))
+	return f, info, nil
+}
+
+// Stat describes the cloud's cached feed without reading it: for the age line
+// printed when an update fails.
+func (c Cache) Stat(cl Cloud) (CacheInfo, error) {
+	info := CacheInfo{Path: c.JSONPath(cl), Meta: c.readMeta(cl)}
+	st, err := os.Stat(info.Path)
+	if err != nil {
+		return info, err
+	}
+	info.Modified = st.ModTime()
+	return info, nil
+}
+
+func (c Cache) readMeta(cl Cloud) Meta {
+	var m Meta
+	if b, err := os.ReadFile(c.metaPath(cl)); err == nil {
+		_ = json.Unmarshal(b, &m) // a damaged meta only costs an unconditional download
+	}
+	return m
+}
+
+// store replaces the cloud's cached feed: the JSON first (atomically), then its
+// compact form and meta. The caller has parsed and validated data into f.
+func (c Cache) store(cl Cloud, data []byte, f *Feed, m Meta) error {
+	if err := os.MkdirAll(c.Dir, 0o755); err != nil {
+		return fmt.Errorf("creating the cache directory: %w", err)
+	}
+	if err := writeAtomic(c.JSONPath(cl), data); err != nil {
+		return err
+	}
+	if err := writeAtomic(c.binPath(cl), encodeBinary(f, keyOf(data))); err != nil {
+		return err
+	}
+	return c.writeMeta(cl, m)
+}
+
+func (c Cache) writeMeta(cl Cloud, m Meta) error {
+	b, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return err
+	}
+	return writeAtomic(c.metaPath(cl), append(b, '\n'))
+}
+
+// writeAtomic replaces path with data so that a reader sees the old file or the
+// new one, never a mix: temp file in the same directory, fsync, rename, fsync dir.
+func writeAtomic(path string, data []byte) (err error) {
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	defer func() {
+		if err != nil {
+			_ = os.Remove(tmp.Name())
+			err = fmt.Errorf("writing %s: %w", path, err)
+		}
+	}()
+	if _, err = tmp.Write(data); err != nil {
+		_ = tmp.Close()
+		return err
+	}
+	if err = tmp.Sync(); err != nil {
+		_ = tmp.Close()
+		return err
+	}
+	if err = tmp.Close(); err != nil {
+		return err
+	}
+	if err = os.Rename(tmp.Name(), path); err != nil {
+		return err
+	}
+	return syncDir(dir)
+}
+
+// LoadFile reads and validates a service-tag file given by the user.
+func LoadFile(path string) (*Feed, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading service tags: %w", err)
+	}
+	return Parse(path, data)
+}
+
+// LoadCached is the entry point for other packages: the index of the cached feed
+// of cloud (a --cloud value such as "public", or a feed name such as "Public") in
+// the default cache directory.
+func LoadCached(cloud string) (*Index, CacheInfo, error) {
+	cl, err := ParseCloud(cloud)
+	if err != nil {
+		return nil, CacheInfo{}, err
+	}
+	c, err := DefaultCache()
+	if err != nil {
+		return nil, CacheInfo{}, err
+	}
+	f, info, err := c.Load(cl)
+	if err != nil {
+		return nil, info, err
+	}
+	return NewIndex(f), info, nil
+}

@@ -1,0 +1,133 @@
+package servicetags
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+)
+
+func TestCompactFormRoundTrip(t *testing.T) {
+	for _, name := range []string{"ServiceTags_Public_20250908.json", "ServiceTags_China_20260720.json"} {
+		t.Run(name, func(t *testing.T) {
+			data := realFile(t, name)
+			f := mustParse(t, name, data)
+			k := keyOf(data)
+			bin := encodeBinary(f, k)
+			g, err := decodeBinary(bin, k)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(f, g) {
+				t.Fatal("decoded compact form differs from the parsed JSON")
+			}
+			if _, err := decodeBinary(bin, keyOf(append(bytes.Clone(data), ' '))); !errors.Is(err, errStale) {
+				t.Errorf("a form for other JSON: err = %v, want errStale", err)
+			}
+			t.Logf("JSON %d bytes, compact form %d bytes", len(data), len(bin))
+		})
+	}
+}
+
+func TestCompactFormCorrupt(t *testing.T) {
+	data := fixture(t, "small_old.json")
+	k := keyOf(data)
+	bin := encodeBinary(mustParse(t, "small_old.json", data), k)
+	// Every single-byte flip and every truncation is detected, never a panic or a wrong feed.
+	for i := range bin {
+		b := bytes.Clone(bin)
+		b[i] ^= 0x5a
+		if _, err := decodeBinary(b, k); err == nil {
+			t.Fatalf("flipping byte %d went unnoticed", i)
+		}
+		if _, err := decodeBinary(bin[:i], k); err == nil {
+			t.Fatalf("truncating to %d bytes went unnoticed", i)
+		}
+	}
+}
+
+func FuzzDecodeBinary(f *testing.F) {
+	data := fixture(f, "small_old.json")
+	k := keyOf(data)
+	f.Add(encodeBinary(mustParse(f, "small_old.json", data), k))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		// Fix up the checksum so the fuzzer reaches the decoder proper.
+		if len(b) >= 4 {
+			b = seal(b[: len(b)-4 : len(b)-4])
+		}
+		feed, err := decodeBinary(b, k)
+		if err == nil && len(feed.Tags) > 0 {
+			_ = NewIndex(feed)
+		}
+	})
+}
+
+func TestCacheLoadUsesCompactForm(t *testing.T) {
+	c := Cache{Dir: t.TempDir()}
+	cl, _ := ParseCloud("public")
+	if _, _, err := c.Load(cl); !errors.Is(err, ErrNotCached) {
+		t.Fatalf("empty cache: err = %v, want ErrNotCached", err)
+	}
+	data := fixture(t, "small_old.json")
+	if err := os.WriteFile(c.JSONPath(cl), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f1, info, err := c.Load(cl)
+	if err != nil || info.Compact {
+		t.Fatalf("first load: compact=%v err=%v, want JSON parse", info.Compact, err)
+	}
+	f2, info, err := c.Load(cl)
+	if err != nil || !info.Compact {
+		t.Fatalf("second load: compact=%v err=%v, want the compact form", info.Compact, err)
+	}
+	if !reflect.DeepEqual(f1, f2) {
+		t.Error("compact load differs from JSON load")
+	}
+	// A changed JSON invalidates the compact form.
+	newer := fixture(t, "small_new.json")
+	if err := os.WriteFile(c.JSONPath(cl), newer, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f3, info, err := c.Load(cl)
+	if err != nil || info.Compact || f3.ChangeNumber != 8 {
+		t.Fatalf("after the JSON changed: compact=%v changeNumber=%v err=%v", info.Compact, f3.ChangeNumber, err)
+	}
+	// A damaged compact form falls back to the JSON.
+	if err := os.WriteFile(c.binPath(cl), []byte("EPST\x01garbage"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, info, err := c.Load(cl); err != nil || info.Compact {
+		t.Fatalf("damaged compact form: compact=%v err=%v", info.Compact, err)
+	}
+	if left, _ := filepath.Glob(filepath.Join(c.Dir, ".*.tmp")); len(left) > 0 {
+		t.Errorf("temp files left behind: %v", left)
+	}
+}
+
+func TestLoadCachedHonoursXDG(t *testing.T) {
+	if os.PathSeparator == '\\' {
+		t.Skip("os.UserCacheDir ignores XDG_CACHE_HOME on Windows")
+	}
+	dir := t.TempDir()
+	t.Setenv("XDG_CACHE_HOME", dir)
+	c := Cache{Dir: filepath.Join(dir, "egressprobe", "servicetags")}
+	cl, _ := ParseCloud("china")
+	if err := os.MkdirAll(c.Dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(c.JSONPath(cl), fixture(t, "small_old.json"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ix, info, err := LoadCached("china")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Path != c.JSONPath(cl) || ix.Prefixes() == 0 || info.Modified.IsZero() {
+		t.Errorf("LoadCached: path %s, %d prefixes, modified %v", info.Path, ix.Prefixes(), info.Modified)
+	}
+	if _, _, err := LoadCached("mars"); err == nil {
+		t.Error("LoadCached accepted an unknown cloud")
+	}
+}
