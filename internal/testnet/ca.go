@@ -35,30 +35,63 @@ var serial atomic.Int64
 // or "Contoso Inspection CA").
 func NewCA(t testing.TB, cn string) *CA {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatalf("testnet: CA key: %v", err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(serial.Add(1)),
-		Subject:               pkix.Name{CommonName: cn, Organization: []string{"egressprobe tests"}},
+	return NewCAWithSubject(t, pkix.Name{CommonName: cn, Organization: []string{"egressprobe tests"}})
+}
+
+// NewCAWithSubject creates a self-signed root CA with the given subject, for
+// tests that need a CA that looks like a particular public one.
+func NewCAWithSubject(t testing.TB, subject pkix.Name) *CA {
+	t.Helper()
+	cert, key := mint(t, caTemplate(subject), nil, nil)
+	return newCA(cert, key)
+}
+
+// Intermediate creates a CA with the given subject signed by ca, as public
+// issuing CAs are; its leaves carry it as the second certificate of the chain.
+func (ca *CA) Intermediate(t testing.TB, subject pkix.Name) *CA {
+	t.Helper()
+	cert, key := mint(t, caTemplate(subject), ca.Cert, ca.Key)
+	return newCA(cert, key)
+}
+
+func newCA(cert *x509.Certificate, key *ecdsa.PrivateKey) *CA {
+	pool := x509.NewCertPool()
+	pool.AddCert(cert)
+	return &CA{Cert: cert, Key: key, Pool: pool, PEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Raw})}
+}
+
+func caTemplate(subject pkix.Name) *x509.Certificate {
+	return &x509.Certificate{
+		Subject:               subject,
 		NotBefore:             time.Now().Add(-time.Hour),
 		NotAfter:              time.Now().Add(24 * time.Hour),
 		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign | x509.KeyUsageDigitalSignature,
 		BasicConstraintsValid: true,
 		IsCA:                  true,
 	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+}
+
+// mint creates a fresh P-256 key and a certificate for it from tmpl, signed by
+// parent/parentKey, or by itself when parent is nil.
+func mint(t testing.TB, tmpl, parent *x509.Certificate, parentKey *ecdsa.PrivateKey) (*x509.Certificate, *ecdsa.PrivateKey) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
-		t.Fatalf("testnet: CA cert: %v", err)
+		t.Fatalf("testnet: key for %q: %v", tmpl.Subject.CommonName, err)
+	}
+	tmpl.SerialNumber = big.NewInt(serial.Add(1))
+	if parent == nil {
+		parent, parentKey = tmpl, key
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, &key.PublicKey, parentKey)
+	if err != nil {
+		t.Fatalf("testnet: certificate for %q: %v", tmpl.Subject.CommonName, err)
 	}
 	cert, err := x509.ParseCertificate(der)
 	if err != nil {
-		t.Fatalf("testnet: CA parse: %v", err)
+		t.Fatalf("testnet: parse certificate for %q: %v", tmpl.Subject.CommonName, err)
 	}
-	pool := x509.NewCertPool()
-	pool.AddCert(cert)
-	return &CA{Cert: cert, Key: key, Pool: pool, PEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})}
+	return cert, key
 }
 
 // LeafOptions shape a leaf certificate; the zero value is valid for an hour
@@ -67,13 +100,23 @@ type LeafOptions struct {
 	NotBefore, NotAfter time.Time
 }
 
-// Leaf mints a server certificate for the given DNS names and IPs.
+// Leaf mints a server certificate for the given DNS names and IPs; the chain
+// it returns is the leaf then ca's certificate.
 func (ca *CA) Leaf(t testing.TB, names []string, ips []net.IP, opt LeafOptions) tls.Certificate {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatalf("testnet: leaf key: %v", err)
-	}
+	leaf, key := mint(t, leafTemplate(names, ips, opt), ca.Cert, ca.Key)
+	return tls.Certificate{Certificate: [][]byte{leaf.Raw, ca.Cert.Raw}, PrivateKey: key, Leaf: leaf}
+}
+
+// SelfSigned mints a certificate for names that signs itself: its issuer is
+// its own subject, it is signed by its own key, and the chain is just itself.
+func SelfSigned(t testing.TB, names ...string) tls.Certificate {
+	t.Helper()
+	leaf, key := mint(t, leafTemplate(names, nil, LeafOptions{}), nil, nil)
+	return tls.Certificate{Certificate: [][]byte{leaf.Raw}, PrivateKey: key, Leaf: leaf}
+}
+
+func leafTemplate(names []string, ips []net.IP, opt LeafOptions) *x509.Certificate {
 	nb, na := opt.NotBefore, opt.NotAfter
 	if nb.IsZero() {
 		nb = time.Now().Add(-time.Hour)
@@ -85,29 +128,15 @@ func (ca *CA) Leaf(t testing.TB, names []string, ips []net.IP, opt LeafOptions) 
 	if len(names) > 0 {
 		cn = names[0]
 	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(serial.Add(1)),
-		Subject:      pkix.Name{CommonName: cn},
-		NotBefore:    nb,
-		NotAfter:     na,
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		DNSNames:     names,
-		IPAddresses:  ips,
+	return &x509.Certificate{
+		Subject:     pkix.Name{CommonName: cn},
+		NotBefore:   nb,
+		NotAfter:    na,
+		KeyUsage:    x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		DNSNames:    names,
+		IPAddresses: ips,
 	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.Cert, &key.PublicKey, ca.Key)
-	if err != nil {
-		t.Fatalf("testnet: leaf cert: %v", err)
-	}
-	leaf, _ := x509.ParseCertificate(der)
-	return tls.Certificate{Certificate: [][]byte{der, ca.Cert.Raw}, PrivateKey: key, Leaf: leaf}
-}
-
-// SelfSigned mints a certificate for names that signs itself.
-func SelfSigned(t testing.TB, names ...string) tls.Certificate {
-	t.Helper()
-	ca := NewCA(t, names[0])
-	return ca.Leaf(t, names, nil, LeafOptions{})
 }
 
 // WritePEM writes the CA certificate to a file in t.TempDir (for --ca-file).

@@ -1,0 +1,106 @@
+package probe
+
+import (
+	"context"
+	"errors"
+	"net"
+	"os"
+	"syscall"
+	"testing"
+	"time"
+
+	"egressprobe/internal/testnet"
+)
+
+// TestClassifyRealErrors classifies errors produced by real sockets, never
+// invented strings: the errno, the context and the socket-deadline paths.
+func TestClassifyRealErrors(t *testing.T) {
+	t.Parallel()
+	closed := testnet.TCPClosed(t, testnet.LoopbackIP(201))
+	hole := testnet.TCPBlackhole(t, testnet.LoopbackIP(202))
+	silent := testnet.TCPSilent(t, testnet.LoopbackIP(203))
+
+	dial := func(addr string, d time.Duration) error {
+		ctx, cancel := context.WithTimeout(context.Background(), d)
+		defer cancel()
+		var dd net.Dialer
+		c, err := dd.DialContext(ctx, "tcp", addr)
+		if err == nil {
+			c.Close()
+		}
+		return err
+	}
+	readTimeout := func() error {
+		c, err := net.Dial("tcp", silent.String())
+		if err != nil {
+			t.Fatalf("dial silent server: %v", err)
+		}
+		defer c.Close()
+		_ = c.SetReadDeadline(time.Now().Add(20 * time.Millisecond))
+		_, err = c.Read(make([]byte, 1))
+		return err
+	}
+	canceled := func() error {
+		ctx, cancel := context.WithCancel(context.Background())
+		time.AfterFunc(20*time.Millisecond, cancel)
+		var dd net.Dialer
+		_, err := dd.DialContext(ctx, "tcp", hole.String())
+		return err
+	}
+
+	tests := []struct {
+		name    string
+		err     error
+		want    dialFault
+		timeout bool
+	}{
+		{"connect to closed port", dial(closed.String(), time.Second), faultRefused, false},
+		{"connect to blackhole, ctx deadline", dial(hole.String(), 100*time.Millisecond), faultTimeout, true},
+		{"read past socket deadline", readTimeout(), faultTimeout, true},
+		{"connect cancelled", canceled(), faultCanceled, false},
+		{"connect to port 0", dial(net.JoinHostPort(testnet.LoopbackIP(204), "0"), time.Second), faultRefused, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.err == nil {
+				t.Fatal("the socket operation unexpectedly succeeded")
+			}
+			if got := classifyDial(tc.err); got != tc.want {
+				t.Errorf("classifyDial(%v) = %d (%s), want %d (%s)", tc.err, got, got.outcome(), tc.want, tc.want.outcome())
+			}
+			if got := timedOut(tc.err); got != tc.timeout {
+				t.Errorf("timedOut(%v) = %v, want %v", tc.err, got, tc.timeout)
+			}
+		})
+	}
+
+	// The refused error carries the errno through *net.OpError and
+	// *os.SyscallError; errors.As must reach it.
+	var errno syscall.Errno
+	refused := dial(closed.String(), time.Second)
+	if !errors.As(refused, &errno) || errnoFault(errno) != faultRefused {
+		t.Errorf("refused dial error %v: errno %d not mapped to refused", refused, errno)
+	}
+	var sc *os.SyscallError
+	if !errors.As(refused, &sc) || innermost(refused).Error() != sc.Syscall+": "+sc.Err.Error() {
+		t.Errorf("innermost(%v) = %v, want the syscall and errno only", refused, innermost(refused))
+	}
+}
+
+// TestDialFaultVocabulary checks every fault maps into the TCP outcomes and
+// has an explanation.
+func TestDialFaultVocabulary(t *testing.T) {
+	t.Parallel()
+	want := map[dialFault]Outcome{
+		faultOther: TCPUnreachable, faultRefused: TCPRefused, faultTimeout: TCPTimeout, faultCanceled: TCPTimeout,
+		faultHostUnreachable: TCPUnreachable, faultNetUnreachable: TCPUnreachable, faultLocalPolicy: TCPUnreachable,
+	}
+	for f, o := range want {
+		if f.outcome() != o {
+			t.Errorf("fault %d outcome = %s, want %s", f, f.outcome(), o)
+		}
+		if f.explain() == "" {
+			t.Errorf("fault %d has no explanation", f)
+		}
+	}
+}
