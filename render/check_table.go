@@ -167,7 +167,7 @@ func buildTable(v checkView, p painter, l tableLayout, spanWidth int) table.Writ
 	merged := table.RowConfig{AutoMerge: true, AutoMergeAlign: text.AlignLeft}
 	span := func(indent, s, color string) {
 		for _, line := range strings.Split(text.WrapSoft(s, max(spanWidth-len(indent), minSpanWidth)), "\n") {
-			t.AppendRow(spanRow(len(header), p.paint(color, indent+strings.TrimRight(line, " "))), merged)
+			t.AppendRow(spanRow(len(header), indent+p.paint(color, strings.TrimRight(line, " "))), merged)
 		}
 	}
 	for i, f := range v.Families {

@@ -2,11 +2,18 @@ package render
 
 import (
 	"bytes"
+	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"flag"
+	"io"
 	"os"
 	"path/filepath"
+	"reflect"
+	"regexp"
+	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"egressprobe/report"
 )
@@ -83,4 +90,502 @@ func TestCheckGolden(t *testing.T) {
 			golden(t, tc.file, out.Bytes())
 		})
 	}
+}
+
+// TestCheckFixtureConsistent keeps the hand-made fixture honest: its summary
+// must count what its results say, or the goldens would show a report that
+// report.Build could never produce.
+func TestCheckFixtureConsistent(t *testing.T) {
+	r := loadCheckFixture(t)
+	s := r.Summary
+	ok, warned := 0, 0
+	byStatus := map[string]int{}
+	perFamily := map[string][2]int{}
+	for _, res := range r.Results {
+		byStatus[res.Status]++
+		c := perFamily[res.Family]
+		c[0]++
+		if res.Status == "ok" {
+			ok++
+			c[1]++
+		}
+		if len(res.Warnings) > 0 {
+			warned++
+		}
+		perFamily[res.Family] = c
+	}
+	if s.Total != len(r.Results) || s.OK != ok || s.Failed != len(r.Results)-ok || s.Warnings != warned {
+		t.Errorf("summary %+v does not count the %d results (%d ok, %d with warnings)", s, len(r.Results), ok, warned)
+	}
+	if !reflect.DeepEqual(s.ByStatus, byStatus) {
+		t.Errorf("by_status %v, results say %v", s.ByStatus, byStatus)
+	}
+	for _, f := range s.Families {
+		if c := perFamily[f.Family]; f.Total != c[0] || f.OK != c[1] || f.Failed != c[0]-c[1] {
+			t.Errorf("family %s: summary %+v, results say %d total, %d ok", f.Family, f, c[0], c[1])
+		}
+	}
+	if len(s.Families) != len(perFamily) {
+		t.Errorf("summary lists %d families, results have %d", len(s.Families), len(perFamily))
+	}
+}
+
+func TestParseFormat(t *testing.T) {
+	for _, tc := range []struct {
+		in      string
+		want    Format
+		wantErr string
+	}{
+		{"table", FormatTable, ""},
+		{"json", FormatJSON, ""},
+		{"jsonl", FormatJSONL, ""},
+		{"csv", FormatCSV, ""},
+		{"markdown", FormatMarkdown, ""},
+		{"html", FormatHTML, ""},
+		{" JSON ", FormatJSON, ""},
+		{"xml", "", `unknown output format "xml": use one of table, json, jsonl, csv, markdown, html`},
+		{"", "", `unknown output format "": use one of table, json, jsonl, csv, markdown, html`},
+	} {
+		got, err := ParseFormat(tc.in)
+		switch {
+		case tc.wantErr != "" && (err == nil || err.Error() != tc.wantErr):
+			t.Errorf("ParseFormat(%q) error %v, want %q", tc.in, err, tc.wantErr)
+		case tc.wantErr == "" && (err != nil || got != tc.want):
+			t.Errorf("ParseFormat(%q) = %q, %v; want %q", tc.in, got, err, tc.want)
+		}
+	}
+}
+
+func TestCheckRejectsBadInput(t *testing.T) {
+	var out bytes.Buffer
+	if err := Check(&out, loadCheckFixture(t), CheckOptions{Format: "yaml"}); err == nil || !strings.Contains(err.Error(), `"yaml"`) {
+		t.Errorf("format yaml: error %v, want one naming the value", err)
+	}
+	if err := Check(&out, nil, CheckOptions{}); err == nil {
+		t.Error("nil report: no error")
+	}
+	if out.Len() != 0 {
+		t.Errorf("wrote %q on bad input", out.String())
+	}
+}
+
+// failingWriter fails every write, as a closed pipe or a full disk does.
+type failingWriter struct{}
+
+func (failingWriter) Write([]byte) (int, error) { return 0, os.ErrClosed }
+
+func TestCheckReportsWriteErrors(t *testing.T) {
+	r := loadCheckFixture(t)
+	for _, f := range Formats() {
+		err := Check(failingWriter{}, r, CheckOptions{Format: f})
+		if !errors.Is(err, os.ErrClosed) || !strings.Contains(err.Error(), string(f)) {
+			t.Errorf("%s to a failing writer: error %v, want one wrapping os.ErrClosed and naming the format", f, err)
+		}
+	}
+}
+
+// TestCheckPrintsNoSecrets: the fixture plants "password" and "secret"
+// fields (beside the already redacted proxy URL); render works from the
+// typed report, so none may surface in any format.
+func TestCheckPrintsNoSecrets(t *testing.T) {
+	r := loadCheckFixture(t)
+	for _, tc := range goldenCases() {
+		var out bytes.Buffer
+		if err := Check(&out, r, tc.opt); err != nil {
+			t.Fatal(err)
+		}
+		s := strings.ToLower(out.String())
+		for _, bad := range []string{"planted-", "pr0xypa55word", "s3cret", `"password"`, `"secret"`, "password=", "secret="} {
+			if strings.Contains(s, bad) {
+				t.Errorf("%s prints %q", tc.file, bad)
+			}
+		}
+		if tc.opt.Format != FormatJSONL && tc.opt.Format != FormatCSV && !strings.Contains(s, "svc-backup:xxxxx@") {
+			t.Errorf("%s does not show the redacted proxy URL", tc.file)
+		}
+	}
+}
+
+func TestCheckJSONRoundTrips(t *testing.T) {
+	r := loadCheckFixture(t)
+	var out bytes.Buffer
+	if err := Check(&out, r, CheckOptions{Format: FormatJSON}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(out.String(), "{\n  \"schema_version\": 1,\n") {
+		t.Errorf("JSON does not open with schema_version: %.60q", out.String())
+	}
+	var back report.Report
+	dec := json.NewDecoder(&out)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&back); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(&back, r) {
+		t.Error("JSON output decodes to a different report")
+	}
+}
+
+func TestCheckJSONLOneResultALine(t *testing.T) {
+	r := loadCheckFixture(t)
+	var out bytes.Buffer
+	if err := Check(&out, r, CheckOptions{Format: FormatJSONL}); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
+	if len(lines) != len(r.Results) {
+		t.Fatalf("%d lines for %d results", len(lines), len(r.Results))
+	}
+	for i, line := range lines {
+		var res report.Result
+		dec := json.NewDecoder(strings.NewReader(line))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&res); err != nil {
+			t.Fatalf("line %d: %v", i+1, err)
+		}
+		if !reflect.DeepEqual(res, r.Results[i]) {
+			t.Errorf("line %d decodes to %+v, want %+v", i+1, res, r.Results[i])
+		}
+	}
+}
+
+func TestCheckCSV(t *testing.T) {
+	r := loadCheckFixture(t)
+	var out bytes.Buffer
+	if err := Check(&out, r, CheckOptions{Format: FormatCSV}); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(&out).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(rows[0], CSVHeader()) {
+		t.Errorf("header %v, want %v", rows[0], CSVHeader())
+	}
+	if len(rows)-1 != len(r.Results) {
+		t.Fatalf("%d rows for %d results", len(rows)-1, len(r.Results))
+	}
+	col := map[string]int{}
+	for i, name := range rows[0] {
+		col[name] = i
+	}
+	cell := func(row int, name string) string { return rows[row+1][col[name]] }
+	for i, res := range r.Results {
+		if cell(i, "host") != res.Host || cell(i, "status") != res.Status {
+			t.Errorf("row %d: host %q status %q, want %q %q", i+1, cell(i, "host"), cell(i, "status"), res.Host, res.Status)
+		}
+		if res.IP == nil && cell(i, "ip") != "" || res.IP != nil && cell(i, "ip") != *res.IP {
+			t.Errorf("row %d: ip %q, want %v", i+1, cell(i, "ip"), res.IP)
+		}
+		if res.TLS == nil && cell(i, "tls_verified") != "" {
+			t.Errorf("row %d: tls_verified %q without a handshake", i+1, cell(i, "tls_verified"))
+		}
+		if res.ExpectedTagsOK == nil && cell(i, "expected_tags_ok") != "" {
+			t.Errorf("row %d: expected_tags_ok %q when not judged", i+1, cell(i, "expected_tags_ok"))
+		}
+	}
+	// Spot checks on the fixture's rows.
+	if got := cell(4-1, "service_tags"); got != "AzureBackup;AzureBackup.WestEurope;AzureCloud;AzureCloud.westeurope" {
+		t.Errorf("row 4 service_tags %q", got)
+	}
+	if got := cell(6, "warnings"); got != "tag_mismatch" {
+		t.Errorf("row 7 warnings %q", got)
+	}
+	if got := cell(5, "proxy_connect_status"); got != "403" {
+		t.Errorf("row 6 proxy_connect_status %q", got)
+	}
+}
+
+func TestCSVTextDefusesFormulas(t *testing.T) {
+	for in, want := range map[string]string{
+		"=HYPERLINK(\"x\")": "'=HYPERLINK(\"x\")",
+		"+1":                "'+1",
+		"-1":                "'-1",
+		"@SUM(A1)":          "'@SUM(A1)",
+		"login.example":     "login.example",
+		"":                  "",
+	} {
+		if got := csvText(in); got != want {
+			t.Errorf("csvText(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// hostileReport is a report whose names and answers try to become markup or
+// terminal escapes.
+func hostileReport() *report.Report {
+	ip := "192.0.2.1"
+	return &report.Report{
+		SchemaVersion: 1,
+		Cloud:         "public",
+		Resolvers:     []string{"system"},
+		Results: []report.Result{{
+			Host:     "<script>alert(1)</script>",
+			Port:     443,
+			Family:   "*.x|y",
+			IP:       &ip,
+			Path:     "direct",
+			Resolver: "system",
+			Status:   "tls_untrusted",
+			Error:    "bad cert from \x1b[2J\x1b[31mevil\r\n<b>bold</b> [link](http://x) `code`",
+			Warnings: []report.Warning{{Code: "tag_mismatch", Message: "<img src=x onerror=alert(1)>"}},
+		}},
+		Summary: report.Summary{Total: 1, Failed: 1, Families: []report.FamilySummary{{Family: "*.x|y", Total: 1, Failed: 1}}},
+		Open:    []report.Action{{Hop: "firewall", Change: "allow <script>", Hosts: []string{"<script>alert(1)</script>"}}},
+	}
+}
+
+func TestCheckEscapesHostileText(t *testing.T) {
+	r := hostileReport()
+	render := func(f Format) string {
+		var out bytes.Buffer
+		if err := Check(&out, r, CheckOptions{Format: f}); err != nil {
+			t.Fatal(err)
+		}
+		return out.String()
+	}
+
+	html := render(FormatHTML)
+	for _, bad := range []string{"<script>", "<img", "<b>"} {
+		if strings.Contains(html, bad) {
+			t.Errorf("HTML contains raw %q", bad)
+		}
+	}
+	if !strings.Contains(html, "&lt;script&gt;alert(1)&lt;/script&gt;") {
+		t.Error("HTML does not show the escaped host")
+	}
+
+	// Markdown: code spans show their text literally; elsewhere every
+	// markup character must carry its backslash.
+	md := render(FormatMarkdown)
+	outside := regexp.MustCompile("`[^`]*`").ReplaceAllString(md, "")
+	for _, bad := range []string{"<script>", "<img", "<b>", "[link](", "](http", "*.x"} {
+		if regexp.MustCompile(`(^|[^\\])` + regexp.QuoteMeta(bad)).MatchString(outside) {
+			t.Errorf("Markdown contains unescaped %q outside code spans", bad)
+		}
+	}
+	// Every table row has as many cell borders as the header: no pipe leaked
+	// out of a cell.
+	borders := func(line string) int { return strings.Count(line, "|") - strings.Count(line, `\|`) }
+	var header int
+	for _, line := range strings.Split(md, "\n") {
+		if !strings.HasPrefix(line, "| ") {
+			continue
+		}
+		if header == 0 {
+			header = borders(line)
+		}
+		if n := borders(line); n != header {
+			t.Errorf("Markdown row with %d cell borders, header has %d: %q", n, header, line)
+		}
+	}
+
+	for _, f := range []Format{FormatTable, FormatMarkdown, FormatHTML} {
+		if out := render(f); strings.ContainsAny(out, "\x1b\r") {
+			t.Errorf("%s output carries a control character from the report: %q", f, out)
+		}
+	}
+}
+
+func TestCheckTableColumnsAndColour(t *testing.T) {
+	r := loadCheckFixture(t)
+	var plain, colour bytes.Buffer
+	if err := Check(&plain, r, CheckOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := Check(&colour, r, CheckOptions{Color: true}); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(plain.String(), "\x1b") {
+		t.Error("escape codes without Color")
+	}
+	for _, want := range []string{ansiGreen + "ok" + ansiReset, ansiRed + "tcp_timeout" + ansiReset, ansiYellow + "! tag_mismatch"} {
+		if !strings.Contains(colour.String(), want) {
+			t.Errorf("Color output lacks %q", want)
+		}
+	}
+	if !strings.Contains(plain.String(), "RESOLVER") {
+		t.Error("two resolvers but no RESOLVER column")
+	}
+
+	// One resolver: the column goes.
+	one := loadCheckFixture(t)
+	var kept []report.Result
+	for _, res := range one.Results {
+		if res.Resolver == "system" {
+			kept = append(kept, res)
+		}
+	}
+	one.Results = kept
+	var out bytes.Buffer
+	if err := Check(&out, one, CheckOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(out.String(), "RESOLVER") {
+		t.Error("a RESOLVER column with a single resolver")
+	}
+}
+
+// TestCheckTableFitsWidth: at 100 columns, the README's promise, every line
+// fits; and the span lines never widen the columns (the rule is as wide as
+// the widest table line).
+func TestCheckTableFitsWidth(t *testing.T) {
+	r := loadCheckFixture(t)
+	for _, width := range []int{100, 120, 140} {
+		var out bytes.Buffer
+		if err := Check(&out, r, CheckOptions{Width: width}); err != nil {
+			t.Fatal(err)
+		}
+		for _, line := range strings.Split(out.String(), "\n") {
+			if n := utf8.RuneCountInString(line); n > width {
+				t.Errorf("width %d: line of %d columns: %q", width, n, line)
+			}
+		}
+	}
+}
+
+func TestCheckAllFailedTheSameWay(t *testing.T) {
+	r := &report.Report{SchemaVersion: 1, Cloud: "public", Resolvers: []string{"system"}}
+	for _, host := range []string{"login.microsoftonline.com", "pod01-prot1.we.backup.windowsazure.com", "www.msftconnecttest.com"} {
+		r.Results = append(r.Results, report.Result{
+			Host: host, Port: 443, Family: "f", Path: "direct", Resolver: "system",
+			Status: "dns_timeout", Error: "no DNS answer from 127.0.0.53:53 for " + host + " within 3s",
+		})
+	}
+	r.Summary = report.Summary{Total: 3, Failed: 3, ByStatus: map[string]int{"dns_timeout": 3}}
+	want := "Every result failed the same way (dns_timeout): this server gets no usable DNS answers"
+	for _, f := range []Format{FormatTable, FormatMarkdown, FormatHTML} {
+		var out bytes.Buffer
+		if err := Check(&out, r, CheckOptions{Format: f}); err != nil {
+			t.Fatal(err)
+		}
+		if n := strings.Count(out.String(), want); n != 1 {
+			t.Errorf("%s says %d times %q:\n%s", f, n, want, out.String())
+		}
+	}
+
+	// Mixed failures: no such line.
+	r.Results[1].Status = "tcp_timeout"
+	var out bytes.Buffer
+	if err := Check(&out, r, CheckOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(out.String(), "Every result failed") {
+		t.Error("'every result failed the same way' with two different statuses")
+	}
+}
+
+func TestCheckEmptyAndAllOK(t *testing.T) {
+	empty := &report.Report{SchemaVersion: 1}
+	for _, f := range Formats() {
+		var out bytes.Buffer
+		if err := Check(&out, empty, CheckOptions{Format: f}); err != nil {
+			t.Errorf("%s of an empty report: %v", f, err)
+		}
+	}
+	var out bytes.Buffer
+	if err := Check(&out, empty, CheckOptions{}); err != nil || !strings.Contains(out.String(), "No results") {
+		t.Errorf("empty report table: %v\n%s", err, out.String())
+	}
+
+	ip := "192.0.2.7"
+	allOK := &report.Report{
+		SchemaVersion: 1, Cloud: "public",
+		Results: []report.Result{{Host: "h.example", Port: 443, Family: "f", IP: &ip, Path: "direct", Resolver: "system", Status: "ok"}},
+		Summary: report.Summary{Total: 1, OK: 1},
+	}
+	out.Reset()
+	if err := Check(&out, allOK, CheckOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "Nothing to open: every result is ok.") || strings.Contains(out.String(), "What to open") {
+		t.Errorf("all-ok table:\n%s", out.String())
+	}
+}
+
+func TestCheckNotSkewedAndNoFeed(t *testing.T) {
+	r := loadCheckFixture(t)
+	r.Clock = &report.Clock{SkewSeconds: 12, Source: "x", Skewed: false}
+	r.ServiceTags = report.ServiceTagsInfo{Note: "no cached feed for the public cloud; run: egressprobe servicetags update --cloud public"}
+	var out bytes.Buffer
+	if err := Check(&out, r, CheckOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	s := out.String()
+	if strings.Contains(s, "Clock:") && !strings.Contains(s, "Clock: set") {
+		t.Error("a clock line for a clock within 5 minutes")
+	}
+	if !strings.Contains(s, "Service tags: not checked: no cached feed for the public cloud; run: egressprobe servicetags update --cloud public") {
+		t.Errorf("no 'not checked' service-tags line:\n%s", s)
+	}
+}
+
+func TestDisplayHelpers(t *testing.T) {
+	for dn, want := range map[string]string{
+		"CN=Microsoft Azure RSA TLS Issuing CA 07,O=Microsoft Corporation,C=US": "Microsoft Azure RSA TLS Issuing CA 07",
+		`O=Contoso\, Ltd,CN=Contoso\, Inspection`:                               "Contoso, Inspection",
+		"O=No Common Name": "O=No Common Name",
+		"":                 "",
+	} {
+		if got := commonName(dn); got != want {
+			t.Errorf("commonName(%q) = %q, want %q", dn, got, want)
+		}
+	}
+	for _, tc := range []struct {
+		in   string
+		max  int
+		want string
+	}{
+		{"short", 10, "short"},
+		{"connect to 20.38.1.2:443: no answer within 5s", 30, "connect to 20.38.1.2:443..."},
+		{"averyveryverylongwordwithoutspaces", 12, "averyvery..."},
+		{"é€ü and more text here", 8, "é€ü a..."},
+	} {
+		if got := shorten(tc.in, tc.max); got != tc.want || utf8.RuneCountInString(got) > tc.max {
+			t.Errorf("shorten(%q, %d) = %q, want %q", tc.in, tc.max, got, tc.want)
+		}
+	}
+	if got := printable("a\x1b[2Jb\nc\xffd"); got != "a?[2Jb?c?d" {
+		t.Errorf("printable: %q", got)
+	}
+}
+
+// FuzzCheck renders whatever report JSON decodes to, in every format: no
+// panic on odd reports (nil sections, empty names, huge numbers), and no
+// error writing to memory.
+func FuzzCheck(f *testing.F) {
+	if data, err := os.ReadFile(filepath.Join("testdata", "check", "report.json")); err == nil {
+		f.Add(data)
+	}
+	f.Add([]byte(`{"results":[{"host":"","ip":null,"tls":{},"http":{},"proxy_connect":{},"service_tags":[{"tag":""}],"expected_tags_ok":false}]}`))
+	f.Add([]byte(`{"clock":{"skew_seconds":1e300,"skewed":true},"what_to_open":[{"hop":"","hosts":[""]}],"wildcards":[{}]}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var r report.Report
+		if json.Unmarshal(data, &r) != nil {
+			return
+		}
+		for _, tc := range goldenCases() {
+			if err := Check(io.Discard, &r, tc.opt); err != nil {
+				t.Fatalf("%s: %v", tc.file, err)
+			}
+		}
+	})
+}
+
+func FuzzParseFormat(f *testing.F) {
+	for _, s := range []string{"table", "JSON", " csv", "xml", "", "\x00"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, err := ParseFormat(s)
+		if err != nil {
+			if got != "" || !strings.Contains(err.Error(), "use one of") {
+				t.Fatalf("ParseFormat(%q) = %q, %v", s, got, err)
+			}
+			return
+		}
+		if again, err := ParseFormat(string(got)); err != nil || again != got {
+			t.Fatalf("ParseFormat(%q) = %q does not parse back: %q, %v", s, got, again, err)
+		}
+	})
 }
