@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -14,23 +13,11 @@ import (
 )
 
 // targetsGolden compares got with testdata/targets/name, or rewrites it with
-// -update (the flag is the package's, defined in check_test.go).
+// -update, through the package's golden helper (check_test.go), whose
+// directory is testdata/check.
 func targetsGolden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", "targets", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./render -run Targets -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs (run go test ./render -run Targets -update if the change is intended)\n--- got:\n%s\n--- want:\n%s", path, got, want)
-	}
+	golden(t, filepath.Join("..", "targets", name), got)
 }
 
 func listing(t *testing.T, cloud, region string, opts targets.Options) TargetsListing {
