@@ -9,11 +9,12 @@ import (
 )
 
 // Match is one tag containing an address, with the tag's prefix that matched.
+// Its JSON form is part of the `servicetags lookup -o json` contract.
 type Match struct {
-	Tag           string
-	Region        string
-	SystemService string
-	Prefix        netip.Prefix
+	Tag           string       `json:"tag"`
+	Region        string       `json:"region"`
+	SystemService string       `json:"system_service"`
+	Prefix        netip.Prefix `json:"prefix"`
 }
 
 // Index is an immutable prefix table over one feed. It is safe for concurrent use.
