@@ -13,7 +13,8 @@ import (
 var ErrBadProxyURL = errors.New("bad proxy URL")
 
 // proxyURLFix is the shape every bad-proxy-URL error points the user to.
-const proxyURLFix = "want http://[user:password@]host:port or https://[user:password@]host:port"
+// It must not look like a URL with credentials, or Redact would mask it.
+const proxyURLFix = "want http://host:port or https://host:port, with user:password and an @ before the host when the proxy needs credentials"
 
 // ParseURL validates a proxy URL as curl reads one: a missing scheme means
 // http://, the scheme must be http or https, a host is required, and a missing

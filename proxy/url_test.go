@@ -42,7 +42,7 @@ func TestParseURL(t *testing.T) {
 				t.Errorf("ParseURL(%q) = %v, want an error containing %q", tt.in, u.Redacted(), tt.errHas)
 				continue
 			}
-			if !strings.Contains(err.Error(), tt.errHas) || !errors.Is(err, ErrBadProxyURL) || !strings.Contains(err.Error(), "want http://") {
+			if !strings.Contains(err.Error(), tt.errHas) || !errors.Is(err, ErrBadProxyURL) || !strings.Contains(err.Error(), proxyURLFix) {
 				t.Errorf("ParseURL(%q) error %q: want it to contain %q, the fix, and wrap ErrBadProxyURL", tt.in, err, tt.errHas)
 			}
 			if strings.Contains(err.Error(), "s3cr") {

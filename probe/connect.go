@@ -1,0 +1,69 @@
+package probe
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"time"
+
+	"egressprobe/proxy"
+)
+
+// ConnectResult is the proxy CONNECT step.
+type ConnectResult struct {
+	Step              // ok | proxy_unreachable | proxy_auth_required | proxy_denied | proxy_error | proxy_timeout
+	Proxy      string `json:"proxy"`       // redacted proxy URL
+	ProxyAddr  string `json:"proxy_addr"`  // the proxy's own address that was dialled "IP:PORT"
+	StatusCode int    `json:"status_code"` // CONNECT status, 0 when none was read
+}
+
+// Connect dials route's proxy (http:// or https://) and opens a CONNECT tunnel
+// to target "host:port"; the returned conn is the tunnel (nil unless ok), with
+// no deadline set. ctx bounds the whole step: a proxy that never answers ends
+// in proxy_timeout at ctx's deadline.
+func Connect(ctx context.Context, route proxy.Route, target string) (net.Conn, ConnectResult) {
+	res := ConnectResult{Step: Step{Start: time.Now()}, Proxy: route.Redacted()}
+	if route.Direct() {
+		res.Outcome = ProxyError
+		res.Error = "CONNECT " + target + ": the route is direct, there is no proxy to ask (" + route.String() + ")"
+		return nil, res
+	}
+	d := proxy.Dialer{Roots: route.ProxyRoots}
+	conn, tun, err := d.Connect(ctx, route.Proxy, target)
+	res.Duration = time.Since(res.Start)
+	res.ProxyAddr, res.StatusCode = tun.Addr, tun.StatusCode
+	if err != nil {
+		res.Outcome = classifyConnect(err)
+		res.Error = proxy.Redact(err.Error())
+		return nil, res
+	}
+	res.Outcome = OK
+	return conn, res
+}
+
+// classifyConnect maps the proxy dialer's typed errors onto the vocabulary:
+// the proxy's own address not reachable, its HTTP answer, or silence.
+func classifyConnect(err error) Outcome {
+	var se *proxy.StatusError
+	if errors.As(err, &se) {
+		switch {
+		case se.Code == http.StatusProxyAuthRequired:
+			return ProxyAuthRequired
+		case se.Code >= 400 && se.Code < 500:
+			return ProxyDenied
+		default:
+			return ProxyError
+		}
+	}
+	var oe *proxy.OpError
+	if errors.As(err, &oe) {
+		switch {
+		case oe.Op == proxy.OpResolve || oe.Op == proxy.OpDial:
+			return ProxyUnreachable
+		case oe.Timeout() || errors.Is(err, context.Canceled):
+			return ProxyTimeout
+		}
+	}
+	return ProxyError
+}

@@ -1,0 +1,340 @@
+package proxy
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+)
+
+const (
+	// maxReplyBytes caps the CONNECT reply header: a proxy that streams
+	// garbage cannot grow memory, only spend the deadline.
+	maxReplyBytes = 64 << 10
+	// tunnelSettle is how long Connect waits, after a 2xx, for a proxy that
+	// closes the tunnel at once (it accepted, then failed upstream). Bytes that
+	// arrive in that window are kept for the caller.
+	tunnelSettle = 25 * time.Millisecond
+)
+
+// The operations an OpError names.
+const (
+	OpResolve = "resolve" // looking up the proxy's own name
+	OpDial    = "dial"    // TCP to the proxy
+	OpTLS     = "tls"     // TLS to an https:// proxy
+	OpConnect = "connect" // writing CONNECT and reading the reply
+	OpTunnel  = "tunnel"  // the tunnel after a 2xx
+)
+
+var (
+	// ErrBadReply marks a reply to CONNECT that is not HTTP.
+	ErrBadReply = errors.New("the proxy's reply to CONNECT is not HTTP")
+	// ErrTunnelClosed marks a tunnel the proxy closed before the target sent a
+	// byte: it said 2xx, then could not (or would not) reach the target.
+	ErrTunnelClosed = errors.New("the proxy closed the tunnel before the target sent anything")
+)
+
+// OpError is a failure on the way to a tunnel that is not an HTTP status.
+type OpError struct {
+	Op     string // OpResolve, OpDial, OpTLS, OpConnect or OpTunnel
+	Proxy  string // redacted proxy URL
+	Addr   string // the proxy's address "IP:PORT", "" before it was resolved
+	Target string // "host:port" asked for
+	Err    error
+}
+
+func (e *OpError) Error() string {
+	at := e.Proxy
+	if e.Addr != "" {
+		at += " (" + e.Addr + ")"
+	}
+	return Redact(fmt.Sprintf("proxy %s: %s for CONNECT %s: %v", at, e.Op, e.Target, e.Err))
+}
+
+func (e *OpError) Unwrap() error { return e.Err }
+
+// Timeout reports whether the operation ran out of time.
+func (e *OpError) Timeout() bool {
+	var ne net.Error
+	return errors.Is(e.Err, context.DeadlineExceeded) || errors.Is(e.Err, os.ErrDeadlineExceeded) ||
+		errors.As(e.Err, &ne) && ne.Timeout()
+}
+
+// StatusError is a CONNECT refused with a non-2xx HTTP status.
+type StatusError struct {
+	Proxy, Addr, Target string
+	Code                int
+	Status              string   // the status line's text as sent, sanitised
+	Authenticate        []string // Proxy-Authenticate challenge schemes (Basic, NTLM, Negotiate)
+	SentCredentials     bool     // a Proxy-Authorization header was sent
+}
+
+func (e *StatusError) Error() string {
+	msg := fmt.Sprintf("proxy %s (%s) answered CONNECT %s with %d %s", e.Proxy, e.Addr, e.Target, e.Code, e.Status)
+	switch {
+	case e.Code == http.StatusProxyAuthRequired && e.SentCredentials:
+		msg += fmt.Sprintf(" (wants %s): the proxy rejected the user and password in the proxy URL", strings.Join(e.Authenticate, ", "))
+		if !e.offers("Basic") {
+			msg += "; it does not offer Basic, which is all egressprobe can send"
+		}
+	case e.Code == http.StatusProxyAuthRequired:
+		msg += fmt.Sprintf(" (wants %s): give credentials in the proxy URL, user:password and an @ before the host", strings.Join(e.Authenticate, ", "))
+	case e.Code >= 400 && e.Code < 500:
+		msg += ": the proxy's policy refuses this host or port; ask for CONNECT to " + e.Target + " to be allowed"
+	case e.Code >= 500:
+		msg += ": the proxy failed or could not reach " + e.Target + " itself (its upstream firewall or DNS)"
+	}
+	return Redact(msg)
+}
+
+func (e *StatusError) offers(scheme string) bool {
+	for _, a := range e.Authenticate {
+		if strings.EqualFold(a, scheme) {
+			return true
+		}
+	}
+	return false
+}
+
+// Tunnel describes a CONNECT attempt, successful or not.
+type Tunnel struct {
+	Addr       string // the proxy's address that was dialled "IP:PORT"; "" if never dialled
+	StatusCode int    // the CONNECT reply's status, 0 when none was read
+}
+
+// Dialer opens CONNECT tunnels through HTTP and HTTPS proxies.
+type Dialer struct {
+	// Roots verify an https:// proxy's certificate; nil: the system roots.
+	Roots *x509.CertPool
+	// Resolver looks up the proxy's name; nil: net.DefaultResolver.
+	Resolver *net.Resolver
+}
+
+// Connect dials proxyURL (http:// or https://) and asks it for a tunnel to
+// target "host:port". Credentials in the URL are sent as Basic. The context's
+// deadline bounds every step, including a proxy that never answers, and
+// cancelling it interrupts them. On success the conn is the tunnel, its
+// deadline cleared, with any bytes the proxy sent after the reply header
+// still readable; a read that meets EOF before the target sent a byte returns
+// an error wrapping ErrTunnelClosed (and io.EOF). Errors are *OpError or
+// *StatusError, their strings redacted.
+func (d Dialer) Connect(ctx context.Context, proxyURL *url.URL, target string) (net.Conn, Tunnel, error) {
+	var tun Tunnel
+	redactedProxy := proxyURL.Redacted()
+	opErr := func(op string, err error) error {
+		if ctx.Err() != nil && !errors.Is(err, ctx.Err()) {
+			err = fmt.Errorf("%w (%v)", ctx.Err(), err)
+		}
+		return &OpError{Op: op, Proxy: redactedProxy, Addr: tun.Addr, Target: target, Err: err}
+	}
+	if _, _, err := net.SplitHostPort(target); err != nil {
+		return nil, tun, opErr(OpConnect, fmt.Errorf("target must be host:port: %w", err))
+	}
+	conn, err := d.dial(ctx, proxyURL, &tun)
+	if err != nil {
+		var oe *OpError
+		if errors.As(err, &oe) {
+			return nil, tun, err
+		}
+		return nil, tun, opErr(OpDial, err)
+	}
+	// The socket deadline follows the context: its deadline, and at once when
+	// it is cancelled.
+	if dl, ok := ctx.Deadline(); ok {
+		conn.SetDeadline(dl)
+	}
+	raw := conn // conn becomes the TLS layer for an https:// proxy
+	stop := context.AfterFunc(ctx, func() { raw.SetDeadline(time.Unix(1, 0)) })
+	defer stop()
+	fail := func(op string, err error) (net.Conn, Tunnel, error) {
+		conn.Close()
+		return nil, tun, opErr(op, err)
+	}
+
+	if proxyURL.Scheme == "https" {
+		tc := tls.Client(conn, &tls.Config{ServerName: proxyURL.Hostname(), RootCAs: d.Roots, MinVersion: tls.VersionTLS12})
+		if err := tc.HandshakeContext(ctx); err != nil {
+			return fail(OpTLS, err)
+		}
+		conn = tc
+	}
+
+	req := "CONNECT " + target + " HTTP/1.1\r\nHost: " + target + "\r\nUser-Agent: egressprobe\r\n"
+	sentCreds := proxyURL.User != nil
+	if sentCreds {
+		pw, _ := proxyURL.User.Password()
+		req += "Proxy-Authorization: Basic " + base64.StdEncoding.EncodeToString([]byte(proxyURL.User.Username()+":"+pw)) + "\r\n"
+	}
+	if _, err := io.WriteString(conn, req+"\r\n"); err != nil {
+		return fail(OpConnect, fmt.Errorf("write CONNECT: %w", err))
+	}
+
+	br := bufio.NewReader(&io.LimitedReader{R: conn, N: maxReplyBytes})
+	resp, err := http.ReadResponse(br, &http.Request{Method: http.MethodConnect})
+	if err != nil {
+		return fail(OpConnect, replyError(err))
+	}
+	tun.StatusCode = resp.StatusCode
+	if resp.StatusCode/100 != 2 {
+		conn.Close()
+		return nil, tun, &StatusError{
+			Proxy: redactedProxy, Addr: tun.Addr, Target: target, Code: resp.StatusCode,
+			Status:       sanitize(strings.TrimSpace(strings.TrimPrefix(resp.Status, fmt.Sprint(resp.StatusCode)))),
+			Authenticate: challengeSchemes(resp.Header.Values("Proxy-Authenticate")), SentCredentials: sentCreds,
+		}
+	}
+	// Bytes after the header are the target's: keep them.
+	early, _ := br.Peek(br.Buffered())
+	early = append([]byte(nil), early...)
+	if len(early) == 0 {
+		if early, err = settle(ctx, conn); err != nil {
+			return fail(OpTunnel, err)
+		}
+	}
+	conn.SetDeadline(time.Time{})
+	return &tunnelConn{Conn: conn, early: early, proxy: redactedProxy, target: target}, tun, nil
+}
+
+// dial resolves the proxy's host and connects to its addresses in turn,
+// recording the one dialled.
+func (d Dialer) dial(ctx context.Context, u *url.URL, tun *Tunnel) (net.Conn, error) {
+	host, port := u.Hostname(), u.Port()
+	if port == "" {
+		port = map[string]string{"http": "80", "https": "443"}[u.Scheme]
+	}
+	var addrs []netip.Addr
+	if a, err := netip.ParseAddr(host); err == nil {
+		addrs = []netip.Addr{a}
+	} else {
+		r := d.Resolver
+		if r == nil {
+			r = net.DefaultResolver
+		}
+		if addrs, err = r.LookupNetIP(ctx, "ip", host); err != nil {
+			return nil, &OpError{Op: OpResolve, Proxy: u.Redacted(), Err: err}
+		}
+	}
+	var nd net.Dialer
+	var err error
+	for _, a := range addrs {
+		tun.Addr = net.JoinHostPort(a.Unmap().String(), port)
+		var c net.Conn
+		if c, err = nd.DialContext(ctx, "tcp", tun.Addr); err == nil {
+			return c, nil
+		}
+	}
+	if err == nil {
+		err = fmt.Errorf("%s has no addresses", host)
+	}
+	return nil, err
+}
+
+// settle waits briefly for a proxy that closes right after its 2xx; bytes
+// that arrive instead are returned for the caller.
+func settle(ctx context.Context, conn net.Conn) ([]byte, error) {
+	until := time.Now().Add(tunnelSettle)
+	if dl, ok := ctx.Deadline(); ok && dl.Before(until) {
+		until = dl
+	}
+	conn.SetReadDeadline(until)
+	buf := make([]byte, 4096)
+	n, err := conn.Read(buf)
+	if n > 0 || err == nil {
+		return buf[:n], nil
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() && ctx.Err() == nil {
+		return nil, nil // quiet: the tunnel stands
+	}
+	if errors.Is(err, io.EOF) {
+		return nil, ErrTunnelClosed
+	}
+	return nil, err
+}
+
+// replyError classifies a failure to read the CONNECT reply: a timeout stays
+// a timeout; anything else means the bytes were not an HTTP reply.
+func replyError(err error) error {
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return fmt.Errorf("no reply to CONNECT before the deadline: %w", err)
+	}
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return fmt.Errorf("%w: the proxy closed the connection before a complete reply (%v)", ErrBadReply, err)
+	}
+	return fmt.Errorf("%w: %v", ErrBadReply, err)
+}
+
+// challengeSchemes returns the auth scheme of each Proxy-Authenticate value.
+func challengeSchemes(vals []string) []string {
+	var out []string
+	for _, v := range vals {
+		if s, _, _ := strings.Cut(strings.TrimSpace(v), " "); s != "" {
+			out = append(out, sanitize(s))
+		}
+	}
+	if len(out) == 0 {
+		out = []string{"no Proxy-Authenticate challenge"}
+	}
+	return out
+}
+
+// sanitize keeps proxy-sent text printable and short.
+func sanitize(s string) string {
+	if len(s) > 80 {
+		s = s[:80]
+	}
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f || r == 0xfffd {
+			return '?'
+		}
+		return r
+	}, s)
+}
+
+// tunnelConn is the tunnel: the target's bytes the proxy sent with its reply
+// first, then the connection.
+type tunnelConn struct {
+	net.Conn
+	early         []byte
+	got           bool // a byte from the target came through
+	proxy, target string
+}
+
+func (c *tunnelConn) Read(p []byte) (int, error) {
+	if len(c.early) > 0 {
+		n := copy(p, c.early)
+		c.early = c.early[n:]
+		c.got = true
+		return n, nil
+	}
+	n, err := c.Conn.Read(p)
+	if n > 0 {
+		c.got = true
+	}
+	if errors.Is(err, io.EOF) && !c.got {
+		return n, &tunnelClosedError{proxy: c.proxy, target: c.target}
+	}
+	return n, err
+}
+
+// tunnelClosedError is ErrTunnelClosed and io.EOF at once, so that code that
+// only knows EOF still sees one.
+type tunnelClosedError struct{ proxy, target string }
+
+func (e *tunnelClosedError) Error() string {
+	return fmt.Sprintf("proxy %s, tunnel to %s: %v", e.proxy, e.target, ErrTunnelClosed)
+}
+
+func (e *tunnelClosedError) Unwrap() []error { return []error{ErrTunnelClosed, io.EOF} }
