@@ -31,7 +31,9 @@ func TestHandshakeTLS(t *testing.T) {
 	t.Parallel()
 	lab := testnet.NewTLSLab(t)
 	lab.SlowDelay = 3 * time.Second
-	const budget = 400 * time.Millisecond
+	// Rows that must time out get a short budget; the others a long one, so
+	// that a loaded machine (-race, 2 cores) cannot turn them into timeouts.
+	const short, long = 400 * time.Millisecond, 10 * time.Second
 	trustInspection := x509.NewCertPool()
 	trustInspection.AddCert(lab.CA.Cert)
 	trustInspection.AddCert(lab.Inspection.Cert)
@@ -95,6 +97,10 @@ func TestHandshakeTLS(t *testing.T) {
 			if opt.Roots == nil {
 				opt.Roots = lab.CA.Pool
 			}
+			budget := long
+			if tc.want.outcome == TLSTimeout {
+				budget = short
+			}
 			ctx, cancel := context.WithTimeout(context.Background(), budget)
 			defer cancel()
 			raw, tr := DialTCP(ctx, addr)
@@ -134,7 +140,7 @@ func TestHandshakeTLS(t *testing.T) {
 			if res.Version != "" && (len(res.Chain) == 0 || res.Chain[0].Subject == "" || res.Chain[0].NotAfter.IsZero()) {
 				t.Errorf("handshake completed (%s) but chain = %+v", res.Version, res.Chain)
 			}
-			if res.Duration > 10*budget {
+			if res.Duration > budget+5*time.Second {
 				t.Errorf("HandshakeTLS took %v with a %v budget", res.Duration, budget)
 			}
 		})
@@ -155,7 +161,7 @@ func TestHandshakeTLSGoodDetails(t *testing.T) {
 	t.Parallel()
 	lab := testnet.NewTLSLab(t)
 	addr := lab.Serve(t, testnet.LoopbackIP(401), testnet.TLSGood)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	raw, tr := DialTCP(ctx, addr)
 	if !tr.OK() {
