@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net"
-	"net/http"
 	"time"
 
 	"egressprobe/proxy"
@@ -48,7 +47,7 @@ func classifyConnect(err error) Outcome {
 	var se *proxy.StatusError
 	if errors.As(err, &se) {
 		switch {
-		case se.Code == http.StatusProxyAuthRequired:
+		case se.AuthRequired():
 			return ProxyAuthRequired
 		case se.Code >= 400 && se.Code < 500:
 			return ProxyDenied

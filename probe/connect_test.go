@@ -252,6 +252,7 @@ func TestClassifyConnect(t *testing.T) {
 		want Outcome
 	}{
 		{&proxy.StatusError{Code: 407}, ProxyAuthRequired},
+		{&proxy.StatusError{Code: 401}, ProxyAuthRequired}, // tinyproxy, wrong password
 		{&proxy.StatusError{Code: 403}, ProxyDenied},
 		{&proxy.StatusError{Code: 404}, ProxyDenied},
 		{&proxy.StatusError{Code: 500}, ProxyError},

@@ -76,19 +76,26 @@ type StatusError struct {
 	Proxy, Addr, Target string
 	Code                int
 	Status              string   // the status line's text as sent, sanitised
-	Authenticate        []string // Proxy-Authenticate challenge schemes (Basic, NTLM, Negotiate)
+	Authenticate        []string // challenge schemes offered (Basic, NTLM, Negotiate)
 	SentCredentials     bool     // a Proxy-Authorization header was sent
+}
+
+// AuthRequired reports whether the proxy wants (other) credentials: 407, or
+// 401, which tinyproxy sends for a wrong password. Before the tunnel exists
+// the target cannot have answered, so a 401 is the proxy's too.
+func (e *StatusError) AuthRequired() bool {
+	return e.Code == http.StatusProxyAuthRequired || e.Code == http.StatusUnauthorized
 }
 
 func (e *StatusError) Error() string {
 	msg := fmt.Sprintf("proxy %s (%s) answered CONNECT %s with %d %s", e.Proxy, e.Addr, e.Target, e.Code, e.Status)
 	switch {
-	case e.Code == http.StatusProxyAuthRequired && e.SentCredentials:
+	case e.AuthRequired() && e.SentCredentials:
 		msg += fmt.Sprintf(" (wants %s): the proxy rejected the user and password in the proxy URL", strings.Join(e.Authenticate, ", "))
 		if !e.offers("Basic") {
 			msg += "; it does not offer Basic, which is all egressprobe can send"
 		}
-	case e.Code == http.StatusProxyAuthRequired:
+	case e.AuthRequired():
 		msg += fmt.Sprintf(" (wants %s): give credentials in the proxy URL, user:password and an @ before the host", strings.Join(e.Authenticate, ", "))
 	case e.Code >= 400 && e.Code < 500:
 		msg += ": the proxy's policy refuses this host or port; ask for CONNECT to " + e.Target + " to be allowed"
@@ -191,7 +198,7 @@ func (d Dialer) Connect(ctx context.Context, proxyURL *url.URL, target string) (
 		return nil, tun, &StatusError{
 			Proxy: redactedProxy, Addr: tun.Addr, Target: target, Code: resp.StatusCode,
 			Status:       sanitize(strings.TrimSpace(strings.TrimPrefix(resp.Status, fmt.Sprint(resp.StatusCode)))),
-			Authenticate: challengeSchemes(resp.Header.Values("Proxy-Authenticate")), SentCredentials: sentCreds,
+			Authenticate: challengeSchemes(append(resp.Header.Values("Proxy-Authenticate"), resp.Header.Values("WWW-Authenticate")...)), SentCredentials: sentCreds,
 		}
 	}
 	// Bytes after the header are the target's: keep them.
@@ -276,7 +283,8 @@ func replyError(err error) error {
 	return fmt.Errorf("%w: %v", ErrBadReply, err)
 }
 
-// challengeSchemes returns the auth scheme of each Proxy-Authenticate value.
+// challengeSchemes returns the auth scheme of each Proxy-Authenticate (or,
+// with a 401, WWW-Authenticate) value.
 func challengeSchemes(vals []string) []string {
 	var out []string
 	for _, v := range vals {
@@ -285,7 +293,7 @@ func challengeSchemes(vals []string) []string {
 		}
 	}
 	if len(out) == 0 {
-		out = []string{"no Proxy-Authenticate challenge"}
+		out = []string{"no challenge"}
 	}
 	return out
 }

@@ -120,7 +120,7 @@ func TestDialerReplies(t *testing.T) {
 		{"407 NTLM only", func(c net.Conn) {
 			io.WriteString(c, "HTTP/1.1 407 Auth\r\nProxy-Authenticate: NTLM\r\nProxy-Authenticate: Negotiate\r\nContent-Length: 0\r\n\r\n")
 		}, 407, "does not offer Basic"},
-		{"407 no challenge", func(c net.Conn) { io.WriteString(c, "HTTP/1.1 407 Auth\r\nContent-Length: 0\r\n\r\n") }, 407, "no Proxy-Authenticate"},
+		{"407 no challenge", func(c net.Conn) { io.WriteString(c, "HTTP/1.1 407 Auth\r\nContent-Length: 0\r\n\r\n") }, 407, "no challenge"},
 		{"control characters in status", func(c net.Conn) { io.WriteString(c, "HTTP/1.1 403 Go\x1b[31maway\r\n\r\n") }, 403, "Go?[31maway"},
 		{"2xx other than 200 is a tunnel", func(c net.Conn) {
 			io.WriteString(c, "HTTP/1.0 204 Fine\r\n\r\n")

@@ -203,7 +203,7 @@ func TestNoPasswordInStrings(t *testing.T) {
 		if pw, _ := r.Proxy.User.Password(); pw != secret {
 			t.Fatalf("%s: the route lost the password (%q)", name, pw)
 		}
-		for _, s := range []string{r.Redacted(), r.Detail, fmt.Sprintf("%v", r), fmt.Sprintf("%+v", r), fmt.Sprintf("%#v", r), fmt.Sprintf("%s", r)} {
+		for _, s := range []string{r.Redacted(), r.Detail, fmt.Sprintf("%v", r), fmt.Sprintf("%+v", r), fmt.Sprintf("%#v", r), fmt.Sprintf("%q", r)} {
 			if strings.Contains(s, secret) {
 				t.Errorf("%s: %q leaks the password", name, s)
 			}

@@ -1,0 +1,277 @@
+//go:build linux
+
+package probe
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"egressprobe/internal/testnet"
+	"egressprobe/proxy"
+)
+
+// The integration tests run Debian's tinyproxy and squid as the test's own
+// processes: a config file in a temporary directory, a free loopback port,
+// foreground, killed at cleanup. No system service, no default config.
+
+const (
+	realProxyUser = "alice"
+	realProxyPass = "s3cret"
+	// realProxyHash is realProxyPass for squid's basic_ncsa_auth, made with
+	// `openssl passwd -apr1 -salt abcdefgh s3cret`.
+	realProxyHash = "$apr1$abcdefgh$M2T3erDstkD7SsE2QQnfH0"
+)
+
+// needBinary returns the path of a Debian tool, skipping the test when it is
+// missing, unless CI=true, where a missing tool is a failure.
+func needBinary(t *testing.T, name, pkg string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err == nil {
+		return p
+	}
+	for _, dir := range []string{"/usr/sbin", "/usr/bin"} {
+		if p := filepath.Join(dir, name); isExecutable(p) {
+			return p
+		}
+	}
+	msg := fmt.Sprintf("%s not installed (apt-get install -y %s); .ci/run installs it", name, pkg)
+	if os.Getenv("CI") == "true" {
+		t.Fatal(msg)
+	}
+	t.Skip(msg)
+	return ""
+}
+
+func isExecutable(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0
+}
+
+// freePort returns a loopback port that was free a moment ago.
+func freePort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// worldDir is a temporary directory squid can use after it drops root for
+// its effective user (t.TempDir is 0700).
+func worldDir(t *testing.T) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "egressprobe-proxy-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	if err := os.Chmod(dir, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// startDaemon runs argv in its own process group until the test ends and
+// waits, bounded, for it to listen on port. logs are shown if it fails.
+func startDaemon(t *testing.T, port int, logs []string, argv ...string) {
+	t.Helper()
+	var out bytes.Buffer
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Stdout, cmd.Stderr = &out, &out
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start %s: %v", argv[0], err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	t.Cleanup(func() {
+		// The whole group: squid's auth helpers too.
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		<-exited
+	})
+	dump := func() string {
+		s := out.String()
+		for _, l := range logs {
+			b, _ := os.ReadFile(l)
+			s += "\n--- " + l + "\n" + string(b)
+		}
+		return s
+	}
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		select {
+		case err := <-exited:
+			exited <- err
+			t.Fatalf("%s exited before listening: %v\n%s", argv[0], err, dump())
+		default:
+		}
+		if c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond); err == nil {
+			c.Close()
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("%s did not listen on %s within 20s\n%s", argv[0], addr, dump())
+}
+
+// realProxyLab is the targets the real proxies are tested against.
+type realProxyLab struct {
+	ca                *testnet.CA
+	allowed, unserved int // TLS server port the ACL allows; an allowed port where nothing listens
+	denied            int // TLS server port the ACL refuses
+}
+
+func newRealProxyLab(t *testing.T) realProxyLab {
+	t.Helper()
+	ca := testnet.NewCA(t, "egressprobe test root")
+	cert := ca.Leaf(t, []string{"target.test"}, nil, testnet.LeafOptions{})
+	allowed := testnet.ServeHTTP(t, "127.0.0.1", testnet.NCSI(testnet.NCSIBody), &cert)
+	denied := testnet.ServeHTTP(t, "127.0.0.1", testnet.NCSI(testnet.NCSIBody), &cert)
+	return realProxyLab{ca: ca, allowed: int(allowed.Port()), denied: int(denied.Port()), unserved: freePort(t)}
+}
+
+func startTinyproxy(t *testing.T, lab realProxyLab) *url.URL {
+	bin := needBinary(t, "tinyproxy", "tinyproxy")
+	dir := worldDir(t)
+	port := freePort(t)
+	conf := fmt.Sprintf(`Port %d
+Listen 127.0.0.1
+Timeout 10
+MaxClients 20
+LogLevel Info
+PidFile "%s/tinyproxy.pid"
+Allow 127.0.0.1
+ConnectPort %d
+ConnectPort %d
+BasicAuth %s %s
+`, port, dir, lab.allowed, lab.unserved, realProxyUser, realProxyPass)
+	path := filepath.Join(dir, "tinyproxy.conf")
+	if err := os.WriteFile(path, []byte(conf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	startDaemon(t, port, nil, bin, "-d", "-c", path)
+	return &url.URL{Scheme: "http", Host: net.JoinHostPort("127.0.0.1", strconv.Itoa(port))}
+}
+
+func startSquid(t *testing.T, lab realProxyLab) *url.URL {
+	bin := needBinary(t, "squid", "squid")
+	helper := "/usr/lib/squid/basic_ncsa_auth"
+	if !isExecutable(helper) {
+		needBinary(t, "basic_ncsa_auth", "squid")
+	}
+	dir := worldDir(t)
+	port := freePort(t)
+	htpasswd := filepath.Join(dir, "htpasswd")
+	if err := os.WriteFile(htpasswd, []byte(realProxyUser+":"+realProxyHash+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	conf := fmt.Sprintf(`http_port 127.0.0.1:%[1]d
+pid_filename %[2]s/squid.pid
+cache_effective_user proxy
+cache deny all
+cache_mem 1 MB
+access_log stdio:%[2]s/access.log
+cache_log %[2]s/cache.log
+cache_store_log none
+coredump_dir %[2]s
+netdb_filename none
+icp_port 0
+htcp_port 0
+pinger_enable off
+shutdown_lifetime 0 seconds
+dns_nameservers 127.0.0.1
+auth_param basic program %[3]s %[4]s
+auth_param basic realm egressprobe-test
+auth_param basic children 2 startup=1
+acl allowed_ports port %[5]d %[6]d
+acl blocked_host dst 127.0.0.2
+acl authed proxy_auth REQUIRED
+http_access deny CONNECT !allowed_ports
+http_access deny blocked_host
+http_access allow authed
+http_access deny all
+`, port, dir, helper, htpasswd, lab.allowed, lab.unserved)
+	path := filepath.Join(dir, "squid.conf")
+	if err := os.WriteFile(path, []byte(conf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	startDaemon(t, port, []string{filepath.Join(dir, "cache.log")}, bin, "-N", "-d", "1", "-f", path)
+	return &url.URL{Scheme: "http", Host: net.JoinHostPort("127.0.0.1", strconv.Itoa(port))}
+}
+
+func TestConnectRealProxies(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts tinyproxy and squid")
+	}
+	lab := newRealProxyLab(t)
+	proxies := []struct {
+		name  string
+		start func(*testing.T, realProxyLab) *url.URL
+		// denyHost: the proxy's ACL refuses 127.0.0.2 (squid's dst ACL).
+		denyHost bool
+	}{
+		{"tinyproxy", startTinyproxy, false},
+		{"squid", startSquid, true},
+	}
+	for _, px := range proxies {
+		t.Run(px.name, func(t *testing.T) {
+			t.Parallel()
+			base := px.start(t, lab)
+			type check struct {
+				name       string
+				user, pass string
+				target     string
+				want       Outcome
+			}
+			target := func(port int) string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(port)) }
+			checks := []check{
+				{"no credentials", "", "", target(lab.allowed), ProxyAuthRequired},
+				{"wrong password", realProxyUser, "wrong", target(lab.allowed), ProxyAuthRequired},
+				{"allowed", realProxyUser, realProxyPass, target(lab.allowed), OK},
+				{"port denied by ACL", realProxyUser, realProxyPass, target(lab.denied), ProxyDenied},
+				{"target refuses", realProxyUser, realProxyPass, target(lab.unserved), ProxyError},
+			}
+			if px.denyHost {
+				checks = append(checks, check{"host denied by ACL", realProxyUser, realProxyPass,
+					net.JoinHostPort("127.0.0.2", strconv.Itoa(lab.allowed)), ProxyDenied})
+			}
+			for _, c := range checks {
+				route := proxy.Route{Proxy: base, Source: proxy.SourceFlag}
+				if c.user != "" {
+					route.Proxy = withUser(base, c.user, c.pass)
+				}
+				ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+				conn, res := Connect(ctx, route, c.target)
+				cancel()
+				t.Logf("%s: %s %d %s", c.name, res.Outcome, res.StatusCode, res.Error)
+				if res.Outcome != c.want {
+					t.Errorf("%s: CONNECT %s = %s (%d %q), want %s", c.name, c.target, res.Outcome, res.StatusCode, res.Error, c.want)
+				}
+				if strings.Contains(res.Error, realProxyPass) && c.pass == realProxyPass {
+					t.Errorf("%s: the error leaks the password: %q", c.name, res.Error)
+				}
+				if res.ProxyAddr != base.Host {
+					t.Errorf("%s: ProxyAddr %q, want %q", c.name, res.ProxyAddr, base.Host)
+				}
+				if conn != nil {
+					tunnelGET(t, conn, lab.ca)
+				}
+			}
+		})
+	}
+}
