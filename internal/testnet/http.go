@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"strconv"
 	"testing"
 	"time"
 )
@@ -19,14 +20,48 @@ const NCSIBody = "Microsoft Connect Test"
 // ephemeral port, over TLS when cert is non-nil, until the test ends.
 func ServeHTTP(t testing.TB, ip string, h http.Handler, cert *tls.Certificate) netip.AddrPort {
 	t.Helper()
-	ln := listen(t, ip)
+	return ServeHTTPOn(t, listen(t, ip), h, cert)
+}
+
+// ServeHTTPOn serves h on ln, over TLS when cert is non-nil, until the test
+// ends.
+func ServeHTTPOn(t testing.TB, ln net.Listener, h http.Handler, cert *tls.Certificate) netip.AddrPort {
+	t.Helper()
+	addr := netip.MustParseAddrPort(ln.Addr().String())
 	if cert != nil {
 		ln = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{*cert}, SessionTicketsDisabled: true})
 	}
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = srv.Serve(ln) }()
 	t.Cleanup(func() { _ = srv.Close() })
-	return netip.MustParseAddrPort(ln.Addr().String())
+	return addr
+}
+
+// ListenSamePort opens one TCP listener on each of ips, all on one port (the
+// addresses a name resolves to, serving the same port), closed at cleanup.
+func ListenSamePort(t testing.TB, ips ...string) []net.Listener {
+	t.Helper()
+	for range 20 {
+		first := listen(t, ips[0])
+		port := strconv.Itoa(first.Addr().(*net.TCPAddr).Port)
+		lns := []net.Listener{first}
+		for _, ip := range ips[1:] {
+			ln, err := net.Listen("tcp", net.JoinHostPort(ip, port))
+			if err != nil {
+				break // taken on this address: try another port
+			}
+			t.Cleanup(func() { _ = ln.Close() })
+			lns = append(lns, ln)
+		}
+		if len(lns) == len(ips) {
+			return lns
+		}
+		for _, ln := range lns {
+			_ = ln.Close()
+		}
+	}
+	t.Fatalf("testnet: no port free on all of %v", ips)
+	return nil
 }
 
 // NCSI answers every GET with 200 and body, as the NCSI servers do (body
