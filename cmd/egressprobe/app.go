@@ -24,13 +24,19 @@ type streams struct {
 	In     io.Reader
 	Out    io.Writer
 	Err    io.Writer
-	OutTTY bool // stdout is a terminal: colour and progress allowed
-	ErrTTY bool
+	OutTTY bool // stdout is a terminal: colour allowed
+	ErrTTY bool // stderr is a terminal: progress allowed
+	Width  int  // stdout's terminal width in columns; 0 when not a terminal
 	Getenv func(string) string
 }
 
 func systemStreams() *streams {
+	width := 0
+	if w, _, err := term.GetSize(int(os.Stdout.Fd())); err == nil {
+		width = w
+	}
 	return &streams{
+		Width:  width,
 		In:     os.Stdin,
 		Out:    os.Stdout,
 		Err:    os.Stderr,
@@ -99,6 +105,7 @@ DNS, TCP, proxy CONNECT or TLS, and which Azure service tags each IP is in.`,
 	root.AddCommand(
 		newVersionCmd(s),
 		newTargetsCmd(s),
+		newServiceTagsCmd(s),
 	)
 	wrapUsageErrors(root)
 	return root
