@@ -589,3 +589,34 @@ func FuzzParseFormat(f *testing.F) {
 		}
 	})
 }
+
+// FuzzCheckFields plants arbitrary names, errors, tags and warnings in the
+// fixture and renders the table at arbitrary widths: raw JSON mutations
+// rarely decode to a report, these always do. No format may panic or fail,
+// and the table must stay free of control characters.
+func FuzzCheckFields(f *testing.F) {
+	f.Add("login.microsoftonline.com", "connect: no answer", "AzureCloud", "tag_mismatch: x", "tcp_timeout", 100)
+	f.Add("<script>", "\x1b[2J\r\n", "", "", "", 1)
+	f.Add("", "", "a b c d e f g h", "! ! !", "ok", -5)
+	f.Add("a.very.long.host.name.that.goes.on.and.on.example.com", "é€ü", "Storage.WestEurope", "w", "ok", 30)
+	r := loadCheckFixture(f)
+	f.Fuzz(func(t *testing.T, host, errText, tag, warning, status string, width int) {
+		rr := *r
+		rr.Results = append([]report.Result(nil), r.Results...)
+		res := &rr.Results[len(rr.Results)/2]
+		res.Host, res.Error, res.Status = host, errText, status
+		res.ServiceTags = []report.TagMatch{{Tag: tag}}
+		res.Warnings = []report.Warning{{Code: "w", Message: warning}}
+		rr.Open = append([]report.Action{{Hop: "firewall", Change: errText, Hosts: []string{host}}}, r.Open...)
+		width %= 300
+		for _, f := range Formats() {
+			var out bytes.Buffer
+			if err := Check(&out, &rr, CheckOptions{Format: f, Width: width, Verbose: width%2 == 0}); err != nil {
+				t.Fatalf("%s: %v", f, err)
+			}
+			if f == FormatTable && strings.ContainsFunc(out.String(), func(r rune) bool { return r != '\n' && isControl(r) }) {
+				t.Fatalf("table at width %d carries a control character:\n%q", width, out.String())
+			}
+		}
+	})
+}
