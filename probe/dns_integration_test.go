@@ -1,0 +1,175 @@
+package probe
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"maps"
+	"net"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"egressprobe/internal/testnet"
+)
+
+// startUnbound runs Debian's unbound in the foreground on a free loopback
+// port, answering local zones itself and forwarding everything else to
+// upstreams (zone -> "IP:PORT"), so it never reaches the internet. It returns
+// the resolver's "127.0.0.1:PORT".
+func startUnbound(t *testing.T, upstreams map[string]string) string {
+	t.Helper()
+	bin, err := exec.LookPath("unbound")
+	if err != nil {
+		bin, err = exec.LookPath("/usr/sbin/unbound")
+	}
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("unbound is missing in CI: add it to .ci/run (apt-get install -y unbound): %v", err)
+		}
+		t.Skipf("unbound not installed (apt-get install -y unbound); skipping the real-resolver test: %v", err)
+	}
+	dir := t.TempDir()
+	port := freeLoopbackPort(t)
+	var fwd strings.Builder
+	for _, zone := range slices.Sorted(maps.Keys(upstreams)) {
+		addr := strings.Replace(upstreams[zone], ":", "@", 1)
+		fmt.Fprintf(&fwd, "forward-zone:\n  name: %q\n  forward-addr: %s\n", zone, addr)
+	}
+	conf := fmt.Sprintf(`server:
+  interface: 127.0.0.1
+  port: %d
+  do-ip6: no
+  do-daemonize: no
+  chroot: ""
+  username: ""
+  directory: %q
+  pidfile: %q
+  use-syslog: no
+  logfile: ""
+  verbosity: 1
+  num-threads: 1
+  so-reuseport: no
+  access-control: 127.0.0.0/8 allow
+  do-not-query-localhost: no
+  module-config: "iterator"
+  qname-minimisation: no
+  # unbound answers the special-use "test." itself by default; forward it instead.
+  local-zone: "test." nodefault
+  local-zone: "corp.test." static
+  local-data: "app.corp.test. 300 IN A 192.0.2.80"
+  local-data: "app.corp.test. 300 IN AAAA 2001:db8::80"
+  local-data: "txt.corp.test. 300 IN TXT \"no address here\""
+  local-data: "alias.corp.test. 60 IN CNAME app.corp.test."
+  local-zone: "gone.test." static
+  local-zone: "nope.test." refuse
+remote-control:
+  control-enable: no
+%s`, port, dir, filepath.Join(dir, "unbound.pid"), fwd.String())
+	path := filepath.Join(dir, "unbound.conf")
+	if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	cmd := exec.Command(bin, "-d", "-c", path)
+	cmd.Stdout, cmd.Stderr = &stderr, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("starting unbound: %v", err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		if t.Failed() {
+			t.Logf("unbound output:\n%s", stderr.String())
+		}
+	})
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	testnet.WaitDNS(t, addr, "app.corp.test", 10*time.Second)
+	return addr
+}
+
+// freeLoopbackPort finds a port free for UDP and TCP on 127.0.0.1 (for a
+// separate process to bind; the small race is acceptable in tests).
+func freeLoopbackPort(t *testing.T) int {
+	t.Helper()
+	for range 20 {
+		pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		port := pc.LocalAddr().(*net.UDPAddr).Port
+		ln, err := net.Listen("tcp", pc.LocalAddr().String())
+		_ = pc.Close()
+		if err == nil {
+			_ = ln.Close()
+			return port
+		}
+	}
+	t.Fatal("no free loopback port for UDP and TCP")
+	return 0
+}
+
+// TestResolveDNSThroughUnbound checks ResolveDNS against a real recursive
+// resolver: its local zones, and forwarding to loopback testnet servers.
+func TestResolveDNSThroughUnbound(t *testing.T) {
+	t.Parallel()
+	upstream := testnet.NewDNSServer(t, testnet.DNSZone{
+		"fwd.test":            {A: addrs("192.0.2.90"), AAAA: addrs("2001:db8::90"), TTL: 200},
+		"fwdcname.test":       {CNAME: "fwd.test", Partial: true, TTL: 100},
+		"big.test":            {A: testnet.ManyAddrs(150)},
+		"pe.test":             {CNAME: "pe.privatelink.test", TTL: 100},
+		"pe.privatelink.test": {A: addrs("10.20.30.40")},
+	})
+	failing := testnet.NewDNSServer(t, testnet.DNSZone{"x.broken.test": {Fault: testnet.DNSServfail}})
+	resolver := startUnbound(t, map[string]string{".": upstream.Addr, "broken.test.": failing.Addr})
+
+	tests := []struct {
+		host        string
+		want        Outcome
+		addrs       []netip.Addr
+		chain       []string
+		privatelink bool
+		truncated   bool
+	}{
+		{host: "app.corp.test", want: OK, addrs: addrs("192.0.2.80", "2001:db8::80")},
+		{host: "alias.corp.test", want: OK, addrs: addrs("192.0.2.80", "2001:db8::80"), chain: []string{"app.corp.test"}},
+		{host: "txt.corp.test", want: DNSNoData},
+		{host: "missing.gone.test", want: DNSNXDomain},
+		{host: "x.nope.test", want: DNSRefused},
+		{host: "fwd.test", want: OK, addrs: addrs("192.0.2.90", "2001:db8::90")},
+		// The upstream answers only the CNAME; unbound chases the target.
+		{host: "fwdcname.test", want: OK, addrs: addrs("192.0.2.90", "2001:db8::90"), chain: []string{"fwd.test"}},
+		{host: "pe.test", want: OK, addrs: addrs("10.20.30.40"), chain: []string{"pe.privatelink.test"}, privatelink: true},
+		{host: "big.test", want: OK, addrs: testnet.ManyAddrs(150), truncated: true},
+		{host: "nothere.test", want: DNSNXDomain},
+		{host: "x.broken.test", want: DNSServfail},
+	}
+	for _, tc := range tests {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		res := ResolveDNS(ctx, DNSQuery{Host: tc.host, Server: resolver})
+		cancel()
+		if res.Outcome != tc.want {
+			t.Errorf("%s: %s (%q), want %s", tc.host, res.Outcome, res.Error, tc.want)
+			continue
+		}
+		// unbound rotates the records of an RRset: compare address sets.
+		if tc.addrs != nil && !slices.Equal(slices.SortedFunc(slices.Values(res.Addrs), netip.Addr.Compare), slices.SortedFunc(slices.Values(tc.addrs), netip.Addr.Compare)) {
+			t.Errorf("%s: addrs %v, want %v", tc.host, res.Addrs, tc.addrs)
+		}
+		var chain []string
+		for _, c := range res.CNAMEs {
+			chain = append(chain, c.Target)
+		}
+		if !slices.Equal(chain, tc.chain) || res.PrivateLink != tc.privatelink || res.Truncated != tc.truncated {
+			t.Errorf("%s: chain %v privatelink %v truncated %v, want %v %v %v", tc.host, chain, res.PrivateLink, res.Truncated, tc.chain, tc.privatelink, tc.truncated)
+		}
+		if tc.want == OK && (res.TTL == 0 || res.TTL > 300) {
+			t.Errorf("%s: TTL %d, want the records' (at most 300)", tc.host, res.TTL)
+		}
+	}
+}
