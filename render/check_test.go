@@ -464,7 +464,17 @@ func TestCheckAllFailedTheSameWay(t *testing.T) {
 		}
 	}
 
-	// Mixed failures: no such line.
+	// Failed at the same step in different ways: said too.
+	r.Results[1].Status = "dns_error"
+	var same bytes.Buffer
+	if err := Check(&same, r, CheckOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if want := "Every result failed at the same step (dns_error, dns_timeout): this server gets no usable DNS answers"; !strings.Contains(same.String(), want) {
+		t.Errorf("no %q in:\n%s", want, same.String())
+	}
+
+	// Failures at different steps: no such line.
 	r.Results[1].Status = "tcp_timeout"
 	var out bytes.Buffer
 	if err := Check(&out, r, CheckOptions{}); err != nil {

@@ -3,6 +3,7 @@ package render
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -72,13 +73,22 @@ func newCheckView(r *report.Report) checkView {
 	}
 	v.ShowResolve = len(resolvers) > 1
 
+	// Families in the order they first appear; a family's rows together
+	// even if the report interleaves them.
+	index := map[string]int{}
 	for i := range r.Results {
 		res := &r.Results[i]
-		if len(v.Families) == 0 || v.Families[len(v.Families)-1].Name != res.Family {
-			v.Families = append(v.Families, familyView{Name: res.Family, Summary: familyLine(r.Summary, res.Family)})
+		k, ok := index[res.Family]
+		if !ok {
+			k = len(v.Families)
+			index[res.Family] = k
+			name := res.Family
+			if name == "" {
+				name = "(no family)"
+			}
+			v.Families = append(v.Families, familyView{Name: name, Summary: familyLine(r.Summary, res.Family)})
 		}
-		fv := &v.Families[len(v.Families)-1]
-		fv.Rows = append(fv.Rows, newRowView(res))
+		v.Families[k].Rows = append(v.Families[k].Rows, newRowView(res))
 	}
 	for _, w := range r.Wildcards {
 		v.Wildcards = append(v.Wildcards, wildcardLine(w))
@@ -186,23 +196,36 @@ func plural(n int, noun string) string {
 	return strconv.Itoa(n) + " " + noun + "s"
 }
 
-// allSameLine says so plainly when every result failed with the same status:
-// then the cause is the server's own network, not one endpoint.
+// allSameLine says so plainly when every result failed at the same step
+// (dns_timeout everywhere, or dns_timeout and dns_error): then the cause is
+// the server's own network, not one endpoint.
 func allSameLine(results []report.Result) string {
-	if len(results) == 0 {
+	var statuses []string
+	for i := range results {
+		st := results[i].Status
+		if st == "ok" {
+			return ""
+		}
+		if !slices.Contains(statuses, st) {
+			statuses = append(statuses, st)
+		}
+	}
+	if len(statuses) == 0 {
 		return ""
 	}
-	status := results[0].Status
-	for i := range results {
-		if results[i].Status != status {
+	step := func(st string) string { s, _, _ := strings.Cut(st, "_"); return s }
+	for _, st := range statuses {
+		if step(st) != step(statuses[0]) {
 			return ""
 		}
 	}
-	if status == "ok" {
-		return ""
+	line, hintFor := fmt.Sprintf("Every result failed the same way (%s)", statuses[0]), statuses[0]
+	if len(statuses) > 1 {
+		slices.Sort(statuses)
+		line = fmt.Sprintf("Every result failed at the same step (%s)", strings.Join(statuses, ", "))
+		hintFor = step(statuses[0]) + "_error" // the step's generic hint
 	}
-	line := fmt.Sprintf("Every result failed the same way (%s)", status)
-	if hint := statusHint(status); hint != "" {
+	if hint := statusHint(hintFor); hint != "" {
 		line += ": " + hint
 	}
 	return line + "."
