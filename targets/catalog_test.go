@@ -369,7 +369,8 @@ func TestEndpointAddressAndURL(t *testing.T) {
 		{Endpoint{Host: "a.example", Port: 443, Scheme: "https"}, "a.example:443", "https://a.example"},
 		{Endpoint{Host: "a.example", Port: 8443, Scheme: "https", Path: "/x"}, "a.example:8443", "https://a.example:8443/x"},
 		{Endpoint{Host: "a.example", Port: 80, Scheme: "http", Path: "/ncsi.txt"}, "a.example:80", "http://a.example/ncsi.txt"},
-		{Endpoint{Host: "::1", Port: 443, Scheme: "https"}, "[::1]:443", "https://[::1]:443"},
+		{Endpoint{Host: "::1", Port: 443, Scheme: "https"}, "[::1]:443", "https://[::1]"},
+		{Endpoint{Host: "2001:db8::1", Port: 8080, Scheme: "http", Path: "/"}, "[2001:db8::1]:8080", "http://[2001:db8::1]:8080/"},
 		{Endpoint{Host: "dns.msftncsi.com", Scheme: "dns"}, "dns.msftncsi.com", "dns:dns.msftncsi.com"},
 	}
 	for _, tt := range tests {

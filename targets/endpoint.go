@@ -67,15 +67,13 @@ func (e Endpoint) URL() string {
 		return "dns:" + e.Host
 	}
 	hp := e.Host
-	if (e.Scheme == SchemeHTTPS && e.Port != 443) || (e.Scheme == SchemeHTTP && e.Port != 80) || isIPv6(e.Host) {
-		hp = net.JoinHostPort(e.Host, strconv.Itoa(e.Port))
+	if a, err := netip.ParseAddr(e.Host); err == nil && a.Is6() {
+		hp = "[" + e.Host + "]"
+	}
+	if e.Port != defaultPort(e.Scheme) {
+		hp += ":" + strconv.Itoa(e.Port)
 	}
 	return e.Scheme + "://" + hp + e.Path
-}
-
-func isIPv6(h string) bool {
-	a, err := netip.ParseAddr(h)
-	return err == nil && a.Is6()
 }
 
 func (e Endpoint) key() string { return e.Scheme + "|" + e.Address() + "|" + e.Path }
