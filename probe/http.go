@@ -10,7 +10,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
 	"time"
 )
@@ -69,7 +68,7 @@ func HTTPGet(ctx context.Context, conn net.Conn, req HTTPRequest) HTTPResult {
 	res.Duration = time.Since(res.Start)
 	switch {
 	case err == nil:
-	case isTimeout(err) || errors.Is(err, context.DeadlineExceeded):
+	case timedOut(err):
 		res.Outcome = HTTPTimeout
 		res.Error = fmt.Sprintf("GET %s via %s: no complete HTTP answer within %s (%v): the server or a middlebox accepted the connection but stalled; check the firewall/proxy logs for this host",
 			res.URL, where, res.Duration.Round(time.Millisecond), err)
@@ -223,10 +222,4 @@ func pushDeadline(ctx context.Context, conn net.Conn) (stop func()) {
 		unhook()
 		_ = conn.SetDeadline(time.Time{})
 	}
-}
-
-// isTimeout reports a deadline that expired on a socket.
-func isTimeout(err error) bool {
-	var ne net.Error
-	return errors.Is(err, os.ErrDeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout())
 }

@@ -1,0 +1,539 @@
+package probe
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"egressprobe/proxy"
+)
+
+// Cancelled is the outcome of an observation the run was stopped before it
+// finished (Ctrl-C): its steps so far are kept, and one that never started
+// has none. Not a verdict on the network.
+const Cancelled Outcome = "cancelled"
+
+// Run defaults.
+const (
+	DefaultTimeout     = 10 * time.Second // per probe, when Target.Timeout is 0 (check --timeout)
+	DefaultConcurrency = 32               // probes in flight, when RunOptions.Concurrency is 0
+)
+
+// The budgets, carved from one per-probe timeout T (Target.Timeout). T bounds
+// each Observation: its DNS step plus its own chain of TCP or proxy CONNECT,
+// TLS and HTTP steps.
+//   - DNS may take dnsShare of T: a resolver that stalls still leaves the
+//     later steps most of T, so a slow resolver reads as dns_timeout, not as
+//     a tls_timeout further down.
+//   - TCP or CONNECT, TLS and HTTP share what DNS left, each step ending at the
+//     latest when the chain does (a deadline on one context): a slow connect
+//     leaves less for TLS, never more than T in all.
+//
+// Every step pushes its deadline down to its socket, so nothing holds a probe
+// past T by more than the time a step takes to notice its deadline.
+const dnsShare = 0.4
+
+// DNSBudget is how long the DNS step may take for a probe with timeout t.
+func DNSBudget(t time.Duration) time.Duration { return time.Duration(float64(t) * dnsShare) }
+
+// ChainBudget is how long the steps after DNS may take together, given that
+// DNS took dnsTook: what is left of t, and never less than t minus the DNS
+// budget (a resolver that overran its budget by a scheduler tick does not
+// shorten the rest).
+func ChainBudget(t, dnsTook time.Duration) time.Duration {
+	return max(t-dnsTook, t-DNSBudget(t))
+}
+
+// Target is one endpoint to probe along one route with one resolver.
+type Target struct {
+	Host   string // name or IP literal (an IP literal skips DNS)
+	Port   uint16 // 0: 443 for https, 80 for http
+	Scheme string // "https" (default) or "http" (NCSI)
+	Path   string // HTTP path, default "/"
+	// ExpectBody is the body an HTTP GET must answer (NCSI); see HTTPRequest.
+	ExpectBody string
+	// Resolver "IP:PORT" to ask for Host (the CLI fills in the system's).
+	Resolver string
+	Route    proxy.Route
+	// TLS options; ServerName defaults to Host.
+	TLS TLSOptions
+	// Timeout bounds each observation of this target; 0: DefaultTimeout.
+	Timeout time.Duration
+	// HTTP asks for a GET over TLS after the handshake too (https), to read the
+	// server's Date; an http target always does its GET. Through a proxy an
+	// http target's GET goes through a CONNECT tunnel (see README, "Performance"
+	// and the engine's limits).
+	HTTP bool
+	// DNSOnly resolves and stops: one observation with the DNS step and the
+	// first address (NCSI's dns.msftncsi.com, judged by its answer).
+	DNSOnly bool
+}
+
+// Validate reports a target Run cannot probe as meant, naming the field and
+// the fix; the CLI turns it into a usage error. (Run itself never fails on a
+// bad target: an empty host or a bad resolver is a dns_error observation.)
+func (t Target) Validate() error {
+	switch {
+	case t.Host == "":
+		return errors.New("target: empty host")
+	case t.Scheme != "" && t.Scheme != "https" && t.Scheme != "http":
+		return fmt.Errorf("target %s: scheme %q: want https or http", t.Host, t.Scheme)
+	case t.Timeout < 0:
+		return fmt.Errorf("target %s: timeout %v: want a positive duration (0 for the default %v)", t.Host, t.Timeout, DefaultTimeout)
+	case t.Resolver == "" && !isLiteral(t.Host):
+		return fmt.Errorf("target %s: no resolver: give one as IP:PORT (the system's from SystemResolvers)", t.Host)
+	case t.Path != "" && !strings.HasPrefix(t.Path, "/"):
+		return fmt.Errorf("target %s: path %q: want one that starts with /", t.Host, t.Path)
+	}
+	return nil
+}
+
+func isLiteral(host string) bool { _, ok := ipLiteral(host); return ok }
+
+// ipLiteral parses host as an IP address, bracketed or not.
+func ipLiteral(host string) (netip.Addr, bool) {
+	a, err := netip.ParseAddr(strings.Trim(host, "[]"))
+	return a.Unmap(), err == nil
+}
+
+// Observation is one probe of one target at one address: plain data, the
+// steps in order, nil for those not run. A failed step is recorded and the
+// later steps are skipped.
+type Observation struct {
+	Target Target
+	Index  int // the target's index in Run's targets
+	// IP is the address probed (direct) or the first address the local
+	// resolver gave (proxy); invalid when there is none.
+	IP netip.Addr
+	// DNS is the local resolution, nil for an IP literal. Observations of one
+	// (host, resolver) share it: read it, never write it.
+	DNS     *DNSResult
+	TCP     *TCPResult     // direct route: the connect to IP
+	Connect *ConnectResult // proxy route: the CONNECT tunnel
+	TLS     *TLSResult
+	HTTP    *HTTPResult
+	// Outcome is the first failed step's outcome, else ok; through a proxy a
+	// failed local DNS does not count (the proxy resolves the name).
+	Outcome Outcome
+	Error   string
+	Start   time.Time
+	Elapsed time.Duration
+}
+
+// Path is "direct" or "proxy", as the JSON contract names the route.
+func (o *Observation) Path() string {
+	if o.Target.Route.Direct() {
+		return "direct"
+	}
+	return "proxy"
+}
+
+// RunOptions tune Run.
+type RunOptions struct {
+	Concurrency int // probes in flight at once; 0: DefaultConcurrency
+	// Progress, when set, is called once per finished target with the number
+	// of targets done and the total; calls are serialised.
+	Progress func(done, total int)
+}
+
+// Run probes targets with at most opt.Concurrency probes in flight and
+// returns the observations in target order, then address order.
+//
+// A direct target is resolved once per (host, resolver) in the run, then
+// probed at each address, each address a job of its own. A proxy target is one
+// observation, the local resolution beside the tunnel.
+//
+// Cancelling ctx (Ctrl-C) stops the run early: Run returns at once what
+// finished; probes in flight end with outcome Cancelled and the steps they
+// completed, and targets not started are one Cancelled observation each,
+// without steps.
+func Run(ctx context.Context, targets []Target, opt RunOptions) []Observation {
+	r := &runner{ctx: ctx, targets: targets, opt: opt, slots: make([][]Observation, len(targets))}
+	r.dns.m = map[dnsKey]*dnsEntry{}
+	r.pending.L = &r.mu
+	workers := opt.Concurrency
+	if workers <= 0 {
+		workers = DefaultConcurrency
+	}
+	workers = min(workers, max(len(targets), 1))
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(r.work)
+	}
+	wg.Wait()
+	return r.collect()
+}
+
+// runner is one Run: a pool of workers taking jobs, each writing into its own
+// pre-sized slot, so no result is shared while the pool runs.
+type runner struct {
+	ctx     context.Context
+	targets []Target
+	opt     RunOptions
+	slots   [][]Observation // per target, sized once its addresses are known
+
+	mu      sync.Mutex
+	pending sync.Cond // signalled when jobs are queued or the last active one ends
+	next    int       // the next target to start
+	queue   []addrJob // addresses waiting, run before new targets
+	active  int       // jobs running (each may queue more)
+
+	progMu   sync.Mutex
+	finished int
+
+	dns dnsCache
+}
+
+// addrJob is one address of a resolved direct target.
+type addrJob struct {
+	target, slot int
+	dns          *DNSResult
+	addr         netip.Addr
+	left         *int // the target's addresses not yet finished (guarded by runner.mu)
+}
+
+// work runs jobs until none are left: queued addresses first, so that the
+// targets started finish before new ones start.
+func (r *runner) work() {
+	for {
+		r.mu.Lock()
+		var (
+			job    addrJob
+			target = -1
+		)
+		for {
+			if n := len(r.queue); n > 0 {
+				job, r.queue = r.queue[n-1], r.queue[:n-1]
+				break
+			}
+			if r.next < len(r.targets) && r.ctx.Err() == nil {
+				target = r.next
+				r.next++
+				break
+			}
+			if r.active == 0 {
+				r.mu.Unlock()
+				r.pending.Broadcast()
+				return
+			}
+			r.pending.Wait()
+		}
+		r.active++
+		r.mu.Unlock()
+
+		if target >= 0 {
+			r.startTarget(target)
+		} else {
+			r.runAddr(job)
+		}
+
+		r.mu.Lock()
+		r.active--
+		if r.active == 0 {
+			r.pending.Broadcast()
+		}
+		r.mu.Unlock()
+	}
+}
+
+// startTarget resolves target i and probes its first address, queueing the
+// others for any worker.
+func (r *runner) startTarget(i int) {
+	t := r.targets[i]
+	if !t.Route.Direct() {
+		r.slots[i] = []Observation{r.probeProxy(i)}
+		r.targetDone()
+		return
+	}
+	obs := r.newObservation(i, time.Now())
+	addrs, ok := r.resolve(&obs)
+	if t.DNSOnly && len(addrs) > 0 {
+		obs.IP = addrs[0]
+	}
+	if !ok || t.DNSOnly {
+		r.slots[i] = []Observation{finish(r.ctx, obs)}
+		r.targetDone()
+		return
+	}
+	r.slots[i] = make([]Observation, len(addrs))
+	left := len(addrs)
+	if len(addrs) > 1 {
+		r.mu.Lock()
+		// Queued last-in first-out: push in reverse so address order is also
+		// start order.
+		for j := len(addrs) - 1; j >= 1; j-- {
+			r.queue = append(r.queue, addrJob{target: i, slot: j, dns: obs.DNS, addr: addrs[j], left: &left})
+		}
+		r.mu.Unlock()
+		r.pending.Broadcast()
+	}
+	r.runAddr(addrJob{target: i, slot: 0, dns: obs.DNS, addr: addrs[0], left: &left})
+}
+
+// runAddr probes one address of a resolved direct target.
+func (r *runner) runAddr(j addrJob) {
+	obs := r.newObservation(j.target, time.Now())
+	obs.DNS, obs.IP = j.dns, j.addr
+	if r.ctx.Err() == nil {
+		var dnsTook time.Duration
+		if obs.DNS != nil {
+			dnsTook = obs.DNS.Duration
+		}
+		ctx, cancel := context.WithTimeout(r.ctx, ChainBudget(obs.Target.Timeout, dnsTook))
+		conn := r.dialDirect(ctx, &obs)
+		r.secure(ctx, &obs, conn)
+		cancel()
+	}
+	r.slots[j.target][j.slot] = finish(r.ctx, obs)
+	r.mu.Lock()
+	*j.left--
+	last := *j.left == 0
+	r.mu.Unlock()
+	if last {
+		r.targetDone()
+	}
+}
+
+// probeProxy is the one observation of a target through its proxy: the local
+// resolution runs beside the tunnel, since the proxy resolves the name itself.
+func (r *runner) probeProxy(i int) Observation {
+	obs := r.newObservation(i, time.Now())
+	t := &obs.Target
+	resolved := make(chan struct{})
+	local := obs // the resolution's own copy, joined below
+	go func() {
+		defer close(resolved)
+		r.resolve(&local)
+	}()
+	ctx, cancel := context.WithTimeout(r.ctx, t.Timeout)
+	defer cancel()
+	conn, cr := Connect(ctx, t.Route, net.JoinHostPort(t.Host, strconv.Itoa(int(t.Port))))
+	obs.Connect = &cr
+	if cr.OK() {
+		r.secure(ctx, &obs, conn)
+	}
+	<-resolved
+	obs.DNS = local.DNS
+	if obs.DNS != nil && len(obs.DNS.Addrs) > 0 {
+		obs.IP = obs.DNS.Addrs[0]
+	}
+	return finish(r.ctx, obs)
+}
+
+// newObservation starts an observation of target i with its defaults filled.
+func (r *runner) newObservation(i int, start time.Time) Observation {
+	t := r.targets[i]
+	if t.Scheme == "" {
+		t.Scheme = "https"
+	}
+	if t.Port == 0 {
+		t.Port = 443
+		if t.Scheme == "http" {
+			t.Port = 80
+		}
+	}
+	if t.Timeout <= 0 {
+		t.Timeout = DefaultTimeout
+	}
+	if t.TLS.ServerName == "" {
+		t.TLS.ServerName = t.Host
+	}
+	return Observation{Target: t, Index: i, Start: start}
+}
+
+// resolve fills obs.DNS (nil for an IP literal) and returns the addresses to
+// probe; ok is false when the resolution failed.
+func (r *runner) resolve(obs *Observation) (addrs []netip.Addr, ok bool) {
+	t := &obs.Target
+	if a, ok := ipLiteral(t.Host); ok {
+		return []netip.Addr{a}, true
+	}
+	obs.DNS = r.dns.resolve(r.ctx, DNSQuery{Host: t.Host, Server: t.Resolver}, DNSBudget(t.Timeout))
+	return obs.DNS.Addrs, obs.DNS.OK() && len(obs.DNS.Addrs) > 0
+}
+
+// dialDirect connects to obs.IP, recording the step; nil unless ok.
+func (r *runner) dialDirect(ctx context.Context, obs *Observation) net.Conn {
+	conn, tr := DialTCP(ctx, netip.AddrPortFrom(obs.IP, obs.Target.Port))
+	obs.TCP = &tr
+	return conn
+}
+
+// secure runs the steps after the connection: TLS for https, then the GET
+// when asked (always for http). It closes conn; a nil conn is a failed step.
+func (r *runner) secure(ctx context.Context, obs *Observation, raw net.Conn) {
+	if raw == nil {
+		return
+	}
+	conn := raw
+	// Closing the socket, not the *tls.Conn: a close_notify alert costs a write
+	// and tells the probe nothing.
+	defer func() { _ = raw.Close() }()
+	t := &obs.Target
+	if t.Scheme == "https" {
+		tc, tr := HandshakeTLS(ctx, conn, t.TLS)
+		obs.TLS = &tr
+		if !tr.OK() {
+			return
+		}
+		conn = tc
+		if !t.HTTP {
+			return
+		}
+	}
+	name := t.Host
+	if t.Scheme == "https" {
+		name = t.TLS.ServerName // the name the server was asked for in SNI
+	}
+	hr := HTTPGet(ctx, conn, HTTPRequest{
+		Scheme: t.Scheme, Host: hostHeader(name, t.Port, t.Scheme), Path: t.Path, ExpectBody: t.ExpectBody,
+	})
+	obs.HTTP = &hr
+}
+
+// hostHeader is host[:port] for a Host header, leaving out the scheme's
+// default port as Windows NCSI and browsers do.
+func hostHeader(host string, port uint16, scheme string) string {
+	if (scheme == "http" && port == 80) || (scheme == "https" && port == 443) {
+		if strings.Contains(host, ":") {
+			return "[" + host + "]"
+		}
+		return host
+	}
+	return net.JoinHostPort(host, strconv.Itoa(int(port)))
+}
+
+// finish sets the observation's outcome from its first failed step and marks
+// it Cancelled when ctx was cancelled before it succeeded.
+func finish(ctx context.Context, obs Observation) Observation {
+	obs.Outcome, obs.Error = OK, ""
+	for _, s := range obs.steps() {
+		if s != nil && !s.OK() {
+			obs.Outcome, obs.Error = s.Outcome, s.Error
+			break
+		}
+	}
+	if obs.Outcome == OK && obs.TCP == nil && obs.Connect == nil && !obs.Target.DNSOnly {
+		// Nothing was tried after DNS: the run was stopped in between.
+		obs.Outcome, obs.Error = Cancelled, "cancelled before the connection"
+	}
+	if ctx.Err() != nil && obs.Outcome != OK {
+		if obs.Outcome != Cancelled {
+			obs.Error = fmt.Sprintf("cancelled during the probe (%s: %s)", obs.Outcome, obs.Error)
+		}
+		obs.Outcome = Cancelled
+	}
+	obs.Elapsed = time.Since(obs.Start)
+	if obs.DNS != nil && obs.DNS.Start.Before(obs.Start) {
+		obs.Elapsed += obs.DNS.Duration // shared DNS ran before this address's start
+	}
+	return obs
+}
+
+// steps are the observation's steps in order, nil for those not run; through
+// a proxy the local DNS is left out (its failure is not the route's).
+func (o *Observation) steps() [5]*Step {
+	var s [5]*Step
+	if o.DNS != nil && o.Target.Route.Direct() {
+		s[0] = &o.DNS.Step
+	}
+	if o.TCP != nil {
+		s[1] = &o.TCP.Step
+	}
+	if o.Connect != nil {
+		s[2] = &o.Connect.Step
+	}
+	if o.TLS != nil {
+		s[3] = &o.TLS.Step
+	}
+	if o.HTTP != nil {
+		s[4] = &o.HTTP.Step
+	}
+	return s
+}
+
+// targetDone counts a finished target and reports progress.
+func (r *runner) targetDone() {
+	if r.opt.Progress == nil {
+		return
+	}
+	r.progMu.Lock()
+	defer r.progMu.Unlock()
+	r.finished++
+	r.opt.Progress(r.finished, len(r.targets))
+}
+
+// collect flattens the slots in target then address order; a target never
+// started becomes one Cancelled observation.
+func (r *runner) collect() []Observation {
+	n := 0
+	for _, s := range r.slots {
+		n += max(len(s), 1)
+	}
+	out := make([]Observation, 0, n)
+	for i, s := range r.slots {
+		if s == nil {
+			obs := r.newObservation(i, time.Now())
+			obs.Outcome, obs.Error = Cancelled, "cancelled before it started"
+			s = []Observation{obs}
+		}
+		out = append(out, s...)
+	}
+	return out
+}
+
+// dnsKey names one resolution in a run.
+type dnsKey struct{ host, server string }
+
+// dnsEntry is one resolution, shared by every target asking the same.
+type dnsEntry struct {
+	done chan struct{} // closed once res is set
+	res  DNSResult
+}
+
+// dnsCache resolves each (host, resolver) once per run.
+type dnsCache struct {
+	mu sync.Mutex
+	m  map[dnsKey]*dnsEntry
+}
+
+// resolve returns the resolution of q, running it within budget if no other
+// target has; a target that waits for another's resolution waits at most its
+// own budget, so one target's longer timeout never stretches another's.
+func (c *dnsCache) resolve(ctx context.Context, q DNSQuery, budget time.Duration) *DNSResult {
+	k := dnsKey{strings.ToLower(strings.TrimSuffix(q.Host, ".")), q.Server}
+	c.mu.Lock()
+	e, found := c.m[k]
+	if !found {
+		e = &dnsEntry{done: make(chan struct{})}
+		c.m[k] = e
+	}
+	c.mu.Unlock()
+	if !found {
+		dctx, cancel := context.WithTimeout(ctx, budget)
+		e.res = ResolveDNS(dctx, q)
+		cancel()
+		close(e.done)
+		return &e.res
+	}
+	start := time.Now()
+	wait := time.NewTimer(budget)
+	defer wait.Stop()
+	select {
+	case <-e.done:
+		return &e.res
+	case <-ctx.Done():
+	case <-wait.C:
+	}
+	return &DNSResult{
+		Host: q.Host, Server: q.Server,
+		Step: Step{Start: start, Duration: time.Since(start), Outcome: DNSTimeout,
+			Error: fmt.Sprintf("resolver %s gave no answer for %s within the DNS budget of %s", q.Server, q.Host, budget)},
+	}
+}

@@ -1,0 +1,420 @@
+package probe
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"egressprobe/internal/testnet"
+	"egressprobe/proxy"
+)
+
+// testSlack is how far past its timeout a probe may end in these tests: the
+// time a step takes to notice its deadline, generously, on a loaded machine.
+const testSlack = 1500 * time.Millisecond
+
+// The budgets fit inside the timeout for any timeout and any DNS duration up
+// to its budget (plus the overrun of a slow step), and DNS never takes the
+// lion's share.
+func TestBudgetsFitTimeout(t *testing.T) {
+	t.Parallel()
+	for _, T := range []time.Duration{time.Millisecond, 300 * time.Millisecond, time.Second, 3 * time.Second, DefaultTimeout, time.Minute} {
+		dns := DNSBudget(T)
+		if dns <= 0 || dns > T/2 {
+			t.Errorf("T=%v: DNS budget %v is not a minority share of T", T, dns)
+		}
+		for _, took := range []time.Duration{0, dns / 3, dns, dns + testSlack/2} {
+			chain := ChainBudget(T, took)
+			if min(took, dns)+chain > T {
+				t.Errorf("T=%v, DNS took %v: chain budget %v overruns T", T, took, chain)
+			}
+			if chain < T-dns {
+				t.Errorf("T=%v, DNS took %v: chain budget %v is below what DNS must leave (%v)", T, took, chain, T-dns)
+			}
+		}
+	}
+}
+
+// lab is one test's network: a resolver, a TLS lab, and a zone to fill.
+type lab struct {
+	tls  *testnet.TLSLab
+	zone testnet.DNSZone
+}
+
+func newLab(t *testing.T) *lab {
+	return &lab{tls: testnet.NewTLSLab(t), zone: testnet.DNSZone{}}
+}
+
+// name registers host in the zone with addrs; the resolver starts on first use.
+func (l *lab) name(host string, addrs ...netip.AddrPort) {
+	e := testnet.DNSName{}
+	for _, a := range addrs {
+		e.A = append(e.A, a.Addr())
+	}
+	l.zone[host] = e
+}
+
+func (l *lab) target(resolver, host string, port uint16) Target {
+	return Target{Host: host, Port: port, Resolver: resolver, TLS: TLSOptions{ServerName: l.tls.Host, Roots: l.tls.CA.Pool}, Timeout: 5 * time.Second}
+}
+
+func TestRunDirect(t *testing.T) {
+	t.Parallel()
+	l := newLab(t)
+	cert := l.tls.CA.Leaf(t, []string{l.tls.Host}, nil, testnet.LeafOptions{})
+	lns := testnet.ListenSamePort(t, testnet.LoopbackIP(101), testnet.LoopbackIP(102))
+	a1 := testnet.ServeHTTPOn(t, lns[0], testnet.NCSI("hello"), &cert)
+	a2 := testnet.ServeHTTPOn(t, lns[1], testnet.NCSI("hello"), &cert)
+	l.name("two.egress.test", a1, a2)
+	refused := testnet.TCPClosed(t, testnet.LoopbackIP(103))
+	l.name("refused.egress.test", refused)
+	ncsi := testnet.ServeHTTP(t, testnet.LoopbackIP(104), testnet.NCSI(testnet.NCSIBody), nil)
+	portal := testnet.ServeHTTP(t, testnet.LoopbackIP(105), testnet.CaptivePortal("http://portal.test/"), nil)
+	l.name("ncsi.egress.test", ncsi)
+	l.name("portal.egress.test", portal)
+	l.zone["servfail.egress.test"] = testnet.DNSName{Fault: testnet.DNSServfail}
+	dns := testnet.NewDNSServer(t, l.zone).Addr
+
+	withHTTP := l.target(dns, "two.egress.test", a1.Port())
+	withHTTP.HTTP = true
+	plain := func(host string, port uint16) Target {
+		tg := l.target(dns, host, port)
+		tg.Scheme, tg.Path, tg.ExpectBody = "http", "/connecttest.txt", testnet.NCSIBody
+		return tg
+	}
+	literal := l.target("", a1.Addr().String(), a1.Port())
+	dnsOnly := l.target(dns, "two.egress.test", 0)
+	dnsOnly.DNSOnly = true
+	targets := []Target{
+		withHTTP,
+		l.target(dns, "nope.egress.test", 443),
+		l.target(dns, "refused.egress.test", refused.Port()),
+		plain("ncsi.egress.test", ncsi.Port()),
+		plain("portal.egress.test", portal.Port()),
+		literal,
+		l.target(dns, "servfail.egress.test", 443),
+		dnsOnly,
+	}
+	type want struct {
+		host    string
+		ip      netip.Addr
+		outcome Outcome
+		steps   string // which steps ran: D(NS) T(CP) S(TLS) H(TTP)
+	}
+	wants := []want{
+		{"two.egress.test", a1.Addr(), OK, "DTSH"},
+		{"two.egress.test", a2.Addr(), OK, "DTSH"},
+		{"nope.egress.test", netip.Addr{}, DNSNXDomain, "D"},
+		{"refused.egress.test", refused.Addr(), TCPRefused, "DT"},
+		{"ncsi.egress.test", ncsi.Addr(), OK, "DTH"},
+		{"portal.egress.test", portal.Addr(), HTTPUnexpected, "DTH"},
+		{a1.Addr().String(), a1.Addr(), OK, "TS"},
+		{"servfail.egress.test", netip.Addr{}, DNSServfail, "D"},
+		{"two.egress.test", a1.Addr(), OK, "D"},
+	}
+	var progress []int
+	obs := Run(context.Background(), targets, RunOptions{Concurrency: 3, Progress: func(done, total int) {
+		if total != len(targets) {
+			t.Errorf("progress total %d, want %d", total, len(targets))
+		}
+		progress = append(progress, done)
+	}})
+	if len(obs) != len(wants) {
+		t.Fatalf("%d observations, want %d: %+v", len(obs), len(wants), obs)
+	}
+	for i, w := range wants {
+		o := obs[i]
+		if o.Target.Host != w.host || o.IP != w.ip || o.Outcome != w.outcome || stepsOf(&o) != w.steps {
+			t.Errorf("#%d: got %s %v %q steps %s (%s); want %s %v %q steps %s", i,
+				o.Target.Host, o.IP, o.Outcome, stepsOf(&o), o.Error, w.host, w.ip, w.outcome, w.steps)
+		}
+		if (o.Outcome == OK) != (o.Error == "") || o.Elapsed <= 0 || o.Path() != "direct" {
+			t.Errorf("#%d: error %q, elapsed %v, path %s", i, o.Error, o.Elapsed, o.Path())
+		}
+	}
+	if obs[0].DNS != obs[1].DNS || obs[0].DNS != obs[8].DNS {
+		t.Error("the two addresses of one name do not share its resolution")
+	}
+	if obs[0].HTTP.Date.IsZero() || obs[0].TLS.Chain[0].Subject == "" {
+		t.Errorf("HTTPS GET did not read the Date or TLS lost the chain: %+v %+v", obs[0].HTTP, obs[0].TLS)
+	}
+	if !strings.Contains(obs[5].Error, "302 to http://portal.test/") {
+		t.Errorf("portal error %q", obs[5].Error)
+	}
+	for i, d := range progress {
+		if d != i+1 {
+			t.Fatalf("progress %v, want 1..%d", progress, len(targets))
+		}
+	}
+	if len(progress) != len(targets) {
+		t.Errorf("progress called %d times, want %d", len(progress), len(targets))
+	}
+}
+
+func stepsOf(o *Observation) string {
+	var b strings.Builder
+	for i, s := range [...]bool{o.DNS != nil, o.TCP != nil, o.Connect != nil, o.TLS != nil, o.HTTP != nil} {
+		if s {
+			b.WriteByte("DTCSH"[i])
+		}
+	}
+	return b.String()
+}
+
+// Through a proxy: one observation per host, the local resolution beside the
+// tunnel, and a local DNS failure that does not fail the route.
+func TestRunProxy(t *testing.T) {
+	t.Parallel()
+	l := newLab(t)
+	srv := l.tls.Serve(t, "127.0.0.1", testnet.TLSGood)
+	l.name("resolves.egress.test", netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), srv.Port()))
+	dns := testnet.NewDNSServer(t, l.zone).Addr
+	good := testnet.StartProxy(t, testnet.ProxyOptions{Mode: testnet.ProxyOK})
+	auth := testnet.StartProxy(t, testnet.ProxyOptions{Mode: testnet.ProxyAuth, User: "alice", Password: "s3cret"})
+	// The proxy tunnels to loopback targets only: the name it is asked for
+	// must resolve there, so ask it for the literal and name the SNI.
+	at := func(p *testnet.Proxy, host string) Target {
+		tg := l.target(dns, host, srv.Port())
+		tg.Route = proxy.Route{Proxy: p.URL, Source: proxy.SourceFlag}
+		return tg
+	}
+	wrong := at(auth, "127.0.0.1")
+	wrong.Route.Proxy = &url.URL{Scheme: "http", Host: auth.URL.Host, User: url.UserPassword("alice", "wrong-s3cret")}
+	obs := Run(context.Background(), []Target{at(good, "127.0.0.1"), at(good, "localhost"), wrong}, RunOptions{})
+	if len(obs) != 3 {
+		t.Fatalf("%d observations, want 3", len(obs))
+	}
+	if o := obs[0]; o.Outcome != OK || stepsOf(&o) != "CS" || o.DNS != nil || o.Path() != "proxy" || o.Connect.StatusCode != 200 {
+		t.Errorf("literal via proxy: %q steps %s (%s)", o.Outcome, stepsOf(&o), o.Error)
+	}
+	if o := obs[1]; o.Outcome != OK || o.DNS == nil || o.DNS.Outcome != DNSNXDomain || o.IP.IsValid() {
+		t.Errorf("local NXDOMAIN through a working proxy: %q dns %+v (%s)", o.Outcome, o.DNS, o.Error)
+	}
+	if o := obs[2]; o.Outcome != ProxyAuthRequired || o.TLS != nil || strings.Contains(fmt.Sprintf("%+v", o), "s3cret") {
+		t.Errorf("wrong credentials: %q (%s)", o.Outcome, o.Error)
+	}
+}
+
+// Nothing holds a probe past its timeout: a server that stalls at each step,
+// probed with a 1s timeout, gives that step's *_timeout well within 1s plus
+// slack, and its Duration says when it was cut off.
+func TestRunStalls(t *testing.T) {
+	t.Parallel()
+	const timeout = time.Second
+	l := newLab(t)
+	l.zone["silent.egress.test"] = testnet.DNSName{Fault: testnet.DNSSilent}
+	never := l.tls.Serve(t, testnet.LoopbackIP(201), testnet.TLSNeverSpeaks)
+	l.name("never.egress.test", never)
+	dribble := testnet.TCPDribble(t, testnet.LoopbackIP(202), []byte("\x16\x03\x03\x00\xff"), 300*time.Millisecond)
+	l.name("dribble.egress.test", dribble)
+	cert := l.tls.CA.Leaf(t, []string{l.tls.Host}, nil, testnet.LeafOptions{})
+	httpStall := testnet.ServeHTTP(t, testnet.LoopbackIP(203), stallHandler(t), &cert)
+	l.name("httpstall.egress.test", httpStall)
+	ncsiDribble := testnet.HTTPDribble(t, testnet.LoopbackIP(204), 200*time.Millisecond)
+	l.name("ncsidribble.egress.test", ncsiDribble)
+	dns := testnet.NewDNSServer(t, l.zone).Addr
+	silentProxy := testnet.StartProxy(t, testnet.ProxyOptions{Mode: testnet.ProxySilent})
+
+	mk := func(host string, port uint16) Target {
+		tg := l.target(dns, host, port)
+		tg.Timeout = timeout
+		return tg
+	}
+	httpsGET := mk("httpstall.egress.test", httpStall.Port())
+	httpsGET.HTTP = true
+	ncsi := mk("ncsidribble.egress.test", ncsiDribble.Port())
+	ncsi.Scheme, ncsi.ExpectBody = "http", testnet.NCSIBody
+	viaProxy := mk("127.0.0.1", 443)
+	viaProxy.Route = proxy.Route{Proxy: silentProxy.URL, Source: proxy.SourceFlag}
+	tests := []struct {
+		target Target
+		want   Outcome
+		step   func(*Observation) *Step
+		budget time.Duration
+	}{
+		{mk("silent.egress.test", 443), DNSTimeout, func(o *Observation) *Step { return &o.DNS.Step }, DNSBudget(timeout)},
+		{mk("never.egress.test", never.Port()), TLSTimeout, func(o *Observation) *Step { return &o.TLS.Step }, timeout},
+		{mk("dribble.egress.test", dribble.Port()), TLSTimeout, func(o *Observation) *Step { return &o.TLS.Step }, timeout},
+		{httpsGET, HTTPTimeout, func(o *Observation) *Step { return &o.HTTP.Step }, timeout},
+		{ncsi, HTTPTimeout, func(o *Observation) *Step { return &o.HTTP.Step }, timeout},
+		{viaProxy, ProxyTimeout, func(o *Observation) *Step { return &o.Connect.Step }, timeout},
+	}
+	for _, tc := range tests {
+		t.Run(string(tc.want)+" "+tc.target.Host, func(t *testing.T) {
+			t.Parallel()
+			start := time.Now()
+			obs := Run(context.Background(), []Target{tc.target}, RunOptions{})
+			el := time.Since(start)
+			if len(obs) != 1 || obs[0].Outcome != tc.want {
+				t.Fatalf("got %+v, want one %q", obs, tc.want)
+			}
+			o := &obs[0]
+			if el > timeout+testSlack || o.Elapsed > timeout+testSlack {
+				t.Errorf("run took %v (observation %v), more than the timeout %v plus %v", el, o.Elapsed, timeout, testSlack)
+			}
+			// The step ran until its budget cut it off, not shorter: the budget is what stopped it.
+			if d := tc.step(o).Duration; d < tc.budget/2 || d > tc.budget+testSlack {
+				t.Errorf("step Duration %v, want about its budget (at most %v)", d, tc.budget)
+			}
+		})
+	}
+}
+
+// stallHandler never answers until the test ends.
+func stallHandler(t *testing.T) http.HandlerFunc {
+	done := make(chan struct{})
+	t.Cleanup(func() { close(done) })
+	return func(_ http.ResponseWriter, r *http.Request) {
+		select {
+		case <-done:
+		case <-r.Context().Done():
+		}
+	}
+}
+
+// Twenty stalled endpoints at concurrency 20 end within one timeout plus
+// slack: probes overlap; the run is not 20 timeouts long.
+func TestRunStalledOverlap(t *testing.T) {
+	t.Parallel()
+	const n, timeout = 20, time.Second
+	l := newLab(t)
+	targets := make([]Target, n)
+	for i := range targets {
+		a := l.tls.Serve(t, testnet.LoopbackIP(300+i), testnet.TLSNeverSpeaks)
+		host := fmt.Sprintf("stall%d.egress.test", i)
+		l.name(host, a)
+		targets[i] = l.target("", host, a.Port())
+		targets[i].Timeout = timeout
+	}
+	dns := testnet.NewDNSServer(t, l.zone).Addr
+	for i := range targets {
+		targets[i].Resolver = dns
+	}
+	start := time.Now()
+	obs := Run(context.Background(), targets, RunOptions{Concurrency: n})
+	if el := time.Since(start); el > timeout+testSlack {
+		t.Errorf("%d stalled endpoints at concurrency %d took %v, want at most %v + slack", n, n, el, timeout)
+	}
+	for i, o := range obs {
+		if o.Outcome != TLSTimeout || o.Target.Host != targets[i].Host {
+			t.Errorf("#%d %s: %q (%s)", i, o.Target.Host, o.Outcome, o.Error)
+		}
+	}
+}
+
+// Cancelling the run returns at once: the probe in flight is Cancelled with
+// the steps it did, the targets never started are Cancelled without steps,
+// and the order is kept.
+func TestRunCancel(t *testing.T) {
+	t.Parallel()
+	l := newLab(t)
+	never := l.tls.Serve(t, "127.0.0.1", testnet.TLSNeverSpeaks)
+	targets := make([]Target, 5)
+	for i := range targets {
+		targets[i] = l.target("", "127.0.0.1", never.Port())
+		targets[i].Timeout = time.Minute
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(300*time.Millisecond, cancel)
+	start := time.Now()
+	var mu sync.Mutex
+	calls := 0
+	obs := Run(ctx, targets, RunOptions{Concurrency: 2, Progress: func(int, int) { mu.Lock(); calls++; mu.Unlock() }})
+	if el := time.Since(start); el > 300*time.Millisecond+testSlack {
+		t.Errorf("cancelled run took %v", el)
+	}
+	if len(obs) != len(targets) {
+		t.Fatalf("%d observations, want %d", len(obs), len(targets))
+	}
+	for i, o := range obs {
+		inFlight := i < 2
+		if o.Outcome != Cancelled || o.Index != i || (o.TLS != nil) != inFlight {
+			t.Errorf("#%d: %q steps %s (%s)", i, o.Outcome, stepsOf(&o), o.Error)
+		}
+		if inFlight && !strings.Contains(o.Error, "cancelled during the probe (tls_timeout") {
+			t.Errorf("#%d: error %q does not say what was interrupted", i, o.Error)
+		}
+	}
+	if calls != 2 {
+		t.Errorf("progress called %d times, want 2 (the targets that finished)", calls)
+	}
+}
+
+// A resolution shared by targets with different timeouts holds none of them
+// past its own DNS budget.
+func TestRunSharedDNSBudget(t *testing.T) {
+	t.Parallel()
+	l := newLab(t)
+	l.zone["silent.egress.test"] = testnet.DNSName{Fault: testnet.DNSSilent}
+	dns := testnet.NewDNSServer(t, l.zone).Addr
+	long, short := l.target(dns, "silent.egress.test", 443), l.target(dns, "silent.egress.test", 443)
+	long.Timeout, short.Timeout = 2*time.Second, 500*time.Millisecond
+	obs := Run(context.Background(), []Target{long, short}, RunOptions{})
+	for i, o := range obs {
+		if o.Outcome != DNSTimeout || o.Elapsed > o.Target.Timeout+testSlack {
+			t.Errorf("#%d (timeout %v): %q after %v", i, o.Target.Timeout, o.Outcome, o.Elapsed)
+		}
+	}
+}
+
+// Results come back in target order, then address order, whatever the
+// concurrency and however the probes interleave.
+func TestRunOrder(t *testing.T) {
+	t.Parallel()
+	l := newLab(t)
+	ips := []string{testnet.LoopbackIP(401), testnet.LoopbackIP(402), testnet.LoopbackIP(403)}
+	cert := l.tls.CA.Leaf(t, []string{l.tls.Host}, nil, testnet.LeafOptions{})
+	var addrs []netip.AddrPort
+	for _, ln := range testnet.ListenSamePort(t, ips...) {
+		addrs = append(addrs, testnet.ServeHTTPOn(t, ln, testnet.NCSI("x"), &cert))
+	}
+	const n = 30
+	for i := range n {
+		l.name(fmt.Sprintf("o%d.egress.test", i), addrs...)
+	}
+	dns := testnet.NewDNSServer(t, l.zone).Addr
+	targets := make([]Target, n)
+	for i := range targets {
+		targets[i] = l.target(dns, fmt.Sprintf("o%d.egress.test", i), addrs[0].Port())
+	}
+	for _, c := range []int{1, 7, 64} {
+		obs := Run(context.Background(), targets, RunOptions{Concurrency: c})
+		if len(obs) != n*len(addrs) {
+			t.Fatalf("concurrency %d: %d observations, want %d", c, len(obs), n*len(addrs))
+		}
+		for k, o := range obs {
+			i, j := k/len(addrs), k%len(addrs)
+			if o.Index != i || o.Target.Host != targets[i].Host || o.IP != addrs[j].Addr() || o.Outcome != OK {
+				t.Fatalf("concurrency %d, #%d: %s %v %q (%s); want %s %v ok", c, k, o.Target.Host, o.IP, o.Outcome, o.Error, targets[i].Host, addrs[j].Addr())
+			}
+		}
+	}
+}
+
+func TestTargetValidate(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		t      Target
+		errHas string
+	}{
+		{Target{Host: "login.microsoftonline.com", Resolver: "10.0.0.53:53"}, ""},
+		{Target{Host: "127.0.0.1"}, ""},
+		{Target{Host: "[::1]", Scheme: "http", Path: "/ncsi.txt"}, ""},
+		{Target{}, "empty host"},
+		{Target{Host: "h.test", Resolver: "10.0.0.53:53", Scheme: "ftp"}, `scheme "ftp"`},
+		{Target{Host: "h.test", Resolver: "10.0.0.53:53", Timeout: -time.Second}, "timeout -1s"},
+		{Target{Host: "h.test"}, "no resolver"},
+		{Target{Host: "h.test", Resolver: "10.0.0.53:53", Path: "ncsi.txt"}, `path "ncsi.txt"`},
+	} {
+		err := tc.t.Validate()
+		if (err == nil) != (tc.errHas == "") || (err != nil && !strings.Contains(err.Error(), tc.errHas)) {
+			t.Errorf("%+v: error %v, want one containing %q", tc.t, err, tc.errHas)
+		}
+	}
+}
