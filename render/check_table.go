@@ -31,8 +31,12 @@ func (p painter) paint(code, s string) string {
 	return code + s + ansiReset
 }
 
-// minSpanWidth is the narrowest a line across the table is wrapped to.
-const minSpanWidth = 20
+// minSpanWidth is the narrowest a line across the table is wrapped to;
+// minDetailWidth the narrowest DETAIL column before the layout stacks.
+const (
+	minSpanWidth   = 20
+	minDetailWidth = 30
+)
 
 // checkTable writes the terminal view: one table grouped by family and host,
 // warnings under their row, then the summary, the clock and service-tag lines
@@ -93,6 +97,7 @@ type tableLayout struct {
 	resolver bool
 	verbose  bool
 	stacked  bool
+	detailW  int // shorten the DETAIL cells to this width
 	tagsW    int // wrap the TAGS cells to this width; 0: never
 }
 
@@ -115,12 +120,25 @@ func (l tableLayout) header() table.Row {
 }
 
 // resultsTable lays the rows out side by side when they fit opt.Width (or
-// the width is unlimited), else stacked; tags wrap as a last resort. Lines
-// that span the table (family, host, detail when stacked, warnings) are
-// wrapped to the width of the columns, which they therefore never widen.
+// the width is unlimited), shortening the details down to minDetailWidth;
+// else stacked; tags wrap as a last resort. Lines that span the table
+// (family, host, detail when stacked, warnings) are wrapped to the width of
+// the columns, which they therefore never widen.
 func resultsTable(v checkView, p painter, opt CheckOptions) string {
-	l := tableLayout{resolver: v.ShowResolve, verbose: opt.Verbose}
+	l := tableLayout{resolver: v.ShowResolve, verbose: opt.Verbose, detailW: detailMax}
 	width := tableWidth(buildTable(v, p, l, 0))
+	if opt.Width > 0 && width > opt.Width {
+		widest := 0
+		for _, f := range v.Families {
+			for _, row := range f.Rows {
+				widest = max(widest, text.StringWidthWithoutEscSequences(shorten(row.Detail, detailMax)))
+			}
+		}
+		if w := widest - (width - opt.Width); w >= minDetailWidth {
+			l.detailW = w
+			width = tableWidth(buildTable(v, p, l, 0))
+		}
+	}
 	if opt.Width > 0 && width > opt.Width {
 		l.stacked = true
 		width = tableWidth(buildTable(v, p, l, 0))
@@ -231,7 +249,7 @@ func tableRow(row rowView, l tableLayout, p painter) table.Row {
 	}
 	out = append(out, status)
 	if !l.stacked {
-		out = append(out, shorten(row.Detail, detailMax))
+		out = append(out, shorten(row.Detail, l.detailW))
 	}
 	out = append(out, tags, row.Provider)
 	if l.verbose {

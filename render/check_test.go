@@ -25,13 +25,19 @@ var update = flag.Bool("update", false, "rewrite the golden files under testdata
 // "secret" fields that no format may print.
 func loadCheckFixture(t testing.TB) *report.Report {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join("testdata", "check", "report.json"))
+	return loadReport(t, "report.json")
+}
+
+// loadReport reads a report fixture from testdata/check.
+func loadReport(t testing.TB, name string) *report.Report {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("testdata", "check", name))
 	if err != nil {
 		t.Fatal(err)
 	}
 	var r report.Report
 	if err := json.Unmarshal(data, &r); err != nil {
-		t.Fatalf("testdata/check/report.json: %v", err)
+		t.Fatalf("testdata/check/%s: %v", name, err)
 	}
 	return &r
 }
@@ -92,11 +98,32 @@ func TestCheckGolden(t *testing.T) {
 	}
 }
 
+// TestCheckGoldenOffline is what a new user sees on a server with no
+// network: every endpoint failed at DNS, said once, plainly.
+func TestCheckGoldenOffline(t *testing.T) {
+	r := loadReport(t, "report_offline.json")
+	for file, opt := range map[string]CheckOptions{
+		"offline_table.golden": {Width: 100},
+		"offline.md":           {Format: FormatMarkdown},
+	} {
+		var out bytes.Buffer
+		if err := Check(&out, r, opt); err != nil {
+			t.Fatal(err)
+		}
+		golden(t, file, out.Bytes())
+	}
+}
+
 // TestCheckFixtureConsistent keeps the hand-made fixture honest: its summary
 // must count what its results say, or the goldens would show a report that
 // report.Build could never produce.
 func TestCheckFixtureConsistent(t *testing.T) {
-	r := loadCheckFixture(t)
+	for _, name := range []string{"report.json", "report_offline.json"} {
+		t.Run(name, func(t *testing.T) { checkSummaryCounts(t, loadReport(t, name)) })
+	}
+}
+
+func checkSummaryCounts(t *testing.T, r *report.Report) {
 	s := r.Summary
 	ok, warned := 0, 0
 	byStatus := map[string]int{}
