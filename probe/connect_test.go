@@ -64,6 +64,8 @@ func TestConnectOutcomes(t *testing.T) {
 		opt      testnet.ProxyOptions
 		user, pw string // credentials put in the route's URL
 		noRoots  bool   // verify an https:// proxy against the system roots
+		tlsTo    bool   // speak TLS to a proxy that serves plain TCP
+		byName   bool   // name the proxy "localhost": resolved, then dialled
 		target   string // default: the TLS server
 		timeout  time.Duration
 		want     Outcome
@@ -94,6 +96,9 @@ func TestConnectOutcomes(t *testing.T) {
 		{name: "https proxy untrusted", opt: testnet.ProxyOptions{Mode: testnet.ProxyOK, TLS: ca}, noRoots: true,
 			want: ProxyError, errHas: "tls for CONNECT"},
 		{name: "unreachable", want: ProxyUnreachable, errHas: "dial for CONNECT"},
+		{name: "https proxy never answers TLS", opt: testnet.ProxyOptions{Mode: testnet.ProxySilent}, tlsTo: true,
+			timeout: 300 * time.Millisecond, want: ProxyTimeout, errHas: "tls for CONNECT"},
+		{name: "proxy by name", opt: testnet.ProxyOptions{Mode: testnet.ProxyOK}, byName: true, want: OK, code: 200},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -109,6 +114,13 @@ func TestConnectOutcomes(t *testing.T) {
 			}
 			if tt.noRoots {
 				route.ProxyRoots = nil
+			}
+			wantAddr := route.Proxy.Host
+			if tt.tlsTo {
+				route.Proxy = &url.URL{Scheme: "https", Host: route.Proxy.Host}
+			}
+			if tt.byName {
+				route.Proxy = &url.URL{Scheme: "http", Host: net.JoinHostPort("localhost", route.Proxy.Port())}
 			}
 			tgt := target
 			if tt.target != "" {
@@ -132,7 +144,7 @@ func TestConnectOutcomes(t *testing.T) {
 			if !strings.Contains(res.Error, tt.errHas) {
 				t.Errorf("Error = %q, want it to contain %q", res.Error, tt.errHas)
 			}
-			if wantAddr := route.Proxy.Host; res.ProxyAddr != wantAddr {
+			if res.ProxyAddr != wantAddr {
 				t.Errorf("ProxyAddr = %q, want %q", res.ProxyAddr, wantAddr)
 			}
 			if res.Proxy != route.Redacted() || res.Start.IsZero() || res.Duration <= 0 {

@@ -1,7 +1,6 @@
 package proxy_test
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"io"
@@ -15,35 +14,6 @@ import (
 	"egressprobe/internal/testnet"
 	"egressprobe/proxy"
 )
-
-// rawProxy serves each connection with handle on 127.0.0.1, for replies the
-// testnet proxy modes do not cover.
-func rawProxy(t *testing.T, handle func(net.Conn)) *url.URL {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				handle(c)
-			}()
-		}
-	}()
-	return &url.URL{Scheme: "http", Host: ln.Addr().String()}
-}
-
-func readRequest(c net.Conn) *http.Request {
-	req, _ := http.ReadRequest(bufio.NewReader(c))
-	return req
-}
 
 func TestDialerResolveFailure(t *testing.T) {
 	t.Parallel()
@@ -77,8 +47,7 @@ func TestDialerBadTarget(t *testing.T) {
 func TestDialerTunnelClosedLater(t *testing.T) {
 	t.Parallel()
 	for _, first := range []string{"", "hello"} {
-		u := rawProxy(t, func(c net.Conn) {
-			readRequest(c)
+		u := testnet.ProxyFunc(t, func(c net.Conn, _ *http.Request) {
 			io.WriteString(c, "HTTP/1.1 200 OK\r\n\r\n")
 			time.Sleep(200 * time.Millisecond)
 			io.WriteString(c, first)
@@ -130,10 +99,7 @@ func TestDialerReplies(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			u := rawProxy(t, func(c net.Conn) {
-				readRequest(c)
-				tt.reply(c)
-			})
+			u := testnet.ProxyFunc(t, func(c net.Conn, _ *http.Request) { tt.reply(c) })
 			u.User = url.UserPassword("alice", "s3cret")
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer cancel()

@@ -21,25 +21,29 @@ const (
 func ReadSystem() (System, error) {
 	var sys System
 	var errs []error
-	if b, err := readBinary(registry.LOCAL_MACHINE, connectionsKey, "WinHttpSettings"); err != nil {
-		errs = append(errs, err)
-	} else if b != nil {
+	for _, v := range []struct {
+		root     registry.Key
+		rootName string
+		value    string
+		dst      **Settings
+	}{
+		{registry.LOCAL_MACHINE, "HKLM", "WinHttpSettings", &sys.WinHTTP},
+		{registry.CURRENT_USER, "HKCU", "DefaultConnectionSettings", &sys.IE},
+	} {
+		b, err := readBinary(v.root, v.rootName, connectionsKey, v.value)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if b == nil {
+			continue
+		}
 		s, err := ParseConnectionBlob(b)
 		if err != nil {
-			errs = append(errs, fmt.Errorf(`HKLM\%s\WinHttpSettings: %w`, connectionsKey, err))
-		} else {
-			sys.WinHTTP = &s
+			errs = append(errs, fmt.Errorf(`%s\%s\%s: %w`, v.rootName, connectionsKey, v.value, err))
+			continue
 		}
-	}
-	if b, err := readBinary(registry.CURRENT_USER, connectionsKey, "DefaultConnectionSettings"); err != nil {
-		errs = append(errs, err)
-	} else if b != nil {
-		s, err := ParseConnectionBlob(b)
-		if err != nil {
-			errs = append(errs, fmt.Errorf(`HKCU\%s\DefaultConnectionSettings: %w`, connectionsKey, err))
-		} else {
-			sys.IE = &s
-		}
+		*v.dst = &s
 	}
 	if sys.IE == nil {
 		s, err := readInetValues()
@@ -52,13 +56,13 @@ func ReadSystem() (System, error) {
 }
 
 // readBinary returns nil, nil when the key or value does not exist.
-func readBinary(root registry.Key, path, name string) ([]byte, error) {
+func readBinary(root registry.Key, rootName, path, name string) ([]byte, error) {
 	k, err := registry.OpenKey(root, path, registry.QUERY_VALUE)
 	if errors.Is(err, registry.ErrNotExist) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf(`open registry key %s: %w`, path, err)
+		return nil, fmt.Errorf(`open registry key %s\%s: %w`, rootName, path, err)
 	}
 	defer k.Close()
 	b, _, err := k.GetBinaryValue(name)
@@ -66,7 +70,7 @@ func readBinary(root registry.Key, path, name string) ([]byte, error) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf(`read registry value %s\%s: %w`, path, name, err)
+		return nil, fmt.Errorf(`read registry value %s\%s\%s: %w`, rootName, path, name, err)
 	}
 	return b, nil
 }

@@ -167,3 +167,16 @@ func EchoServer(t testing.TB, ip string) netip.AddrPort {
 	t.Helper()
 	return serveConns(t, ip, func(c net.Conn) { _, _ = io.Copy(c, c) })
 }
+
+// ProxyFunc runs a scripted proxy on 127.0.0.1: handle gets each connection
+// after its request was read, for replies the modes do not cover (a header
+// that never ends, an odd status, a tunnel that closes late).
+func ProxyFunc(t testing.TB, handle func(c net.Conn, req *http.Request)) *url.URL {
+	t.Helper()
+	addr := serveConns(t, "127.0.0.1", func(c net.Conn) {
+		if req, err := http.ReadRequest(bufio.NewReader(c)); err == nil {
+			handle(c, req)
+		}
+	})
+	return &url.URL{Scheme: "http", Host: addr.String()}
+}
