@@ -1,0 +1,1 @@
+az network nsg rule create --name Allow-AzureBackup-Outbound-443
