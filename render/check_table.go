@@ -111,13 +111,17 @@ func (l tableLayout) header() table.Row {
 		h = append(h, "DETAIL")
 	}
 	h = append(h, "TAGS", "PROVIDER")
-	if l.verbose {
+	if l.timingColumns() {
 		for _, t := range timingHeaders {
 			h = append(h, t)
 		}
 	}
 	return h
 }
+
+// timingColumns says whether -v timings get columns; stacked, they go on a
+// line under the row.
+func (l tableLayout) timingColumns() bool { return l.verbose && !l.stacked }
 
 // resultsTable lays the rows out side by side when they fit opt.Width (or
 // the width is unlimited), shortening the details down to minDetailWidth;
@@ -206,12 +210,15 @@ func buildTable(v checkView, p painter, l tableLayout, spanWidth int) table.Writ
 			if l.stacked && row.Detail != "-" {
 				span("      ", shorten(row.Detail, spanWidth-6), "")
 			}
+			if l.stacked && l.verbose {
+				span("      ", timingsLine(row), "")
+			}
 			for _, w := range row.Warnings {
 				span("      ", "! "+w, ansiYellow)
 			}
 		}
 	}
-	if l.verbose {
+	if l.timingColumns() {
 		var configs []table.ColumnConfig
 		for i := range timingHeaders {
 			configs = append(configs, table.ColumnConfig{Number: len(header) - len(timingHeaders) + 1 + i, Align: text.AlignRight})
@@ -252,12 +259,26 @@ func tableRow(row rowView, l tableLayout, p painter) table.Row {
 		out = append(out, shorten(row.Detail, l.detailW))
 	}
 	out = append(out, tags, row.Provider)
-	if l.verbose {
+	if l.timingColumns() {
 		for _, ms := range row.Timings {
 			out = append(out, ms)
 		}
 	}
 	return out
+}
+
+// timingsLine is a row's -v timings on one line: "DNS 12 ms, TCP 5000 ms".
+func timingsLine(row rowView) string {
+	var parts []string
+	for i, h := range timingHeaders {
+		if ms := row.Timings[i]; ms != "-" {
+			parts = append(parts, strings.TrimSuffix(h, " ms")+" "+ms+" ms")
+		}
+	}
+	if len(parts) == 0 {
+		return "no step timed"
+	}
+	return strings.Join(parts, ", ")
 }
 
 // wrapLines soft-wraps the free-text lines around the table to the terminal

@@ -77,6 +77,7 @@ func goldenCases() []struct {
 		{"table_verbose.golden", CheckOptions{Format: FormatTable, Verbose: true}},
 		{"table_width100.golden", CheckOptions{Format: FormatTable, Width: 100}},
 		{"table_width60.golden", CheckOptions{Format: FormatTable, Width: 60}},
+		{"table_verbose_width100.golden", CheckOptions{Format: FormatTable, Verbose: true, Width: 100}},
 		{"check.json", CheckOptions{Format: FormatJSON}},
 		{"check.jsonl", CheckOptions{Format: FormatJSONL}},
 		{"check.csv", CheckOptions{Format: FormatCSV}},
@@ -458,9 +459,10 @@ func TestCheckTableColumnsAndColour(t *testing.T) {
 // the widest table line).
 func TestCheckTableFitsWidth(t *testing.T) {
 	r := loadCheckFixture(t)
-	for _, width := range []int{100, 120, 140} {
+	for _, opt := range []CheckOptions{{Width: 100}, {Width: 120}, {Width: 140}, {Width: 100, Verbose: true}} {
+		width := opt.Width
 		var out bytes.Buffer
-		if err := Check(&out, r, CheckOptions{Width: width}); err != nil {
+		if err := Check(&out, r, opt); err != nil {
 			t.Fatal(err)
 		}
 		for _, line := range strings.Split(out.String(), "\n") {
