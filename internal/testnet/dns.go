@@ -27,6 +27,14 @@ const (
 	DNSDropFirstUDP                 // ignore the first UDP query for each type, answer the retransmission
 )
 
+// faultRcode is the rcode each answering fault sets (read-only).
+var faultRcode = map[DNSFault]int{
+	DNSNXDomain: dns.RcodeNameError,
+	DNSServfail: dns.RcodeServerFailure,
+	DNSRefused:  dns.RcodeRefused,
+	DNSFormErr:  dns.RcodeFormatError,
+}
+
 // DNSName is one zone entry. A name holds a CNAME or addresses, not both.
 type DNSName struct {
 	A, AAAA []netip.Addr
@@ -186,20 +194,11 @@ func (s *DNSServer) answer(resp *dns.Msg, name string, qtype uint16) DNSFault {
 		if qtype == dns.TypeAAAA && e.AAAAFault != DNSAnswer {
 			fault = e.AAAAFault
 		}
-		switch fault {
-		case DNSNXDomain:
-			resp.Rcode = dns.RcodeNameError
+		if rcode, ok := faultRcode[fault]; ok {
+			resp.Rcode = rcode
 			return fault
-		case DNSServfail:
-			resp.Rcode = dns.RcodeServerFailure
-			return fault
-		case DNSRefused:
-			resp.Rcode = dns.RcodeRefused
-			return fault
-		case DNSFormErr:
-			resp.Rcode = dns.RcodeFormatError
-			return fault
-		case DNSSilent, DNSGarbage, DNSWrongID:
+		}
+		if fault == DNSSilent || fault == DNSGarbage || fault == DNSWrongID {
 			return fault
 		}
 		hdr := dns.RR_Header{Name: name, Class: dns.ClassINET, Ttl: e.TTL}
