@@ -22,6 +22,9 @@ const (
 	DNSRefused  Outcome = "dns_refused"  // the resolver refused to answer (REFUSED)
 	DNSTimeout  Outcome = "dns_timeout"  // no answer within the DNS budget
 	DNSError    Outcome = "dns_error"    // any other DNS failure: bad answer, CNAME loop, unreachable resolver
+	// DNSUnexpected: a name with a known answer (NCSI's dns.msftncsi.com)
+	// resolved to something else: the resolver rewrites answers.
+	DNSUnexpected Outcome = "dns_unexpected"
 
 	TCPRefused     Outcome = "tcp_refused"     // RST: something actively rejected the connection
 	TCPTimeout     Outcome = "tcp_timeout"     // silence: a firewall dropped the SYN

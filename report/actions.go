@@ -1,0 +1,153 @@
+package report
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"egressprobe/probe"
+)
+
+// actions turns failures and warnings into the changes that would fix them,
+// one Action per (hop, change), hosts and IPs merged. A host that worked on
+// another path (--path both) needs no change for the path that failed: the
+// agent can be pointed at the one that works.
+func actions(r *Report) []Action {
+	worked := map[string]bool{}
+	for i := range r.Results {
+		if r.Results[i].Status == string(probe.OK) {
+			worked[r.Results[i].Host] = true
+		}
+	}
+	var out []Action
+	idx := map[string]int{}
+	add := func(hop, change string, res *Result) {
+		k := hop + "\x00" + change
+		i, ok := idx[k]
+		if !ok {
+			i = len(out)
+			idx[k] = i
+			out = append(out, Action{Hop: hop, Change: change, Hosts: []string{}})
+		}
+		a := &out[i]
+		a.Hosts = appendNew(a.Hosts, res.Host)
+		if res.IP != nil && hop == "firewall" {
+			a.IPs = appendNew(a.IPs, *res.IP)
+		}
+		if hop == "firewall" {
+			for _, t := range res.ExpectedTags {
+				a.Tags = appendNew(a.Tags, t)
+			}
+		}
+	}
+	for i := range r.Results {
+		res := &r.Results[i]
+		if res.Status != string(probe.OK) && res.Status != string(probe.Cancelled) && !worked[res.Host] {
+			hop, change := fixFor(res)
+			add(hop, change, res)
+		}
+		for _, w := range res.Warnings {
+			if hop, change := fixForWarning(res, w); hop != "" {
+				add(hop, change, res)
+			}
+		}
+	}
+	if c := r.Clock; c != nil && c.Skewed {
+		out = append(out, Action{Hop: "clock", Hosts: []string{c.Source}, Change: fmt.Sprintf(
+			"Clock: this server's clock is %s the servers' (%s): fix time synchronisation (w32tm /resync, chrony); sign-in tokens and certificate checks fail beyond 5 minutes",
+			skewText(c.SkewSeconds), c.Source)})
+	}
+	return orEmpty(out)
+}
+
+// fixFor phrases the change that would fix one failed result.
+func fixFor(res *Result) (hop, change string) {
+	port := fmt.Sprintf("TCP %d", res.Port)
+	proxy := ""
+	if res.Proxy != nil {
+		proxy = *res.Proxy
+	}
+	switch probe.Outcome(res.Status) {
+	case probe.DNSNXDomain:
+		return "dns", fmt.Sprintf("DNS: resolver %s says these names do not exist (NXDOMAIN): check its forwarders or conditional forwarders for them", res.Resolver)
+	case probe.DNSNoData:
+		return "dns", fmt.Sprintf("DNS: resolver %s has no address for these names (NODATA): check the zone or forwarder that answers them", res.Resolver)
+	case probe.DNSServfail:
+		return "dns", fmt.Sprintf("DNS: resolver %s fails to resolve these names (SERVFAIL): its upstream or forwarder cannot reach the public DNS", res.Resolver)
+	case probe.DNSRefused:
+		return "dns", fmt.Sprintf("DNS: resolver %s refuses to resolve for this server (REFUSED): allow this server in its recursion ACL, or use another resolver", res.Resolver)
+	case probe.DNSTimeout:
+		return "dns", fmt.Sprintf("DNS: resolver %s did not answer: allow UDP and TCP 53 from this server to it, or fix its upstream", res.Resolver)
+	case probe.DNSError:
+		return "dns", fmt.Sprintf("DNS: resolving these names via %s fails (%s)", res.Resolver, firstLine(res.Error))
+	case probe.DNSUnexpected:
+		return "dns", fmt.Sprintf("DNS: resolver %s rewrites the NCSI name's answer: a captive portal or DNS filter; Windows will report no internet", res.Resolver)
+	case probe.TCPTimeout:
+		return "firewall", fmt.Sprintf("Firewall: allow outbound %s from this server to these addresses: packets are silently dropped", port)
+	case probe.TCPRefused:
+		return "firewall", fmt.Sprintf("Firewall: a device actively rejects (RST) outbound %s to these addresses: remove the reject rule or allow them", port)
+	case probe.TCPUnreachable:
+		return "firewall", fmt.Sprintf("Routing/firewall: these addresses are unreachable (no route or ICMP unreachable) on %s: add the route or allow them", port)
+	case probe.ProxyUnreachable:
+		return "proxy", fmt.Sprintf("Proxy: this server cannot reach the proxy %s: allow TCP to the proxy, or correct its address", proxy)
+	case probe.ProxyAuthRequired:
+		return "proxy", fmt.Sprintf("Proxy: %s requires authentication (407): put credentials in the proxy URL (http://user:password@host:port), or exempt this server or these hosts from proxy authentication", proxy)
+	case probe.ProxyDenied:
+		return "proxy", fmt.Sprintf("Proxy: allow CONNECT to these hosts on port %d on %s (its policy denied them)", res.Port, proxy)
+	case probe.ProxyError:
+		return "proxy", fmt.Sprintf("Proxy: %s failed to open a tunnel to these hosts (%s): check the proxy's own outbound access", proxy, firstLine(res.Error))
+	case probe.ProxyTimeout:
+		return "proxy", fmt.Sprintf("Proxy: %s did not answer CONNECT for these hosts in time: check the proxy's own outbound access", proxy)
+	case probe.TLSIntercepted:
+		by := "a TLS-inspecting middlebox"
+		if res.TLS != nil && res.TLS.InterceptedBy != "" {
+			by = "the middlebox whose CA is " + res.TLS.InterceptedBy
+		}
+		return "tls-inspection", fmt.Sprintf("TLS inspection: exclude these hosts from TLS inspection on %s; the agent expects Microsoft's own certificates", by)
+	case probe.TLSOldVersion:
+		return "tls-inspection", "TLS: something between this server and these hosts negotiates TLS below 1.2, which the agent refuses: enable TLS 1.2 on the middlebox or exclude the hosts"
+	case probe.TLSUntrusted, probe.TLSHostnameMismatch, probe.TLSExpired:
+		return "tls-inspection", fmt.Sprintf("TLS: these hosts present a certificate this server does not accept (%s): a middlebox or a wrong DNS answer is in the way; exclude them from inspection or fix DNS", res.Status)
+	case probe.TLSHandshakeFailed, probe.TLSTimeout:
+		return "tls-inspection", "TLS: the handshake with these hosts fails after TCP connected: an IPS/DPI device breaks TLS; allow or exclude them"
+	case probe.HTTPUnexpected:
+		return "proxy", "NCSI: these probes got a redirect or another page: a captive portal or intercepting proxy; let the NCSI URLs through unmodified"
+	default:
+		return "other", fmt.Sprintf("%s: %s", res.Status, firstLine(res.Error))
+	}
+}
+
+// fixForWarning phrases the change a warning asks for; "" when none.
+func fixForWarning(res *Result, w Warning) (hop, change string) {
+	switch w.Code {
+	case "tag_mismatch":
+		return "firewall", fmt.Sprintf("Firewall: rules by service tag (%s) do not admit these addresses: allow them by FQDN or address as well",
+			strings.Join(res.ExpectedTags, ", "))
+	case "privatelink_public":
+		return "dns", fmt.Sprintf("DNS: resolver %s does not use the private DNS zone of these private endpoints: add a conditional forwarder for the privatelink zone to Azure DNS (168.63.129.16) or link the zone",
+			res.Resolver)
+	}
+	return "", ""
+}
+
+func appendNew(s []string, v string) []string {
+	if slices.Contains(s, v) {
+		return s
+	}
+	return append(s, v)
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
+
+func skewText(secs float64) string {
+	dir := "behind"
+	if secs < 0 {
+		dir, secs = "ahead of", -secs
+	}
+	return fmt.Sprintf("%.0f s %s", secs, dir)
+}

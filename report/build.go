@@ -1,0 +1,335 @@
+package report
+
+import (
+	"cmp"
+	"fmt"
+	"math"
+	"net/netip"
+	"slices"
+	"strings"
+	"time"
+
+	"egressprobe/probe"
+	"egressprobe/targets"
+)
+
+// Input is everything Build joins. Endpoints is parallel to the probe targets
+// given to probe.Run: Observations[i].Index points into it.
+type Input struct {
+	Started, Finished time.Time
+	Cloud, Region     string
+	Resolvers         []string
+	Proxy             *ProxyInfo
+	Endpoints         []targets.Endpoint
+	Observations      []probe.Observation
+
+	// Tags attributes an address to the service tags containing it; nil when no
+	// feed is loaded (TagsInfo.Note then says why and how to fetch one).
+	Tags     func(netip.Addr) []TagMatch
+	TagsInfo ServiceTagsInfo
+	// Provider names the CDN, WAF or cloud owning an address; nil: not checked.
+	Provider func(netip.Addr) *Provider
+}
+
+// RoleWildcardCheck marks an endpoint that is a random name under a wildcard
+// family's zone: its DNS answer goes to Report.Wildcards, not to Results.
+const RoleWildcardCheck = "wildcard-check"
+
+// MaxClockSkew is how far the local clock may be from the servers' before
+// sign-in tokens and certificate checks start failing.
+const MaxClockSkew = 5 * time.Minute
+
+// Build joins observations with their endpoints, attributes every address,
+// judges the results and lists what to open. It is a pure function of in.
+func Build(in Input) *Report {
+	r := &Report{
+		SchemaVersion: SchemaVersion,
+		Started:       in.Started.UTC(),
+		Finished:      in.Finished.UTC(),
+		Cloud:         in.Cloud,
+		Region:        in.Region,
+		Resolvers:     orEmpty(in.Resolvers),
+		Proxy:         in.Proxy,
+		ServiceTags:   in.TagsInfo,
+		Wildcards:     []Wildcard{},
+		Results:       make([]Result, 0, len(in.Observations)),
+	}
+	r.ServiceTags.Loaded = in.Tags != nil
+	var probed []probe.Observation
+	for i := range in.Observations {
+		o := &in.Observations[i]
+		if in.Endpoints[o.Index].Role == RoleWildcardCheck {
+			r.Wildcards = append(r.Wildcards, wildcardOf(in.Endpoints[o.Index], o))
+			continue
+		}
+		r.Results = append(r.Results, buildResult(&in, o))
+		probed = append(probed, *o)
+	}
+	warnDisagreement(r.Results, probed)
+	r.Clock = clockSkew(probed)
+	r.Summary = summarize(r.Results)
+	r.Open = actions(r)
+	return r
+}
+
+func buildResult(in *Input, o *probe.Observation) Result {
+	ep := in.Endpoints[o.Index]
+	res := Result{
+		Host:         ep.Host,
+		Port:         ep.Port,
+		Scheme:       ep.Scheme,
+		Family:       ep.Family,
+		Role:         ep.Role,
+		Path:         o.Path(),
+		Resolver:     o.Target.Resolver,
+		Status:       string(o.Outcome),
+		Error:        o.Error,
+		Warnings:     []Warning{},
+		ServiceTags:  []TagMatch{},
+		ExpectedTags: orEmpty(ep.ExpectedTags),
+		ElapsedMS:    ms(o.Elapsed),
+	}
+	if res.Resolver == "" {
+		res.Resolver = "none" // an IP literal: nothing was resolved
+	}
+	if !o.Target.Route.Direct() {
+		p := o.Target.Route.Redacted()
+		res.Proxy = &p
+	}
+	if o.IP.IsValid() {
+		ip := o.IP.String()
+		res.IP = &ip
+	}
+	res.DNS = dnsOf(o.DNS)
+	if o.TCP != nil {
+		res.TCP = &Timing{MS: o.TCP.MS()}
+	}
+	if c := o.Connect; c != nil {
+		res.ProxyConnect = &Connect{StatusCode: c.StatusCode, ProxyAddr: c.ProxyAddr, MS: c.MS()}
+	}
+	res.TLS = tlsOf(o.TLS)
+	if h := o.HTTP; h != nil {
+		res.HTTP = &HTTP{StatusCode: h.StatusCode, Location: h.Location, BodyMatch: h.BodyMatch, MS: h.MS()}
+	}
+	if ep.Scheme == targets.SchemeDNS {
+		judgeExpectedAddrs(&res, ep, o)
+	}
+	attribute(in, &res, ep, o)
+	return res
+}
+
+func dnsOf(d *probe.DNSResult) DNS {
+	if d == nil {
+		return DNS{Status: "", CNAMEs: []string{}, Addrs: []string{}}
+	}
+	out := DNS{Status: string(d.Outcome), CNAMEs: make([]string, 0, len(d.CNAMEs)), Addrs: make([]string, 0, len(d.Addrs)), TTL: d.TTL, MS: d.MS()}
+	for _, c := range d.CNAMEs {
+		out.CNAMEs = append(out.CNAMEs, c.Target)
+	}
+	for _, a := range d.Addrs {
+		out.Addrs = append(out.Addrs, a.String())
+	}
+	return out
+}
+
+func tlsOf(t *probe.TLSResult) *TLS {
+	if t == nil {
+		return nil
+	}
+	out := &TLS{Version: t.Version, Cipher: t.Cipher, ALPN: t.ALPN, Verified: t.Verified, InterceptedBy: t.InterceptedBy, SANs: []string{}, MS: t.MS()}
+	if len(t.Chain) > 0 {
+		leaf := t.Chain[0]
+		out.Issuer, out.Subject, out.NotAfter = leaf.Issuer, leaf.Subject, leaf.NotAfter.UTC()
+		out.SANs = orEmpty(leaf.SANs)
+	}
+	return out
+}
+
+// judgeExpectedAddrs checks a DNS-only endpoint (dns.msftncsi.com) against the
+// addresses Windows NCSI expects: any other answer means a resolver that
+// rewrites answers (captive portal, DNS filtering).
+func judgeExpectedAddrs(res *Result, ep targets.Endpoint, o *probe.Observation) {
+	if o.Outcome != probe.OK || o.DNS == nil || len(ep.ExpectAddrs) == 0 {
+		return
+	}
+	for _, a := range o.DNS.Addrs {
+		if slices.Contains(ep.ExpectAddrs, a.Unmap()) {
+			return
+		}
+	}
+	res.Status = string(probe.DNSUnexpected)
+	res.Error = fmt.Sprintf("%s resolved to %s via %s, expected %s: the resolver rewrites answers (captive portal or DNS filter)",
+		ep.Host, strings.Join(res.DNS.Addrs, ", "), res.Resolver, joinAddrs(ep.ExpectAddrs))
+}
+
+// attribute adds the service tags and provider of the result's address and
+// the warnings that follow from them.
+func attribute(in *Input, res *Result, ep targets.Endpoint, o *probe.Observation) {
+	if w := o.DNS; w != nil && w.Warning != "" {
+		res.Warnings = append(res.Warnings, Warning{Code: "dns_partial", Message: w.Warning})
+	}
+	if !o.IP.IsValid() {
+		return
+	}
+	ip := o.IP.Unmap()
+	if in.Tags != nil {
+		res.ServiceTags = orEmpty(in.Tags(ip))
+	}
+	if in.Provider != nil {
+		res.Provider = in.Provider(ip)
+	}
+	private := probe.IsPrivate(ip)
+	res.DNS.Private = private && len(res.ServiceTags) == 0
+	switch {
+	case res.DNS.Private:
+		res.Warnings = append(res.Warnings, Warning{Code: "private_endpoint", Message: fmt.Sprintf(
+			"%s resolves to private address %s via %s: a private endpoint answer; traffic must reach its virtual network, and service-tag rules do not apply",
+			ep.Host, ip, res.Resolver)})
+	case o.DNS != nil && o.DNS.PrivateLink && !private:
+		res.Warnings = append(res.Warnings, Warning{Code: "privatelink_public", Message: fmt.Sprintf(
+			"%s has a privatelink CNAME (%s) but %s answers public address %s: the endpoint has a private endpoint and this resolver does not use its private DNS zone",
+			ep.Host, privatelinkName(o.DNS), res.Resolver, ip)})
+	}
+	if in.Tags == nil || ep.JudgeByName || len(ep.ExpectedTags) == 0 || private {
+		return
+	}
+	ok := tagsSatisfied(ep.ExpectedTags, res.ServiceTags)
+	res.ExpectedTagsOK = &ok
+	if !ok {
+		res.Warnings = append(res.Warnings, tagMismatchWarning(ip.String(), ep.ExpectedTags, res.ServiceTags))
+	}
+}
+
+func privatelinkName(d *probe.DNSResult) string {
+	for _, c := range d.CNAMEs {
+		if strings.Contains(c.Target, "privatelink.") {
+			return c.Target
+		}
+	}
+	return "privatelink"
+}
+
+// warnDisagreement flags results whose host got different address sets from
+// different resolvers: a split horizon.
+func warnDisagreement(results []Result, obs []probe.Observation) {
+	byHost := map[string][]probe.DNSResult{}
+	seen := map[*probe.DNSResult]bool{}
+	for i := range obs {
+		if d := obs[i].DNS; d != nil && !seen[d] {
+			seen[d] = true
+			byHost[d.Host] = append(byHost[d.Host], *d)
+		}
+	}
+	for i := range results {
+		d := obs[i].DNS
+		if d == nil || len(byHost[d.Host]) < 2 || !probe.Disagree(byHost[d.Host]) {
+			continue
+		}
+		var parts []string
+		for _, r := range byHost[d.Host] {
+			parts = append(parts, fmt.Sprintf("%s → %s", r.Server, answerText(r)))
+		}
+		results[i].Warnings = append(results[i].Warnings, Warning{Code: "resolver_disagreement", Message: fmt.Sprintf(
+			"resolvers disagree on %s (split-horizon DNS): %s", d.Host, strings.Join(parts, "; "))})
+	}
+}
+
+func answerText(d probe.DNSResult) string {
+	if d.Outcome != probe.OK {
+		return string(d.Outcome)
+	}
+	return joinAddrs(d.Addrs)
+}
+
+// clockSkew takes the median of server Date minus local time over the HTTP
+// answers: one captive portal with a wrong clock cannot decide it.
+func clockSkew(obs []probe.Observation) *Clock {
+	type sample struct {
+		skew time.Duration
+		host string
+	}
+	var s []sample
+	for i := range obs {
+		h := obs[i].HTTP
+		if h == nil || h.Date.IsZero() || h.Outcome != probe.OK {
+			continue
+		}
+		// Date has one-second resolution and is stamped while the answer is
+		// made: compare with the middle of the request.
+		local := h.Start.Add(h.Duration / 2)
+		s = append(s, sample{h.Date.Sub(local), obs[i].Target.Host})
+	}
+	if len(s) == 0 {
+		return nil
+	}
+	slices.SortFunc(s, func(a, b sample) int { return cmp.Compare(a.skew, b.skew) })
+	m := s[len(s)/2]
+	secs := math.Round(m.skew.Seconds())
+	return &Clock{SkewSeconds: secs, Source: m.host, Skewed: math.Abs(m.skew.Seconds()) > MaxClockSkew.Seconds()}
+}
+
+func summarize(results []Result) Summary {
+	s := Summary{ByStatus: map[string]int{}, Families: []FamilySummary{}}
+	fam := map[string]int{} // family → index in s.Families
+	for i := range results {
+		r := &results[i]
+		s.Total++
+		s.ByStatus[r.Status]++
+		if len(r.Warnings) > 0 {
+			s.Warnings++
+		}
+		fi, ok := fam[r.Family]
+		if !ok {
+			fi = len(s.Families)
+			fam[r.Family] = fi
+			s.Families = append(s.Families, FamilySummary{Family: r.Family, Works: []string{}})
+		}
+		f := &s.Families[fi]
+		f.Total++
+		if r.Status == string(probe.OK) {
+			s.OK++
+			f.OK++
+			if !slices.Contains(f.Works, r.Path) {
+				f.Works = append(f.Works, r.Path)
+			}
+		} else {
+			s.Failed++
+			f.Failed++
+		}
+	}
+	return s
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+func orEmpty[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
+func joinAddrs(as []netip.Addr) string {
+	parts := make([]string, len(as))
+	for i, a := range as {
+		parts[i] = a.String()
+	}
+	return strings.Join(parts, ", ")
+}
+
+// wildcardOf judges a random name under a family's zone: an answer means the
+// zone answers any label, so only a wildcard rule can cover it.
+func wildcardOf(ep targets.Endpoint, o *probe.Observation) Wildcard {
+	w := Wildcard{Family: ep.Family, Probe: ep.Host, Resolver: o.Target.Resolver, Status: string(o.Outcome)}
+	zone := strings.TrimPrefix(ep.Family, "*.")
+	switch {
+	case o.Outcome == probe.OK && o.DNS != nil && len(o.DNS.Addrs) > 0:
+		w.AnswersAny = true
+		w.Explanation = fmt.Sprintf("%s answers any name (wildcard DNS): allow it with the wildcard rule %s, a list of hosts cannot be complete", zone, ep.Family)
+	case o.Outcome == probe.DNSNXDomain || o.Outcome == probe.DNSNoData:
+		w.Explanation = fmt.Sprintf("%s answers only the names that exist: host rules for the members work today, but Microsoft documents %s and adds members without notice", zone, ep.Family)
+	default:
+		w.Explanation = fmt.Sprintf("unknown: the random name under %s got %s", zone, o.Outcome)
+	}
+	return w
+}

@@ -1,0 +1,248 @@
+package report
+
+import (
+	"net/netip"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"egressprobe/probe"
+	"egressprobe/proxy"
+	"egressprobe/targets"
+	"net/url"
+)
+
+var t0 = time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
+
+// feed is a tiny hand-made attribution table standing in for a service-tag index.
+func feed(a netip.Addr) []TagMatch {
+	table := []TagMatch{
+		{Tag: "AzureBackup.WestEurope", Region: "westeurope", SystemService: "AzureBackup", Prefix: "20.38.1.0/24"},
+		{Tag: "AzureBackup", SystemService: "AzureBackup", Prefix: "20.38.0.0/16"},
+		{Tag: "AzureActiveDirectory", SystemService: "AzureAD", Prefix: "40.126.0.0/18"},
+		{Tag: "Storage", SystemService: "AzureStorage", Prefix: "52.239.0.0/16"},
+	}
+	var out []TagMatch
+	for _, m := range table {
+		if netip.MustParsePrefix(m.Prefix).Contains(a) {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+func ep(host, family string, tags ...string) targets.Endpoint {
+	return targets.Endpoint{Host: host, Port: 443, Scheme: targets.SchemeHTTPS, Family: family, ExpectedTags: tags}
+}
+
+func dnsOK(host, server string, addrs ...string) *probe.DNSResult {
+	d := &probe.DNSResult{Host: host, Server: server}
+	d.Outcome = probe.OK
+	for _, a := range addrs {
+		d.Addrs = append(d.Addrs, netip.MustParseAddr(a))
+	}
+	return d
+}
+
+func obs(i int, d *probe.DNSResult, ip string, out probe.Outcome) probe.Observation {
+	o := probe.Observation{Index: i, DNS: d, Outcome: out, Target: probe.Target{Host: d.Host, Resolver: d.Server}}
+	if ip != "" {
+		o.IP = netip.MustParseAddr(ip)
+	}
+	if out == probe.OK || strings.HasPrefix(string(out), "tls") {
+		o.TCP = &probe.TCPResult{}
+		o.TCP.Outcome = probe.OK
+	}
+	if out != probe.OK {
+		o.Error = "error for " + string(out)
+	}
+	return o
+}
+
+func hasWarning(r Result, code string) bool {
+	return slices.ContainsFunc(r.Warnings, func(w Warning) bool { return w.Code == code })
+}
+
+func TestBuildVerdicts(t *testing.T) {
+	const res = "127.0.0.1:53"
+	login := ep("login.microsoftonline.com", "*.microsoftonline.com", "AzureActiveDirectory")
+	pod := ep("pod01-prot1.we.backup.windowsazure.com", "*.windowsazure.com", "AzureBackup.WestEurope")
+	blob := ep("acct.blob.core.windows.net", "*.blob.core.windows.net", "Storage")
+
+	privlink := dnsOK(blob.Host, res, "52.240.1.1")
+	privlink.CNAMEs = []probe.CNAME{{Name: blob.Host, Target: "acct.privatelink.blob.core.windows.net"}}
+	privlink.PrivateLink = true
+
+	tests := []struct {
+		name  string
+		ep    targets.Endpoint
+		o     probe.Observation
+		check func(t *testing.T, r Result)
+	}{
+		{"in expected tag", login, obs(0, dnsOK(login.Host, res, "40.126.1.1"), "40.126.1.1", probe.OK), func(t *testing.T, r Result) {
+			if r.ExpectedTagsOK == nil || !*r.ExpectedTagsOK || len(r.Warnings) != 0 {
+				t.Errorf("expected_tags_ok=%v warnings=%v, want true and none", r.ExpectedTagsOK, r.Warnings)
+			}
+			if len(r.ServiceTags) != 1 || r.ServiceTags[0].Tag != "AzureActiveDirectory" {
+				t.Errorf("service_tags = %v", r.ServiceTags)
+			}
+		}},
+		{"regional expectation, only global tag", pod, obs(0, dnsOK(pod.Host, res, "20.38.9.9"), "20.38.9.9", probe.OK), func(t *testing.T, r Result) {
+			if r.ExpectedTagsOK == nil || *r.ExpectedTagsOK || !hasWarning(r, "tag_mismatch") {
+				t.Errorf("expected_tags_ok=%v warnings=%v, want false with tag_mismatch", r.ExpectedTagsOK, r.Warnings)
+			}
+		}},
+		{"regional expectation met", pod, obs(0, dnsOK(pod.Host, res, "20.38.1.9"), "20.38.1.9", probe.OK), func(t *testing.T, r Result) {
+			if r.ExpectedTagsOK == nil || !*r.ExpectedTagsOK {
+				t.Errorf("expected_tags_ok=%v, want true", r.ExpectedTagsOK)
+			}
+		}},
+		{"private endpoint answer", blob, obs(0, dnsOK(blob.Host, res, "10.1.2.3"), "10.1.2.3", probe.OK), func(t *testing.T, r Result) {
+			if !r.DNS.Private || !hasWarning(r, "private_endpoint") || r.ExpectedTagsOK != nil {
+				t.Errorf("private=%v warnings=%v expected_tags_ok=%v", r.DNS.Private, r.Warnings, r.ExpectedTagsOK)
+			}
+		}},
+		{"privatelink CNAME to public address", blob, obs(0, privlink, "52.240.1.1", probe.OK), func(t *testing.T, r Result) {
+			if !hasWarning(r, "privatelink_public") || r.DNS.Private {
+				t.Errorf("warnings=%v private=%v", r.Warnings, r.DNS.Private)
+			}
+			if !slices.Equal(r.DNS.CNAMEs, []string{"acct.privatelink.blob.core.windows.net"}) {
+				t.Errorf("cnames = %v", r.DNS.CNAMEs)
+			}
+		}},
+		{"nxdomain has no ip", login, func() probe.Observation {
+			d := &probe.DNSResult{Host: login.Host, Server: res}
+			d.Outcome = probe.DNSNXDomain
+			return obs(0, d, "", probe.DNSNXDomain)
+		}(), func(t *testing.T, r Result) {
+			if r.IP != nil || r.Status != "dns_nxdomain" || r.TCP != nil || r.TLS != nil || r.ExpectedTagsOK != nil {
+				t.Errorf("ip=%v status=%s tcp=%v tls=%v", r.IP, r.Status, r.TCP, r.TLS)
+			}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rep := Build(Input{Started: t0, Finished: t0, Endpoints: []targets.Endpoint{tt.ep}, Observations: []probe.Observation{tt.o}, Tags: feed})
+			if len(rep.Results) != 1 {
+				t.Fatalf("%d results, want 1", len(rep.Results))
+			}
+			tt.check(t, rep.Results[0])
+		})
+	}
+}
+
+func TestBuildWithoutFeedJudgesNothing(t *testing.T) {
+	e := ep("login.microsoftonline.com", "*.microsoftonline.com", "AzureActiveDirectory")
+	rep := Build(Input{Endpoints: []targets.Endpoint{e}, Observations: []probe.Observation{obs(0, dnsOK(e.Host, "127.0.0.1:53", "8.8.8.8"), "8.8.8.8", probe.OK)},
+		TagsInfo: ServiceTagsInfo{Note: "run 'egressprobe servicetags update'"}})
+	r := rep.Results[0]
+	if rep.ServiceTags.Loaded || r.ExpectedTagsOK != nil || r.ServiceTags == nil || len(r.ServiceTags) != 0 || len(r.Warnings) != 0 {
+		t.Errorf("loaded=%v expected_tags_ok=%v tags=%v warnings=%v", rep.ServiceTags.Loaded, r.ExpectedTagsOK, r.ServiceTags, r.Warnings)
+	}
+}
+
+func TestNCSIDNSExpectation(t *testing.T) {
+	e := targets.Endpoint{Host: "dns.msftncsi.com", Scheme: targets.SchemeDNS, Family: "dns.msftncsi.com", JudgeByName: true,
+		ExpectAddrs: []netip.Addr{netip.MustParseAddr("131.107.255.255"), netip.MustParseAddr("fd3e:4f5a:5b81::1")}}
+	for _, tc := range []struct {
+		addr, want string
+	}{{"131.107.255.255", "ok"}, {"fd3e:4f5a:5b81::1", "ok"}, {"10.0.0.1", "dns_unexpected"}} {
+		o := probe.Observation{DNS: dnsOK(e.Host, "127.0.0.1:53", tc.addr), Outcome: probe.OK, IP: netip.MustParseAddr(tc.addr)}
+		rep := Build(Input{Endpoints: []targets.Endpoint{e}, Observations: []probe.Observation{o}})
+		if got := rep.Results[0].Status; got != tc.want {
+			t.Errorf("%s: status %s, want %s (%s)", tc.addr, got, tc.want, rep.Results[0].Error)
+		}
+	}
+}
+
+func TestResolverDisagreement(t *testing.T) {
+	e := ep("acct.blob.core.windows.net", "*.blob.core.windows.net", "Storage")
+	a, b := dnsOK(e.Host, "127.0.0.1:53", "52.239.1.1"), dnsOK(e.Host, "127.0.0.2:53", "10.9.9.9")
+	rep := Build(Input{Endpoints: []targets.Endpoint{e, e}, Observations: []probe.Observation{obs(0, a, "52.239.1.1", probe.OK), obs(1, b, "10.9.9.9", probe.OK)}, Tags: feed})
+	for _, r := range rep.Results {
+		if !hasWarning(r, "resolver_disagreement") {
+			t.Errorf("%s via %s: no resolver_disagreement warning: %v", r.Host, r.Resolver, r.Warnings)
+		}
+	}
+	same := Build(Input{Endpoints: []targets.Endpoint{e, e}, Observations: []probe.Observation{obs(0, a, "52.239.1.1", probe.OK), obs(1, dnsOK(e.Host, "127.0.0.2:53", "52.239.1.1"), "52.239.1.1", probe.OK)}, Tags: feed})
+	if hasWarning(same.Results[0], "resolver_disagreement") {
+		t.Errorf("agreeing resolvers flagged: %v", same.Results[0].Warnings)
+	}
+}
+
+func TestWhatToOpen(t *testing.T) {
+	u, _ := url.Parse("http://proxy.corp:3128")
+	viaProxy := proxy.Route{Proxy: u, Source: proxy.Source("flag")}
+	pod := ep("pod01-prot1.we.backup.windowsazure.com", "*.windowsazure.com", "AzureBackup")
+	login := ep("login.microsoftonline.com", "*.microsoftonline.com", "AzureActiveDirectory")
+
+	dropped1 := obs(0, dnsOK(pod.Host, "127.0.0.1:53", "20.38.1.1", "20.38.1.2"), "20.38.1.1", probe.TCPTimeout)
+	dropped2 := obs(0, dropped1.DNS, "20.38.1.2", probe.TCPTimeout)
+	loginDirect := obs(1, dnsOK(login.Host, "127.0.0.1:53", "40.126.1.1"), "40.126.1.1", probe.TCPTimeout)
+	loginProxy := obs(2, loginDirect.DNS, "40.126.1.1", probe.OK)
+	loginProxy.Target.Route = viaProxy
+	denied := obs(3, dnsOK(pod.Host, "127.0.0.1:53", "20.38.1.1"), "20.38.1.1", probe.ProxyDenied)
+	denied.Target.Route = viaProxy
+
+	rep := Build(Input{Endpoints: []targets.Endpoint{pod, login, login, pod}, Observations: []probe.Observation{dropped1, dropped2, loginDirect, loginProxy, denied}, Tags: feed})
+
+	var fw, px *Action
+	for i := range rep.Open {
+		switch rep.Open[i].Hop {
+		case "firewall":
+			fw = &rep.Open[i]
+		case "proxy":
+			px = &rep.Open[i]
+		}
+	}
+	if fw == nil || !slices.Equal(fw.IPs, []string{"20.38.1.1", "20.38.1.2"}) || !slices.Equal(fw.Hosts, []string{pod.Host}) || !slices.Equal(fw.Tags, []string{"AzureBackup"}) {
+		t.Fatalf("firewall action = %+v, want the pod's two IPs only (login works through the proxy)", fw)
+	}
+	if !strings.Contains(fw.Change, "TCP 443") || !strings.Contains(fw.Change, "silently dropped") {
+		t.Errorf("firewall change = %q", fw.Change)
+	}
+	if px == nil || !strings.Contains(px.Change, "allow CONNECT") || !strings.Contains(px.Change, "proxy.corp:3128") {
+		t.Errorf("proxy action = %+v", px)
+	}
+	if len(rep.Open) != 2 {
+		t.Errorf("%d actions, want 2: %+v", len(rep.Open), rep.Open)
+	}
+	fams := rep.Summary.Families
+	if len(fams) != 2 || fams[0].Family != "*.windowsazure.com" || fams[0].Failed != 3 || fams[1].OK != 1 || !slices.Equal(fams[1].Works, []string{"proxy"}) {
+		t.Errorf("families = %+v", fams)
+	}
+	if rep.Summary.Total != 5 || rep.Summary.OK != 1 || rep.Summary.Failed != 4 || rep.Summary.ByStatus["tcp_timeout"] != 3 {
+		t.Errorf("summary = %+v", rep.Summary)
+	}
+}
+
+func TestClockSkewIsTheMedian(t *testing.T) {
+	now := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
+	mk := func(host string, skew time.Duration) probe.Observation {
+		h := &probe.HTTPResult{Date: now.Add(skew)}
+		h.Outcome, h.Start = probe.OK, now
+		return probe.Observation{Target: probe.Target{Host: host}, HTTP: h}
+	}
+	for _, tc := range []struct {
+		skews  []time.Duration
+		want   float64
+		skewed bool
+	}{
+		{[]time.Duration{0, time.Second, -time.Second}, 0, false},
+		{[]time.Duration{10 * time.Minute, 10 * time.Minute, 0}, 600, true},
+		{[]time.Duration{-7 * time.Minute, -7 * time.Minute, time.Hour}, -420, true},
+	} {
+		var obsv []probe.Observation
+		for i, s := range tc.skews {
+			obsv = append(obsv, mk(string(rune('a'+i)), s))
+		}
+		c := clockSkew(obsv)
+		if c == nil || c.SkewSeconds != tc.want || c.Skewed != tc.skewed {
+			t.Errorf("skews %v: clock = %+v, want %v s skewed=%v", tc.skews, c, tc.want, tc.skewed)
+		}
+	}
+	if clockSkew(nil) != nil {
+		t.Error("no Date headers should give no clock verdict")
+	}
+}
