@@ -51,7 +51,7 @@ func ParseFormat(s string) (Format, error) {
 type CheckOptions struct {
 	Format  Format // "" means table
 	Color   bool   // ANSI colours in the table (stdout is a terminal and NO_COLOR is unset)
-	Verbose bool   // per-step timings (DNS, TCP, proxy CONNECT, TLS, HTTP) in the table
+	Verbose bool   // per-step timings (DNS, TCP, proxy CONNECT, TLS, HTTP) in the table, Markdown and HTML
 	Width   int    // terminal width in columns; 0: unlimited
 }
 
@@ -71,9 +71,9 @@ func Check(w io.Writer, r *report.Report, opt CheckOptions) error {
 	case FormatCSV:
 		err = checkCSV(w, r)
 	case FormatMarkdown:
-		err = checkMarkdown(w, r)
+		err = checkMarkdown(w, r, opt.Verbose)
 	case FormatHTML:
-		err = checkHTML(w, r)
+		err = checkHTML(w, r, opt.Verbose)
 	default:
 		_, err = ParseFormat(string(opt.Format))
 		return err

@@ -10,12 +10,24 @@ import (
 // checkHTML writes one self-contained page (inline CSS, no script, nothing
 // fetched) that can be mailed or attached to a ticket. html/template escapes
 // every string that came from the report.
-func checkHTML(w io.Writer, r *report.Report) error {
-	t, err := template.New("check").Parse(checkHTMLTemplate)
+func checkHTML(w io.Writer, r *report.Report, verbose bool) error {
+	t, err := template.New("check").Funcs(template.FuncMap{"timings": timingsLine}).Parse(checkHTMLTemplate)
 	if err != nil {
 		return err
 	}
-	return t.Execute(w, newCheckView(r))
+	v := newCheckView(r)
+	columns := 7 // host, ip, path, status, detail, tags, provider
+	if v.ShowResolve {
+		columns++
+	}
+	if verbose {
+		columns++
+	}
+	return t.Execute(w, struct {
+		checkView
+		Verbose bool
+		Span    int // of a warning row: every column but the first
+	}{v, verbose, columns - 1})
 }
 
 const checkHTMLTemplate = `<!DOCTYPE html>
@@ -53,12 +65,12 @@ tr.warn td { border-bottom: 1px solid #ddd; font-size: 0.92em; }
 <p>{{.Summary}}</p>
 {{- end}}
 <table>
-<thead><tr><th>host</th><th>ip</th><th>path</th>{{if $.ShowResolve}}<th>resolver</th>{{end}}<th>status</th><th>detail</th><th>tags</th><th>provider</th></tr></thead>
+<thead><tr><th>host</th><th>ip</th><th>path</th>{{if $.ShowResolve}}<th>resolver</th>{{end}}<th>status</th><th>detail</th><th>tags</th><th>provider</th>{{if $.Verbose}}<th>timings</th>{{end}}</tr></thead>
 <tbody>
 {{- range .Rows}}
-<tr><td class="mono">{{.Host}}</td><td class="mono">{{.IP}}</td><td>{{.Path}}</td>{{if $.ShowResolve}}<td class="mono">{{.Resolver}}</td>{{end}}<td class="{{if .OK}}ok{{else}}failed{{end}}">{{.Status}}</td><td>{{.Detail}}</td><td{{if .TagsMismatch}} class="warn"{{end}}>{{.Tags}}</td><td>{{.Provider}}</td></tr>
+<tr><td class="mono">{{.Host}}</td><td class="mono">{{.IP}}</td><td>{{.Path}}</td>{{if $.ShowResolve}}<td class="mono">{{.Resolver}}</td>{{end}}<td class="{{if .OK}}ok{{else}}failed{{end}}">{{.Status}}</td><td>{{.Detail}}</td><td{{if .TagsMismatch}} class="warn"{{end}}>{{.Tags}}</td><td>{{.Provider}}</td>{{if $.Verbose}}<td>{{timings .}}</td>{{end}}</tr>
 {{- range .Warnings}}
-<tr class="warn"><td></td><td colspan="{{if $.ShowResolve}}7{{else}}6{{end}}">! {{.}}</td></tr>
+<tr class="warn"><td></td><td colspan="{{$.Span}}">! {{.}}</td></tr>
 {{- end}}
 {{- end}}
 </tbody>

@@ -12,7 +12,7 @@ import (
 // a table per family, warnings under it, the summary and what to open.
 // Names go in code spans (they read the same rendered or raw); free text is
 // backslash-escaped so that no name or server answer becomes markup.
-func checkMarkdown(w io.Writer, r *report.Report) error {
+func checkMarkdown(w io.Writer, r *report.Report, verbose bool) error {
 	v := newCheckView(r)
 	var b strings.Builder
 	fmt.Fprintf(&b, "## %s\n\n%s\n\n**%s**\n", mdText(v.Title), mdText(v.Subtitle), mdText(v.Overall))
@@ -25,6 +25,9 @@ func checkMarkdown(w io.Writer, r *report.Report) error {
 		header = append(header, "resolver")
 	}
 	header = append(header, "status", "detail", "tags", "provider")
+	if verbose {
+		header = append(header, "timings")
+	}
 	for _, f := range v.Families {
 		fmt.Fprintf(&b, "\n### %s\n\n", mdCode(f.Name))
 		if f.Summary != "" {
@@ -43,6 +46,9 @@ func checkMarkdown(w io.Writer, r *report.Report) error {
 				status = "**" + status + "**"
 			}
 			cells = append(cells, status, mdText(row.Detail), mdText(row.Tags), mdText(row.Provider))
+			if verbose {
+				cells = append(cells, mdText(timingsLine(row)))
+			}
 			mdRow(&b, cells)
 			for _, w := range row.Warnings {
 				warnings = append(warnings, fmt.Sprintf("- %s (%s, %s): %s", mdCode(row.Host), mdCode(row.IP), mdText(row.Path), mdText(w)))

@@ -83,6 +83,8 @@ func goldenCases() []struct {
 		{"check.csv", CheckOptions{Format: FormatCSV}},
 		{"check.md", CheckOptions{Format: FormatMarkdown}},
 		{"check.html", CheckOptions{Format: FormatHTML}},
+		{"check_verbose.md", CheckOptions{Format: FormatMarkdown, Verbose: true}},
+		{"check_verbose.html", CheckOptions{Format: FormatHTML, Verbose: true}},
 	}
 }
 
