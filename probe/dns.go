@@ -140,6 +140,18 @@ func (r *resolution) run() {
 		if exchange(r.ctx, r.server, r.deadline, name, qs) {
 			r.res.Truncated = true
 		}
+		// A resolver that predates EDNS0 answers FORMERR to the OPT record:
+		// ask it again without one, as the system's stub resolver would.
+		var plain []*exchangeQuery
+		for _, x := range qs {
+			if x.resp != nil && x.resp.Rcode == dns.RcodeFormatError {
+				*x = exchangeQuery{qtype: x.qtype, noEDNS: true}
+				plain = append(plain, x)
+			}
+		}
+		if len(plain) > 0 && exchange(r.ctx, r.server, r.deadline, name, plain) {
+			r.res.Truncated = true
+		}
 		next, err := r.extendChain(name, qs)
 		if err != nil {
 			for _, x := range qs {
@@ -289,7 +301,7 @@ func (r *resolution) settle(f *family, x *exchangeQuery, name, next string) {
 			r.res.Server, target)
 	default:
 		f.outcome = DNSError
-		f.err = fmt.Errorf("resolver %s answered %s for %q %s; the resolver is broken or does not speak DNS as expected",
+		f.err = fmt.Errorf("resolver %s answered %s for %q %s (with and without EDNS0 for FORMERR); the resolver is broken or does not speak DNS as expected",
 			r.res.Server, dns.RcodeToString[m.Rcode], target, qt)
 	}
 }
@@ -392,6 +404,7 @@ func containsAddr(list []netip.Addr, a netip.Addr) bool {
 // err set, or truncated (answered over TCP next).
 type exchangeQuery struct {
 	qtype     uint16
+	noEDNS    bool // ask without EDNS0 (the resolver answered FORMERR to it)
 	id        uint16
 	wire      []byte
 	resp      *dns.Msg
@@ -424,7 +437,7 @@ func exchange(ctx context.Context, server netip.AddrPort, deadline time.Time, na
 		if i > 0 && x.id == qs[0].id {
 			x.id++ // the IDs tell the answers apart on the shared socket
 		}
-		wire, err := packQuery(buf[i*512:(i+1)*512], x.id, name, x.qtype)
+		wire, err := packQuery(buf[i*512:(i+1)*512], x.id, name, x.qtype, !x.noEDNS)
 		if err != nil {
 			x.err = fmt.Errorf("query for %q: %w", name, err)
 			continue
@@ -447,16 +460,16 @@ func exchange(ctx context.Context, server netip.AddrPort, deadline time.Time, na
 // OPT (41), UDP size 1232, no extended rcode, version 0, no DO bit, no options.
 var ednsOPT = [11]byte{0, 0, 41, ednsUDPSize >> 8, ednsUDPSize & 0xff, 0, 0, 0, 0, 0, 0}
 
-// packQuery writes a recursive query for (name, qtype) with EDNS0 into buf
-// (512 bytes is enough for any name). Packing by hand rather than through a
+// packQuery writes a recursive query for (name, qtype), with EDNS0 when edns,
+// into buf (512 bytes is enough for any name). Packing by hand rather than through a
 // dns.Msg saves a third of a resolution's allocations.
-func packQuery(buf []byte, id uint16, name string, qtype uint16) ([]byte, error) {
+func packQuery(buf []byte, id uint16, name string, qtype uint16, edns bool) ([]byte, error) {
 	buf = buf[:512]
 	binary.BigEndian.PutUint16(buf[0:], id)
 	binary.BigEndian.PutUint16(buf[2:], 1<<8) // RD
 	binary.BigEndian.PutUint16(buf[4:], 1)    // QDCOUNT
 	binary.BigEndian.PutUint32(buf[6:], 0)    // ANCOUNT, NSCOUNT
-	binary.BigEndian.PutUint16(buf[10:], 1)   // ARCOUNT: the OPT record
+	binary.BigEndian.PutUint16(buf[10:], 0)   // ARCOUNT
 	off, err := dns.PackDomainName(name, buf, 12, nil, false)
 	if err != nil {
 		return nil, err
@@ -467,7 +480,10 @@ func packQuery(buf []byte, id uint16, name string, qtype uint16) ([]byte, error)
 	binary.BigEndian.PutUint16(buf[off:], qtype)
 	binary.BigEndian.PutUint16(buf[off+2:], dns.ClassINET)
 	off += 4
-	off += copy(buf[off:], ednsOPT[:])
+	if edns {
+		binary.BigEndian.PutUint16(buf[10:], 1) // ARCOUNT: the OPT record
+		off += copy(buf[off:], ednsOPT[:])
+	}
 	return buf[:off], nil
 }
 

@@ -67,6 +67,7 @@ func testZone() testnet.DNSZone {
 		"mixnx.test":              {Fault: testnet.DNSServfail, AAAAFault: testnet.DNSNXDomain},
 		"v4servfail6.test":        {AAAAFault: testnet.DNSServfail},
 		"Mixed.Case.test":         {A: addrs("192.0.2.50")},
+		"old.test":                {A: addrs("192.0.2.60"), Fault: testnet.DNSNoEDNS},
 	}
 	chainZone(z, "eight", MaxCNAMEChain)
 	chainZone(z, "nine", MaxCNAMEChain+1)
@@ -106,6 +107,7 @@ func TestResolveDNSOutcomes(t *testing.T) {
 		{host: "servfail.test", want: DNSServfail, errHas: "(SERVFAIL)"},
 		{host: "refused.test", want: DNSRefused, errHas: "(REFUSED)"},
 		{host: "formerr.test", want: DNSError, errHas: "answered FORMERR"},
+		{host: "old.test", want: OK, addrs: addrs("192.0.2.60"), ttl: 300}, // FORMERR to EDNS0, answers without
 		{host: "silent.test", want: DNSTimeout, errHas: "no answer from resolver " + srv.Addr},
 		{host: "garbage.test", want: DNSError, errHas: "malformed answer"},
 		{host: "wrongid.test", want: DNSError, errHas: "query ID that was not asked"},
@@ -219,6 +221,21 @@ func TestResolveDNSNoQueryForLiteralsAndBadInput(t *testing.T) {
 	}
 	if n := srv.Queries("udp") + srv.Queries("tcp"); n != 0 {
 		t.Errorf("%d queries sent, want none", n)
+	}
+}
+
+func TestResolveDNSWithoutEDNS(t *testing.T) {
+	t.Parallel()
+	srv := testnet.NewDNSServer(t, testnet.DNSZone{"old.test": {A: addrs("192.0.2.60"), Fault: testnet.DNSNoEDNS}})
+	res := ResolveDNS(context.Background(), DNSQuery{Host: "old.test", Server: srv.Addr})
+	if res.Outcome != OK || !slices.Equal(res.Addrs, addrs("192.0.2.60")) {
+		t.Fatalf("%s %q %v", res.Outcome, res.Error, res.Addrs)
+	}
+	if q := srv.LastQuery(); q.IsEdns0() != nil || !q.RecursionDesired {
+		t.Errorf("the retry still carries EDNS0 (or lost RD): %v", q)
+	}
+	if n := srv.Queries("udp"); n != 4 {
+		t.Errorf("%d UDP queries, want 4 (A and AAAA, with then without EDNS0)", n)
 	}
 }
 

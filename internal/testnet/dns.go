@@ -25,6 +25,7 @@ const (
 	DNSGarbage                      // answer with bytes that are not a DNS message
 	DNSWrongID                      // answer with an ID the client did not use
 	DNSDropFirstUDP                 // ignore the first UDP query for each type, answer the retransmission
+	DNSNoEDNS                       // FORMERR to a query with EDNS0, answer one without (a pre-EDNS resolver)
 )
 
 // faultRcode is the rcode each answering fault sets (read-only).
@@ -158,6 +159,13 @@ func (s *DNSServer) serve(w dns.ResponseWriter, req *dns.Msg) {
 		return
 	case DNSWrongID:
 		resp.Id = req.Id + 1
+	case DNSNoEDNS:
+		if req.IsEdns0() != nil {
+			formerr := new(dns.Msg).SetRcode(req, dns.RcodeFormatError)
+			formerr.Question = nil // as old servers do: a bare header, no OPT
+			_ = w.WriteMsg(formerr)
+			return
+		}
 	case DNSDropFirstUDP:
 		key := q.Name + dns.TypeToString[q.Qtype]
 		s.mu.Lock()
