@@ -96,9 +96,12 @@ func Parse(name string, data []byte) (*Feed, error) {
 	case trimmed[0] != '{':
 		return nil, invalid(name, "file is not a JSON object (starts with %q)", clip(trimmed, 20))
 	}
-	var raw rawFeed
-	if err := json.Unmarshal(data, &raw); err != nil {
-		return nil, decodeError(name, data, err)
+	raw, ok := decodeFast(data)
+	if !ok {
+		raw = rawFeed{}
+		if err := json.Unmarshal(data, &raw); err != nil {
+			return nil, decodeError(name, data, err)
+		}
 	}
 	return validate(name, &raw)
 }

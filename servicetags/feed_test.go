@@ -1,7 +1,9 @@
 package servicetags
 
 import (
+	"encoding/json"
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -109,7 +111,19 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte(`{"changeNumber":1,"cloud":"Public","values":[{"name":"x","properties":{"addressPrefixes":["::ffff:1.2.3.4/120"]}}]}`))
 	f.Add([]byte("<html>"))
 	f.Add([]byte(`{"values":[{"name":1}]}`))
+	f.Add([]byte(`{"changeNumber":1,"Cloud":"Public","cloud":"China","values":[{"NAME":"x","properties":{"networkFeatures":["a"],"networkFeatures":null,"addressPrefixes":["10.0.0.0/8"]}}]}`))
+	f.Add([]byte(`{"changeNumber":1e3,"cloud":"Public","values":[{"name":"\u0041","properties":{"regionId":-0}}]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
+		// The gjson fast path must agree with encoding/json wherever it answers.
+		if fast, ok := decodeFast(data); ok {
+			var slow rawFeed
+			if err := json.Unmarshal(data, &slow); err != nil {
+				t.Fatalf("fast path accepted what encoding/json rejects (%v): %q", err, data)
+			}
+			if !reflect.DeepEqual(fast, slow) {
+				t.Fatalf("fast path decoded %q differently:\n fast %+v\n slow %+v", data, fast, slow)
+			}
+		}
 		feed, err := Parse("fuzz.json", data)
 		if err != nil {
 			if !errors.Is(err, ErrInvalid) || !strings.HasPrefix(err.Error(), "fuzz.json: ") {
