@@ -112,7 +112,7 @@ func (l tableLayout) header() table.Row {
 	}
 	h = append(h, "TAGS", "PROVIDER")
 	if l.timingColumns() {
-		for _, t := range timingHeaders {
+		for _, t := range timingHeaders() {
 			h = append(h, t)
 		}
 	}
@@ -220,8 +220,8 @@ func buildTable(v checkView, p painter, l tableLayout, spanWidth int) table.Writ
 	}
 	if l.timingColumns() {
 		var configs []table.ColumnConfig
-		for i := range timingHeaders {
-			configs = append(configs, table.ColumnConfig{Number: len(header) - len(timingHeaders) + 1 + i, Align: text.AlignRight})
+		for i := range numTimings {
+			configs = append(configs, table.ColumnConfig{Number: len(header) - numTimings + 1 + i, Align: text.AlignRight})
 		}
 		t.SetColumnConfigs(configs)
 	}
@@ -270,7 +270,7 @@ func tableRow(row rowView, l tableLayout, p painter) table.Row {
 // timingsLine is a row's -v timings on one line: "DNS 12 ms, TCP 5000 ms".
 func timingsLine(row rowView) string {
 	var parts []string
-	for i, h := range timingHeaders {
+	for i, h := range timingHeaders() {
 		if ms := row.Timings[i]; ms != "-" {
 			parts = append(parts, strings.TrimSuffix(h, " ms")+" "+ms+" ms")
 		}

@@ -41,12 +41,17 @@ type rowView struct {
 	Detail, Tags, Provider           string
 	OK                               bool
 	TagsMismatch                     bool
-	Timings                          [len(timingHeaders)]string
+	Timings                          [numTimings]string
 	Warnings                         []string // "code: message"
 }
 
+// numTimings is the number of timed steps -v shows.
+const numTimings = 5
+
 // timingHeaders name the per-step timing columns shown with -v (milliseconds).
-var timingHeaders = [...]string{"DNS ms", "TCP ms", "CONNECT ms", "TLS ms", "HTTP ms"}
+func timingHeaders() [numTimings]string {
+	return [numTimings]string{"DNS ms", "TCP ms", "CONNECT ms", "TLS ms", "HTTP ms"}
+}
 
 type actionView struct {
 	Hop    string
@@ -105,7 +110,7 @@ func newCheckView(r *report.Report) checkView {
 
 // clean makes every string printable once, for all formats.
 func (v *checkView) clean() {
-	for _, s := range []*string{&v.Title, &v.Subtitle, &v.AllSame, &v.Clock, &v.Tags} {
+	for _, s := range []*string{&v.Title, &v.Subtitle, &v.Overall, &v.AllSame, &v.Clock, &v.Tags} {
 		*s = printable(*s)
 	}
 	cleanAll(v.Wildcards)
@@ -115,7 +120,7 @@ func (v *checkView) clean() {
 	}
 	for i := range v.Families {
 		f := &v.Families[i]
-		f.Name = printable(f.Name)
+		f.Name, f.Summary = printable(f.Name), printable(f.Summary)
 		for j := range f.Rows {
 			row := &f.Rows[j]
 			for _, s := range []*string{&row.Host, &row.IP, &row.Path, &row.Resolver, &row.Status, &row.Detail, &row.Tags, &row.Provider} {
@@ -360,7 +365,7 @@ func newRowView(res *report.Result) rowView {
 	if res.Provider != nil && res.Provider.Name != "" {
 		row.Provider = res.Provider.Name
 	}
-	row.Timings = [len(timingHeaders)]string{msCell(res.DNS.MS, res.DNS.Status != "" || res.DNS.MS > 0), "-", "-", "-", "-"}
+	row.Timings = [numTimings]string{msCell(res.DNS.MS, res.DNS.Status != "" || res.DNS.MS > 0), "-", "-", "-", "-"}
 	if res.TCP != nil {
 		row.Timings[1] = msCell(res.TCP.MS, true)
 	}
