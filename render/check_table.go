@@ -305,10 +305,19 @@ func wrapLines(s string, width int) string {
 			if i > 0 {
 				pad = strings.Repeat(" ", hang)
 			}
-			b.WriteString(pad + strings.TrimRight(part, " ") + "\n")
+			b.WriteString(pad + trimRightPainted(part) + "\n")
 		}
 	}
 	return b.String()
+}
+
+// trimRightPainted trims trailing spaces, also those go-pretty's wrapping
+// leaves inside a coloured line, before its reset code.
+func trimRightPainted(s string) string {
+	if body, ok := strings.CutSuffix(s, ansiReset); ok {
+		return strings.TrimRight(body, " ") + ansiReset
+	}
+	return strings.TrimRight(s, " ")
 }
 
 // checkTableStyle is a light, border-less ASCII table: it survives any

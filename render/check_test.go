@@ -74,6 +74,7 @@ func goldenCases() []struct {
 	}{
 		{"table.golden", CheckOptions{Format: FormatTable}},
 		{"table_color.golden", CheckOptions{Format: FormatTable, Color: true}},
+		{"table_color_width100.golden", CheckOptions{Format: FormatTable, Color: true, Width: 100}},
 		{"table_verbose.golden", CheckOptions{Format: FormatTable, Verbose: true}},
 		{"table_width100.golden", CheckOptions{Format: FormatTable, Width: 100}},
 		{"table_width60.golden", CheckOptions{Format: FormatTable, Width: 60}},
