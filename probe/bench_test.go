@@ -184,50 +184,60 @@ func cpuTime(b *testing.B) time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-// measure runs round (one pass over all endpoints) b.N times and reports
-// probes/s and CPU ms per probe; it returns the CPU ms per probe.
-func measure(b *testing.B, probes int, round func() int) float64 {
-	b.Helper()
-	round() // warm up: connections, caches, the resolver's first answers
-	b.ResetTimer()
+// loopCost is what the rounds of one loop cost: wall and CPU time.
+type loopCost struct{ wall, cpu time.Duration }
+
+// run times one round of loop (one pass over all endpoints) and adds it up.
+func (c *loopCost) run(b *testing.B, name string, loop func() int) {
 	cpu0, wall0 := cpuTime(b), time.Now()
-	for b.Loop() {
-		if failed := round(); failed > 0 {
-			b.Fatalf("%d of %d probes failed", failed, probes)
-		}
+	failed := loop()
+	c.wall += time.Since(wall0)
+	c.cpu += cpuTime(b) - cpu0
+	if failed > 0 {
+		b.Fatalf("%s: %d probes failed", name, failed)
 	}
-	wall, cpu := time.Since(wall0), cpuTime(b)-cpu0
-	total := float64(probes * b.N)
-	cpuMS := float64(cpu.Microseconds()) / 1000 / total
-	b.ReportMetric(total/wall.Seconds(), "probes/s")
-	b.ReportMetric(cpuMS, "cpu-ms/probe")
-	return cpuMS
 }
 
+func (c *loopCost) cpuMS(probes int) float64 { return float64(c.cpu.Microseconds()) / 1000 / float64(probes) }
+
 // BenchmarkProbe1000 races the engine against the baseline loop on 1,000
-// loopback TLS endpoints and reports the engine's CPU per probe as a ratio of
-// the baseline's (engine/baseline).
+// loopback TLS endpoints. Each iteration runs both, in alternating order, so
+// that both see the same machine (other processes, CPU frequency) and their
+// ratio holds on a busy one: cpu-x-baseline is the engine's CPU per probe over
+// the baseline's.
 func BenchmarkProbe1000(b *testing.B) {
 	bn := startBenchNet(b, benchEndpoints, 0)
 	targets := bn.targets()
-	var base float64
-	b.Run("baseline", func(b *testing.B) {
-		base = measure(b, len(targets), func() int { return bn.baseline(benchConcurrency) })
-	})
-	b.Run("engine", func(b *testing.B) {
-		eng := measure(b, len(targets), func() int {
-			failed := 0
-			for _, o := range Run(context.Background(), targets, RunOptions{Concurrency: benchConcurrency}) {
-				if o.Outcome != OK {
-					failed++
-				}
+	baseline := func() int { return bn.baseline(benchConcurrency) }
+	engine := func() int {
+		failed := 0
+		for _, o := range Run(context.Background(), targets, RunOptions{Concurrency: benchConcurrency}) {
+			if o.Outcome != OK {
+				failed++
 			}
-			return failed
-		})
-		if base > 0 {
-			b.ReportMetric(eng/base, "cpu-x-baseline")
 		}
-	})
+		return failed
+	}
+	baseline() // warm up: connections, caches, the resolver's first answers
+	engine()
+	var base, eng loopCost
+	i := 0
+	for b.Loop() {
+		if i%2 == 0 {
+			base.run(b, "baseline", baseline)
+			eng.run(b, "engine", engine)
+		} else {
+			eng.run(b, "engine", engine)
+			base.run(b, "baseline", baseline)
+		}
+		i++
+	}
+	probes := len(targets) * i
+	b.ReportMetric(float64(probes)/base.wall.Seconds(), "baseline-probes/s")
+	b.ReportMetric(float64(probes)/eng.wall.Seconds(), "engine-probes/s")
+	b.ReportMetric(base.cpuMS(probes), "baseline-cpu-ms/probe")
+	b.ReportMetric(eng.cpuMS(probes), "engine-cpu-ms/probe")
+	b.ReportMetric(eng.cpuMS(probes)/base.cpuMS(probes), "cpu-x-baseline")
 }
 
 // BenchmarkOverlap shows that probes overlap: the TLS servers wait a fixed
