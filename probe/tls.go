@@ -69,10 +69,14 @@ func HandshakeTLS(ctx context.Context, conn net.Conn, opt TLSOptions) (*tls.Conn
 		_ = conn.SetDeadline(dl)
 	}
 	tc := tls.Client(conn, &tls.Config{
-		ServerName:         opt.ServerName,
-		NextProtos:         opt.ALPN,
-		MinVersion:         tls.VersionTLS10,
-		MaxVersion:         tls.VersionTLS13,
+		ServerName: opt.ServerName,
+		NextProtos: opt.ALPN,
+		MinVersion: tls.VersionTLS10,
+		MaxVersion: tls.VersionTLS13,
+		// Classic key shares only, as the Windows TLS stack the MARS agent
+		// uses sends: a post-quantum share makes the ClientHello span two
+		// packets, which some middleboxes mishandle, and costs CPU per probe.
+		CurvePreferences:   []tls.CurveID{tls.X25519, tls.CurveP256, tls.CurveP384},
 		InsecureSkipVerify: true, // verified below, so that a failure still yields the chain and its classification
 	})
 	err := tc.HandshakeContext(ctx)
