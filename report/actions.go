@@ -54,7 +54,7 @@ func actions(r *Report) []Action {
 	}
 	if c := r.Clock; c != nil && c.Skewed {
 		out = append(out, Action{Hop: "clock", Hosts: []string{c.Source}, Change: fmt.Sprintf(
-			"Clock: this server's clock is %s the servers' (%s): fix time synchronisation (w32tm /resync, chrony); sign-in tokens and certificate checks fail beyond 5 minutes",
+			"this server's clock is %s the servers' (%s): fix time synchronisation (w32tm /resync, chrony); sign-in tokens and certificate checks fail beyond 5 minutes",
 			skewText(c.SkewSeconds), c.Source)})
 	}
 	return orEmpty(out)
@@ -69,49 +69,49 @@ func fixFor(res *Result) (hop, change string) {
 	}
 	switch probe.Outcome(res.Status) {
 	case probe.DNSNXDomain:
-		return "dns", fmt.Sprintf("DNS: resolver %s says these names do not exist (NXDOMAIN): check its forwarders or conditional forwarders for them", res.Resolver)
+		return "dns", fmt.Sprintf("resolver %s says these names do not exist (NXDOMAIN): check its forwarders or conditional forwarders for them", res.Resolver)
 	case probe.DNSNoData:
-		return "dns", fmt.Sprintf("DNS: resolver %s has no address for these names (NODATA): check the zone or forwarder that answers them", res.Resolver)
+		return "dns", fmt.Sprintf("resolver %s has no address for these names (NODATA): check the zone or forwarder that answers them", res.Resolver)
 	case probe.DNSServfail:
-		return "dns", fmt.Sprintf("DNS: resolver %s fails to resolve these names (SERVFAIL): its upstream or forwarder cannot reach the public DNS", res.Resolver)
+		return "dns", fmt.Sprintf("resolver %s fails to resolve these names (SERVFAIL): its upstream or forwarder cannot reach the public DNS", res.Resolver)
 	case probe.DNSRefused:
-		return "dns", fmt.Sprintf("DNS: resolver %s refuses to resolve for this server (REFUSED): allow this server in its recursion ACL, or use another resolver", res.Resolver)
+		return "dns", fmt.Sprintf("resolver %s refuses to resolve for this server (REFUSED): allow this server in its recursion ACL, or use another resolver", res.Resolver)
 	case probe.DNSTimeout:
-		return "dns", fmt.Sprintf("DNS: resolver %s did not answer: allow UDP and TCP 53 from this server to it, or fix its upstream", res.Resolver)
+		return "dns", fmt.Sprintf("resolver %s did not answer: allow UDP and TCP 53 from this server to it, or fix its upstream", res.Resolver)
 	case probe.DNSError:
-		return "dns", fmt.Sprintf("DNS: resolving these names via %s fails (%s)", res.Resolver, firstLine(res.Error))
+		return "dns", fmt.Sprintf("resolving these names via %s fails (%s)", res.Resolver, firstLine(res.Error))
 	case probe.DNSUnexpected:
-		return "dns", fmt.Sprintf("DNS: resolver %s rewrites the NCSI name's answer: a captive portal or DNS filter; Windows will report no internet", res.Resolver)
+		return "dns", fmt.Sprintf("resolver %s rewrites the NCSI name's answer: a captive portal or DNS filter; Windows will report no internet", res.Resolver)
 	case probe.TCPTimeout:
-		return "firewall", fmt.Sprintf("Firewall: allow outbound %s from this server to these addresses: packets are silently dropped", port)
+		return "firewall", fmt.Sprintf("allow outbound %s from this server to these addresses: packets are silently dropped", port)
 	case probe.TCPRefused:
-		return "firewall", fmt.Sprintf("Firewall: a device actively rejects (RST) outbound %s to these addresses: remove the reject rule or allow them", port)
+		return "firewall", fmt.Sprintf("a device actively rejects (RST) outbound %s to these addresses: remove the reject rule or allow them", port)
 	case probe.TCPUnreachable:
-		return "firewall", fmt.Sprintf("Routing/firewall: these addresses are unreachable (no route or ICMP unreachable) on %s: add the route or allow them", port)
+		return "firewall", fmt.Sprintf("these addresses are unreachable (no route or ICMP unreachable) on %s: add the route or allow them", port)
 	case probe.ProxyUnreachable:
-		return "proxy", fmt.Sprintf("Proxy: this server cannot reach the proxy %s: allow TCP to the proxy, or correct its address", proxy)
+		return "proxy", fmt.Sprintf("this server cannot reach the proxy %s: allow TCP to the proxy, or correct its address", proxy)
 	case probe.ProxyAuthRequired:
-		return "proxy", fmt.Sprintf("Proxy: %s requires authentication (407): put credentials in the proxy URL (http://user:password@host:port), or exempt this server or these hosts from proxy authentication", proxy)
+		return "proxy", fmt.Sprintf("%s requires authentication (407): put credentials in the proxy URL (http://user:password@host:port), or exempt this server or these hosts from proxy authentication", proxy)
 	case probe.ProxyDenied:
-		return "proxy", fmt.Sprintf("Proxy: allow CONNECT to these hosts on port %d on %s (its policy denied them)", res.Port, proxy)
+		return "proxy", fmt.Sprintf("allow CONNECT to these hosts on port %d on %s (its policy denied them)", res.Port, proxy)
 	case probe.ProxyError:
-		return "proxy", fmt.Sprintf("Proxy: %s failed to open a tunnel to these hosts (%s): check the proxy's own outbound access", proxy, firstLine(res.Error))
+		return "proxy", fmt.Sprintf("%s failed to open a tunnel to these hosts (%s): check the proxy's own outbound access", proxy, firstLine(res.Error))
 	case probe.ProxyTimeout:
-		return "proxy", fmt.Sprintf("Proxy: %s did not answer CONNECT for these hosts in time: check the proxy's own outbound access", proxy)
+		return "proxy", fmt.Sprintf("%s did not answer CONNECT for these hosts in time: check the proxy's own outbound access", proxy)
 	case probe.TLSIntercepted:
 		by := "a TLS-inspecting middlebox"
 		if res.TLS != nil && res.TLS.InterceptedBy != "" {
 			by = "the middlebox whose CA is " + res.TLS.InterceptedBy
 		}
-		return "tls-inspection", fmt.Sprintf("TLS inspection: exclude these hosts from TLS inspection on %s; the agent expects Microsoft's own certificates", by)
+		return "tls-inspection", fmt.Sprintf("exclude these hosts from TLS inspection on %s; the agent expects Microsoft's own certificates", by)
 	case probe.TLSOldVersion:
-		return "tls-inspection", "TLS: something between this server and these hosts negotiates TLS below 1.2, which the agent refuses: enable TLS 1.2 on the middlebox or exclude the hosts"
+		return "tls-inspection", "something between this server and these hosts negotiates TLS below 1.2, which the agent refuses: enable TLS 1.2 on the middlebox or exclude the hosts"
 	case probe.TLSUntrusted, probe.TLSHostnameMismatch, probe.TLSExpired:
-		return "tls-inspection", fmt.Sprintf("TLS: these hosts present a certificate this server does not accept (%s): a middlebox or a wrong DNS answer is in the way; exclude them from inspection or fix DNS", res.Status)
+		return "tls-inspection", fmt.Sprintf("these hosts present a certificate this server does not accept (%s): a middlebox or a wrong DNS answer is in the way; exclude them from inspection or fix DNS", res.Status)
 	case probe.TLSHandshakeFailed, probe.TLSTimeout:
-		return "tls-inspection", "TLS: the handshake with these hosts fails after TCP connected: an IPS/DPI device breaks TLS; allow or exclude them"
+		return "tls-inspection", "the handshake with these hosts fails after TCP connected: an IPS/DPI device breaks TLS; allow or exclude them"
 	case probe.HTTPUnexpected:
-		return "proxy", "NCSI: these probes got a redirect or another page: a captive portal or intercepting proxy; let the NCSI URLs through unmodified"
+		return "proxy", "the NCSI probes got a redirect or another page: a captive portal or intercepting proxy; let the NCSI URLs through unmodified"
 	default:
 		return "other", fmt.Sprintf("%s: %s", res.Status, firstLine(res.Error))
 	}
@@ -121,10 +121,10 @@ func fixFor(res *Result) (hop, change string) {
 func fixForWarning(res *Result, w Warning) (hop, change string) {
 	switch w.Code {
 	case "tag_mismatch":
-		return "firewall", fmt.Sprintf("Firewall: rules by service tag (%s) do not admit these addresses: allow them by FQDN or address as well",
+		return "firewall", fmt.Sprintf("rules by service tag (%s) do not admit these addresses: allow them by FQDN or address as well",
 			strings.Join(res.ExpectedTags, ", "))
 	case "privatelink_public":
-		return "dns", fmt.Sprintf("DNS: resolver %s does not use the private DNS zone of these private endpoints: add a conditional forwarder for the privatelink zone to Azure DNS (168.63.129.16) or link the zone",
+		return "dns", fmt.Sprintf("resolver %s does not use the private DNS zone of these private endpoints: add a conditional forwarder for the privatelink zone to Azure DNS (168.63.129.16) or link the zone",
 			res.Resolver)
 	}
 	return "", ""

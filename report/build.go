@@ -65,6 +65,7 @@ func Build(in Input) *Report {
 		r.Results = append(r.Results, buildResult(&in, o))
 		probed = append(probed, *o)
 	}
+	judgeWildcards(r.Wildcards, r.Results)
 	warnDisagreement(r.Results, probed)
 	r.Clock = clockSkew(probed)
 	r.Summary = summarize(r.Results)
@@ -332,4 +333,23 @@ func wildcardOf(ep targets.Endpoint, o *probe.Observation) Wildcard {
 		w.Explanation = fmt.Sprintf("unknown: the random name under %s got %s", zone, o.Outcome)
 	}
 	return w
+}
+
+// judgeWildcards withdraws the "answers only the names that exist" verdict
+// where the same resolver resolved none of the family's members: a resolver
+// that knows no public name (no internet) says NXDOMAIN to everything.
+func judgeWildcards(ws []Wildcard, results []Result) {
+	for i := range ws {
+		w := &ws[i]
+		if w.AnswersAny {
+			continue
+		}
+		resolved := slices.ContainsFunc(results, func(r Result) bool {
+			return r.Family == w.Family && r.Resolver == w.Resolver && r.DNS.Status == string(probe.OK)
+		})
+		if !resolved && (w.Status == string(probe.DNSNXDomain) || w.Status == string(probe.DNSNoData)) {
+			w.Explanation = fmt.Sprintf("%s resolved none of this family's members either, so its %s for a random name says nothing about the zone", w.Resolver, w.Status)
+			w.Status = "unknown"
+		}
+	}
 }

@@ -246,3 +246,41 @@ func TestClockSkewIsTheMedian(t *testing.T) {
 		t.Error("no Date headers should give no clock verdict")
 	}
 }
+
+func TestWildcardVerdicts(t *testing.T) {
+	const res = "127.0.0.1:53"
+	fam := "*.windows.net"
+	member := ep("login.windows.net", fam, "AzureActiveDirectory")
+	probeEP := targets.Endpoint{Host: "egressprobe-wildcard-00.windows.net", Family: fam, Role: RoleWildcardCheck}
+	nx := func(host string) *probe.DNSResult {
+		d := &probe.DNSResult{Host: host, Server: res}
+		d.Outcome = probe.DNSNXDomain
+		return d
+	}
+	wild := func(d *probe.DNSResult) probe.Observation {
+		return probe.Observation{Index: 1, DNS: d, Outcome: d.Outcome, Target: probe.Target{Host: d.Host, Resolver: res}}
+	}
+	for _, tc := range []struct {
+		name       string
+		memberDNS  *probe.DNSResult
+		wildDNS    *probe.DNSResult
+		wantStatus string
+		wantAny    bool
+	}{
+		{"zone answers anything", dnsOK(member.Host, res, "40.126.1.1"), dnsOK(probeEP.Host, res, "40.126.1.1"), "ok", true},
+		{"zone answers only members", dnsOK(member.Host, res, "40.126.1.1"), nx(probeEP.Host), "dns_nxdomain", false},
+		{"resolver knows nothing", nx(member.Host), nx(probeEP.Host), "unknown", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := obs(0, tc.memberDNS, "", tc.memberDNS.Outcome)
+			rep := Build(Input{Endpoints: []targets.Endpoint{member, probeEP}, Observations: []probe.Observation{m, wild(tc.wildDNS)}})
+			if len(rep.Results) != 1 || len(rep.Wildcards) != 1 {
+				t.Fatalf("%d results, %d wildcards; want the probe name kept out of the results", len(rep.Results), len(rep.Wildcards))
+			}
+			w := rep.Wildcards[0]
+			if w.Status != tc.wantStatus || w.AnswersAny != tc.wantAny || w.Explanation == "" {
+				t.Errorf("wildcard = %+v, want status %s answers_any %v", w, tc.wantStatus, tc.wantAny)
+			}
+		})
+	}
+}

@@ -103,6 +103,7 @@ DNS, TCP, proxy CONNECT or TLS, and which Azure service tags each IP is in.`,
 		return &usageError{err}
 	})
 	root.AddCommand(
+		newCheckCmd(s),
 		newVersionCmd(s),
 		newTargetsCmd(s),
 		newServiceTagsCmd(s),

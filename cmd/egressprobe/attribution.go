@@ -1,0 +1,67 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"sync"
+
+	"github.com/projectdiscovery/cdncheck"
+
+	"egressprobe/report"
+	"egressprobe/servicetags"
+)
+
+// loadTagsFor loads --service-tags FILE, else the cached feed of --cloud. No
+// feed is not an error: the report says tags were not checked and how to
+// fetch them.
+func loadTagsFor(opts *checkOptions, s *streams) (func(netip.Addr) []report.TagMatch, report.ServiceTagsInfo) {
+	var (
+		ix   *servicetags.Index
+		info report.ServiceTagsInfo
+	)
+	if opts.ServiceTags != "" {
+		f, err := servicetags.LoadFile(opts.ServiceTags)
+		if err != nil {
+			info.Note = err.Error()
+			return nil, info
+		}
+		ix, info.Source = servicetags.NewIndex(f), opts.ServiceTags
+	} else {
+		idx, ci, err := servicetags.LoadCached(opts.Cloud)
+		switch {
+		case errors.Is(err, servicetags.ErrNotCached):
+			info.Note = fmt.Sprintf("no cached feed for --cloud %s; run 'egressprobe servicetags update --cloud %s' where Microsoft's download site is reachable, or pass --service-tags FILE", opts.Cloud, opts.Cloud)
+			return nil, info
+		case err != nil:
+			info.Note = err.Error()
+			return nil, info
+		}
+		ix, info.Source = idx, ci.Path
+	}
+	feed := ix.Feed()
+	info.Cloud, info.ChangeNumber = feed.Cloud, int(feed.ChangeNumber)
+	return func(a netip.Addr) []report.TagMatch {
+		ms := ix.Lookup(a)
+		out := make([]report.TagMatch, len(ms))
+		for i, m := range ms {
+			out[i] = report.TagMatch{Tag: m.Tag, Region: m.Region, SystemService: m.SystemService, Prefix: m.Prefix.String()}
+		}
+		return out
+	}, info
+}
+
+// providerLookup names the CDN, WAF or cloud owning an address, with
+// cdncheck's embedded ranges (no network: only its IP tables are used). The
+// client is built on first use: most of its cost is building those tables.
+func providerLookup() func(netip.Addr) *report.Provider {
+	client := sync.OnceValue(cdncheck.New)
+	return func(a netip.Addr) *report.Provider {
+		ok, name, kind, err := client().Check(net.IP(a.AsSlice()))
+		if err != nil || !ok {
+			return nil
+		}
+		return &report.Provider{Name: name, Kind: kind}
+	}
+}
