@@ -578,38 +578,54 @@ func exchangeTCP(ctx context.Context, server netip.AddrPort, deadline time.Time,
 			todo = append(todo, x)
 		}
 	}
+	for pending(todo) > 0 {
+		answered, err := exchangeTCPConn(ctx, server, deadline, name, todo, rbuf)
+		// A server that answers one query per connection closes (or resets)
+		// it after that answer: ask again on a new connection for the rest.
+		// Each round answers at least one query, so this loop ends.
+		if err != nil && answered == 0 {
+			failPending(todo, err)
+			return
+		}
+	}
+}
+
+// exchangeTCPConn asks the pending queries on one TCP connection, pipelined
+// (RFC 7766: all questions in one write, answers in any order). It returns
+// how many answers it read before a read error.
+func exchangeTCPConn(ctx context.Context, server netip.AddrPort, deadline time.Time, name string, todo []*exchangeQuery, rbuf []byte) (int, error) {
 	d := net.Dialer{Deadline: deadline}
 	conn, err := d.DialContext(ctx, "tcp", server.String())
 	if err != nil {
-		failPending(todo, err)
-		return
+		return 0, err
 	}
 	defer conn.Close()
 	defer watch(ctx, conn, deadline)()
-	// Pipelined (RFC 7766): both questions in one write, answers in any order.
 	out := make([]byte, 0, 2*(2+512))
 	for _, x := range todo {
-		out = binary.BigEndian.AppendUint16(out, uint16(len(x.wire)))
-		out = append(out, x.wire...)
+		if !x.done() {
+			out = binary.BigEndian.AppendUint16(out, uint16(len(x.wire)))
+			out = append(out, x.wire...)
+		}
 	}
 	if _, err := conn.Write(out); err != nil {
-		failPending(todo, err)
-		return
+		return 0, err
 	}
+	answered := 0
 	for pending(todo) > 0 {
 		if _, err := io.ReadFull(conn, rbuf[:2]); err != nil {
-			failPending(todo, fmt.Errorf("reading the TCP answer: %w", err))
-			return
+			return answered, fmt.Errorf("reading the TCP answer: %w", err)
 		}
 		n := int(binary.BigEndian.Uint16(rbuf[:2]))
 		if _, err := io.ReadFull(conn, rbuf[:n]); err != nil {
-			failPending(todo, fmt.Errorf("reading the TCP answer: %w", err))
-			return
+			return answered, fmt.Errorf("reading the TCP answer: %w", err)
 		}
+		answered++
 		if !acceptReply(todo, name, rbuf[:n], false) {
-			return
+			break // every query has its error
 		}
 	}
+	return answered, nil
 }
 
 // errWrongID is an answer to a question we did not ask on this socket.

@@ -94,20 +94,25 @@ remote-control:
 }
 
 // freeLoopbackPort finds a port free for UDP and TCP on 127.0.0.1 (for a
-// separate process to bind; the small race is acceptable in tests).
+// separate process to bind; the small race is acceptable in tests). Failed
+// UDP sockets stay open meanwhile so the kernel offers other ports.
 func freeLoopbackPort(t *testing.T) int {
 	t.Helper()
-	for range 20 {
+	var tried []net.PacketConn
+	defer func() {
+		for _, pc := range tried {
+			_ = pc.Close()
+		}
+	}()
+	for range 50 {
 		pc, err := net.ListenPacket("udp", "127.0.0.1:0")
 		if err != nil {
 			t.Fatal(err)
 		}
-		port := pc.LocalAddr().(*net.UDPAddr).Port
-		ln, err := net.Listen("tcp", pc.LocalAddr().String())
-		_ = pc.Close()
-		if err == nil {
+		tried = append(tried, pc)
+		if ln, err := net.Listen("tcp", pc.LocalAddr().String()); err == nil {
 			_ = ln.Close()
-			return port
+			return pc.LocalAddr().(*net.UDPAddr).Port
 		}
 	}
 	t.Fatal("no free loopback port for UDP and TCP")

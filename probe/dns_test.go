@@ -181,6 +181,24 @@ func TestResolveDNSBigAnswerOverTCP(t *testing.T) {
 	}
 }
 
+// Both families truncated, from a server that closes a TCP connection after
+// one answer: the second query goes out again on a new connection.
+func TestResolveDNSTCPWithoutPipelining(t *testing.T) {
+	t.Parallel()
+	many6 := make([]netip.Addr, 100)
+	for i := range many6 {
+		many6[i] = netip.AddrFrom16([16]byte{0x20, 0x01, 0x0d, 0xb8, 14: byte(i >> 8), 15: byte(i)})
+	}
+	srv := testnet.NewDNSServer(t, testnet.DNSZone{"both.test": {A: testnet.ManyAddrs(100), AAAA: many6, Fault: testnet.DNSOneQueryPerTCP}})
+	res := ResolveDNS(context.Background(), DNSQuery{Host: "both.test", Server: srv.Addr})
+	if res.Outcome != OK || !res.Truncated || len(res.Addrs) != 200 {
+		t.Fatalf("%s %q truncated=%v %d addrs, want ok with 200 over TCP", res.Outcome, res.Error, res.Truncated, len(res.Addrs))
+	}
+	if tcp := srv.Queries("tcp"); tcp < 2 || tcp > 3 {
+		t.Errorf("%d TCP queries, want 2 or 3 (one per connection, the pipelined second one lost once)", tcp)
+	}
+}
+
 func TestResolveDNSQueryShape(t *testing.T) {
 	t.Parallel()
 	srv := testnet.NewDNSServer(t, testZone())

@@ -16,16 +16,17 @@ type DNSFault int
 
 // The faults a zone entry can carry. The zero value answers normally.
 const (
-	DNSAnswer       DNSFault = iota // answer from the zone
-	DNSNXDomain                     // NXDOMAIN
-	DNSServfail                     // SERVFAIL
-	DNSRefused                      // REFUSED
-	DNSFormErr                      // FORMERR
-	DNSSilent                       // never answer (the client times out)
-	DNSGarbage                      // answer with bytes that are not a DNS message
-	DNSWrongID                      // answer with an ID the client did not use
-	DNSDropFirstUDP                 // ignore the first UDP query for each type, answer the retransmission
-	DNSNoEDNS                       // FORMERR to a query with EDNS0, answer one without (a pre-EDNS resolver)
+	DNSAnswer         DNSFault = iota // answer from the zone
+	DNSNXDomain                       // NXDOMAIN
+	DNSServfail                       // SERVFAIL
+	DNSRefused                        // REFUSED
+	DNSFormErr                        // FORMERR
+	DNSSilent                         // never answer (the client times out)
+	DNSGarbage                        // answer with bytes that are not a DNS message
+	DNSWrongID                        // answer with an ID the client did not use
+	DNSDropFirstUDP                   // ignore the first UDP query for each type, answer the retransmission
+	DNSNoEDNS                         // FORMERR to a query with EDNS0, answer one without (a pre-EDNS resolver)
+	DNSOneQueryPerTCP                 // close a TCP connection after its first answer (no pipelining)
 )
 
 // faultRcode is the rcode each answering fault sets (read-only).
@@ -92,11 +93,19 @@ func NewDNSServer(t testing.TB, zone DNSZone) *DNSServer {
 }
 
 // listenSamePort binds UDP on an ephemeral loopback port and TCP on the same
-// port, retrying when that TCP port happens to be taken.
+// port, trying other ports when that TCP port is taken (by an outgoing
+// connection, say). Failed UDP sockets stay open until the end so the kernel
+// does not hand out the same port again.
 func listenSamePort(t testing.TB) (net.PacketConn, net.Listener) {
 	t.Helper()
+	var tried []net.PacketConn
+	defer func() {
+		for _, pc := range tried {
+			_ = pc.Close()
+		}
+	}()
 	var lastErr error
-	for range 20 {
+	for range 50 {
 		pc, err := net.ListenPacket("udp", "127.0.0.1:0")
 		if err != nil {
 			t.Fatalf("testnet: DNS UDP listen: %v", err)
@@ -106,7 +115,7 @@ func listenSamePort(t testing.TB) (net.PacketConn, net.Listener) {
 			return pc, ln
 		}
 		lastErr = err
-		_ = pc.Close()
+		tried = append(tried, pc)
 	}
 	t.Fatalf("testnet: DNS TCP listen on the UDP port: %v", lastErr)
 	return nil, nil
@@ -187,6 +196,9 @@ func (s *DNSServer) serve(w dns.ResponseWriter, req *dns.Msg) {
 		resp.Truncate(size)
 	}
 	_ = w.WriteMsg(resp)
+	if fault == DNSOneQueryPerTCP && isTCP {
+		_ = w.Close()
+	}
 }
 
 // answer fills resp for (name, qtype) by walking the zone's CNAMEs, and
