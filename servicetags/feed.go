@@ -73,6 +73,10 @@ type rawTag struct {
 	} `json:"properties"`
 }
 
+// maxTags bounds the tags of a feed: the index packs a tag's number into 24
+// bits. Microsoft's largest feed has about 3,000.
+const maxTags = 1<<24 - 1
+
 // fix is appended to every feed error: the cure for a bad file is a fresh one.
 const fix = "re-download with 'egressprobe servicetags update'"
 
@@ -166,6 +170,9 @@ func validate(name string, raw *rawFeed) (*Feed, error) {
 	}
 	if len(raw.Values) == 0 {
 		return nil, invalid(name, `"values" has no tags`)
+	}
+	if len(raw.Values) > maxTags {
+		return nil, invalid(name, `"values" has %d tags, more than the %d an index holds`, len(raw.Values), maxTags)
 	}
 	f := &Feed{ChangeNumber: *raw.ChangeNumber, Cloud: *raw.Cloud, Tags: make([]Tag, len(raw.Values))}
 	seen := make(map[string]int, len(raw.Values))

@@ -2,6 +2,7 @@ package servicetags
 
 import (
 	"cmp"
+	"encoding/binary"
 	"net/netip"
 	"slices"
 
@@ -30,58 +31,15 @@ type Index struct {
 
 // NewIndex builds the index of a validated feed.
 func NewIndex(f *Feed) *Index {
-	// Group the (tag, prefix) pairs by distinct prefix: groups[g] lists its tags
-	// as a chain through next, head[g] first.
-	n := f.NumPrefixes()
-	groupOf := make(map[netip.Prefix]int32, n)
-	var (
-		prefixes = make([]netip.Prefix, 0, n)
-		head     = make([]int32, 0, n)
-		next     = make([]int32, 0, n) // per pair: the next pair of the same prefix, or -1
-		tagOf    = make([]int32, 0, n) // per pair: its tag
-	)
-	for i := range f.Tags {
-		for _, p := range f.Tags[i].Prefixes {
-			g, ok := groupOf[p]
-			if !ok {
-				g = int32(len(prefixes))
-				groupOf[p] = g
-				prefixes = append(prefixes, p)
-				head = append(head, -1)
-			}
-			next = append(next, head[g])
-			tagOf = append(tagOf, int32(i))
-			head[g] = int32(len(tagOf) - 1)
-		}
-	}
-	// Shortest prefixes first, so that a prefix's supernets are complete before
-	// it is inserted. Distinct prefixes of one length never contain each other,
-	// so a counting sort by length is all the order needed.
-	var count [129]int32
-	for _, p := range prefixes {
-		count[p.Bits()]++
-	}
-	var start [130]int32
-	for b := range count {
-		start[b+1] = start[b] + count[b]
-	}
-	order := make([]int32, len(prefixes))
-	for g, p := range prefixes {
-		order[start[p.Bits()]] = int32(g)
-		start[p.Bits()]++
-	}
-
+	v4, v6 := sortedPairs(f)
 	ix := &Index{feed: f}
 	var (
 		arena []Match // lists are carved from shared chunks: one allocation per chunk, not per prefix
 		tags  []int32
 	)
-	for _, g := range order {
-		p := prefixes[g]
-		tags = tags[:0]
-		for e := head[g]; e >= 0; e = next[e] {
-			tags = append(tags, tagOf[e])
-		}
+	// add inserts prefix p whose tags are tags; prefixes come shortest first,
+	// so p's supernets are all in the table already.
+	add := func(p netip.Prefix) {
 		slices.SortFunc(tags, func(a, b int32) int { return cmp.Compare(f.Tags[a].Name, f.Tags[b].Name) })
 		tags = slices.Compact(tags) // a tag listing the same prefix twice
 		// Everything in the table is no longer than p, and a different prefix of
@@ -99,7 +57,68 @@ func NewIndex(f *Feed) *Index {
 		arena = arena[:len(arena)+len(ms)]
 		ix.table.Insert(p, ms[:len(ms):len(ms)])
 	}
+	for i := 0; i < len(v4); {
+		key := v4[i] &^ pairMask
+		tags = tags[:0]
+		for ; i < len(v4) && v4[i]&^pairMask == key; i++ {
+			tags = append(tags, int32(v4[i]&pairMask))
+		}
+		a := uint32(key >> 24)
+		add(netip.PrefixFrom(netip.AddrFrom4([4]byte{byte(a >> 24), byte(a >> 16), byte(a >> 8), byte(a)}), int(key>>56)))
+	}
+	for i := 0; i < len(v6); {
+		k := v6[i]
+		tags = tags[:0]
+		for ; i < len(v6) && v6[i].bits == k.bits && v6[i].hi == k.hi && v6[i].lo == k.lo; i++ {
+			tags = append(tags, v6[i].tag)
+		}
+		var a [16]byte
+		binary.BigEndian.PutUint64(a[:8], k.hi)
+		binary.BigEndian.PutUint64(a[8:], k.lo)
+		add(netip.PrefixFrom(netip.AddrFrom16(a), int(k.bits)))
+	}
 	return ix
+}
+
+// pairMask selects the tag index in a v4 pair key: bits<<56 | address<<24 | tag.
+const pairMask = 1<<24 - 1
+
+type v6pair struct {
+	hi, lo uint64
+	bits   uint8
+	tag    int32
+}
+
+// sortedPairs lists every (prefix, tag) pair, per family, sorted by prefix
+// length, then address: shortest first, equal prefixes adjacent. Building
+// dominates the load time, so IPv4 pairs (most of them) are packed into one
+// integer and sorted without a comparison function.
+func sortedPairs(f *Feed) (v4 []uint64, v6 []v6pair) {
+	n6 := 0
+	for i := range f.Tags {
+		for _, p := range f.Tags[i].Prefixes {
+			if !p.Addr().Is4() {
+				n6++
+			}
+		}
+	}
+	v4, v6 = make([]uint64, 0, f.NumPrefixes()-n6), make([]v6pair, 0, n6)
+	for i := range f.Tags {
+		for _, p := range f.Tags[i].Prefixes {
+			if p.Addr().Is4() {
+				a := p.Addr().As4()
+				v4 = append(v4, uint64(p.Bits())<<56|uint64(binary.BigEndian.Uint32(a[:]))<<24|uint64(i))
+			} else {
+				a := p.Addr().As16()
+				v6 = append(v6, v6pair{binary.BigEndian.Uint64(a[:8]), binary.BigEndian.Uint64(a[8:]), uint8(p.Bits()), int32(i)})
+			}
+		}
+	}
+	slices.Sort(v4)
+	slices.SortFunc(v6, func(a, b v6pair) int {
+		return cmp.Or(cmp.Compare(a.bits, b.bits), cmp.Compare(a.hi, b.hi), cmp.Compare(a.lo, b.lo))
+	})
+	return v4, v6
 }
 
 // Lookup returns every tag containing addr, longest prefix first (ties by tag
