@@ -55,12 +55,17 @@ func classifyConnect(err error) Outcome {
 			return ProxyError
 		}
 	}
+	if errors.Is(err, context.Canceled) {
+		// Stopped from outside (Ctrl-C) at any step: the proxy did not get to
+		// answer in time, whatever it would have said.
+		return ProxyTimeout
+	}
 	var oe *proxy.OpError
 	if errors.As(err, &oe) {
 		switch {
 		case oe.Op == proxy.OpResolve || oe.Op == proxy.OpDial:
 			return ProxyUnreachable
-		case oe.Timeout() || errors.Is(err, context.Canceled):
+		case oe.Timeout():
 			return ProxyTimeout
 		}
 	}

@@ -85,9 +85,34 @@ func worldDir(t *testing.T) string {
 	return dir
 }
 
-// startDaemon runs argv in its own process group until the test ends and
-// waits, bounded, for it to listen on port. logs are shown if it fails.
-func startDaemon(t *testing.T, port int, logs []string, argv ...string) {
+// startDaemon runs the command argv(port) builds, in its own process group,
+// until the test ends, and waits, bounded, for it to listen on port. A daemon
+// that exits first is retried on a new port: a port free a moment ago can be
+// taken by another test's client socket before the daemon binds it. logs are
+// files shown when it fails.
+func startDaemon(t *testing.T, logs []string, argv func(port int) []string) int {
+	t.Helper()
+	var name, why string
+	for attempt := 0; attempt < 3; attempt++ {
+		port := freePort(t)
+		cmd := argv(port)
+		ok, out := runDaemon(t, port, cmd)
+		if ok {
+			return port
+		}
+		name, why = cmd[0], out
+		for _, l := range logs {
+			b, _ := os.ReadFile(l)
+			why += "\n--- " + l + "\n" + string(b)
+		}
+	}
+	t.Fatalf("%s did not start listening in 3 attempts; last output:\n%s", name, why)
+	return 0
+}
+
+// runDaemon starts one attempt; it reports whether the daemon listens within
+// 20 s, else its output (and it is killed).
+func runDaemon(t *testing.T, port int, argv []string) (bool, string) {
 	t.Helper()
 	var out bytes.Buffer
 	cmd := exec.Command(argv[0], argv[1:]...)
@@ -98,35 +123,34 @@ func startDaemon(t *testing.T, port int, logs []string, argv ...string) {
 	}
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
-	t.Cleanup(func() {
-		// The whole group: squid's auth helpers too.
+	// The whole group: squid's auth helpers too.
+	kill := func() {
 		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 		<-exited
-	})
-	dump := func() string {
-		s := out.String()
-		for _, l := range logs {
-			b, _ := os.ReadFile(l)
-			s += "\n--- " + l + "\n" + string(b)
-		}
-		return s
 	}
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	deadline := time.Now().Add(20 * time.Second)
-	for time.Now().Before(deadline) {
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
 		select {
 		case err := <-exited:
-			exited <- err
-			t.Fatalf("%s exited before listening: %v\n%s", argv[0], err, dump())
+			return false, fmt.Sprintf("exited: %v\n%s", err, out.String())
 		default:
 		}
 		if c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond); err == nil {
 			c.Close()
-			return
+			t.Cleanup(kill)
+			return true, ""
 		}
-		time.Sleep(50 * time.Millisecond)
 	}
-	t.Fatalf("%s did not listen on %s within 20s\n%s", argv[0], addr, dump())
+	kill()
+	return false, "did not listen on " + addr + " within 20s\n" + out.String()
+}
+
+// writeFile writes a config file readable by a daemon that dropped root.
+func writeFile(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // realProxyLab is the targets the real proxies are tested against.
@@ -148,8 +172,9 @@ func newRealProxyLab(t *testing.T) realProxyLab {
 func startTinyproxy(t *testing.T, lab realProxyLab) *url.URL {
 	bin := needBinary(t, "tinyproxy", "tinyproxy")
 	dir := worldDir(t)
-	port := freePort(t)
-	conf := fmt.Sprintf(`Port %d
+	path := filepath.Join(dir, "tinyproxy.conf")
+	port := startDaemon(t, nil, func(port int) []string {
+		conf := fmt.Sprintf(`Port %d
 Listen 127.0.0.1
 Timeout 10
 MaxClients 20
@@ -160,11 +185,9 @@ ConnectPort %d
 ConnectPort %d
 BasicAuth %s %s
 `, port, dir, lab.allowed, lab.unserved, realProxyUser, realProxyPass)
-	path := filepath.Join(dir, "tinyproxy.conf")
-	if err := os.WriteFile(path, []byte(conf), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	startDaemon(t, port, nil, bin, "-d", "-c", path)
+		writeFile(t, path, conf)
+		return []string{bin, "-d", "-c", path}
+	})
 	return &url.URL{Scheme: "http", Host: net.JoinHostPort("127.0.0.1", strconv.Itoa(port))}
 }
 
@@ -175,12 +198,11 @@ func startSquid(t *testing.T, lab realProxyLab) *url.URL {
 		needBinary(t, "basic_ncsa_auth", "squid")
 	}
 	dir := worldDir(t)
-	port := freePort(t)
 	htpasswd := filepath.Join(dir, "htpasswd")
-	if err := os.WriteFile(htpasswd, []byte(realProxyUser+":"+realProxyHash+"\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	conf := fmt.Sprintf(`http_port 127.0.0.1:%[1]d
+	writeFile(t, htpasswd, realProxyUser+":"+realProxyHash+"\n")
+	path := filepath.Join(dir, "squid.conf")
+	port := startDaemon(t, []string{filepath.Join(dir, "cache.log")}, func(port int) []string {
+		conf := fmt.Sprintf(`http_port 127.0.0.1:%[1]d
 pid_filename %[2]s/squid.pid
 cache_effective_user proxy
 cache deny all
@@ -206,11 +228,9 @@ http_access deny blocked_host
 http_access allow authed
 http_access deny all
 `, port, dir, helper, htpasswd, lab.allowed, lab.unserved)
-	path := filepath.Join(dir, "squid.conf")
-	if err := os.WriteFile(path, []byte(conf), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	startDaemon(t, port, []string{filepath.Join(dir, "cache.log")}, bin, "-N", "-d", "1", "-f", path)
+		writeFile(t, path, conf)
+		return []string{bin, "-N", "-d", "1", "-f", path}
+	})
 	return &url.URL{Scheme: "http", Host: net.JoinHostPort("127.0.0.1", strconv.Itoa(port))}
 }
 

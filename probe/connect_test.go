@@ -273,6 +273,7 @@ func TestClassifyConnect(t *testing.T) {
 		{&proxy.OpError{Op: proxy.OpResolve, Err: &net.DNSError{IsNotFound: true}}, ProxyUnreachable},
 		{&proxy.OpError{Op: proxy.OpConnect, Err: context.DeadlineExceeded}, ProxyTimeout},
 		{&proxy.OpError{Op: proxy.OpTLS, Err: context.Canceled}, ProxyTimeout},
+		{&proxy.OpError{Op: proxy.OpDial, Err: context.Canceled}, ProxyTimeout},
 		{&proxy.OpError{Op: proxy.OpConnect, Err: proxy.ErrBadReply}, ProxyError},
 		{&proxy.OpError{Op: proxy.OpTunnel, Err: proxy.ErrTunnelClosed}, ProxyError},
 		{io.EOF, ProxyError},
