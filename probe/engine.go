@@ -67,8 +67,9 @@ type Target struct {
 	Timeout time.Duration
 	// HTTP asks for a GET over TLS after the handshake too (https), to read the
 	// server's Date; an http target always does its GET. Through a proxy an
-	// http target's GET goes through a CONNECT tunnel (see README, "Performance"
-	// and the engine's limits).
+	// http target's GET goes, for now, through a CONNECT tunnel to Port, not
+	// in absolute form as Windows sends it: that needs the proxy package to
+	// export its dial to the proxy (HTTPGet already speaks absolute form).
 	HTTP bool
 	// DNSOnly resolves and stops: one observation with the DNS step and the
 	// first address (NCSI's dns.msftncsi.com, judged by its answer).
