@@ -257,17 +257,16 @@ func settle(ctx context.Context, conn net.Conn) ([]byte, error) {
 	conn.SetReadDeadline(until)
 	buf := make([]byte, 4096)
 	n, err := conn.Read(buf)
-	if n > 0 || err == nil {
+	switch {
+	case n > 0 || err == nil:
 		return buf[:n], nil
-	}
-	var ne net.Error
-	if errors.As(err, &ne) && ne.Timeout() && ctx.Err() == nil {
+	case proxyEndedTunnel(err):
+		return nil, fmt.Errorf("%w (%v)", ErrTunnelClosed, err)
+	case ctx.Err() == nil:
 		return nil, nil // quiet: the tunnel stands
+	default:
+		return nil, err // the budget ran out while waiting
 	}
-	if errors.Is(err, io.EOF) {
-		return nil, ErrTunnelClosed
-	}
-	return nil, err
 }
 
 // replyError classifies a failure to read the CONNECT reply: a timeout stays
@@ -331,18 +330,32 @@ func (c *tunnelConn) Read(p []byte) (int, error) {
 	if n > 0 {
 		c.got = true
 	}
-	if errors.Is(err, io.EOF) && !c.got {
-		return n, &tunnelClosedError{proxy: c.proxy, target: c.target}
+	if err != nil && !c.got && proxyEndedTunnel(err) {
+		return n, &tunnelClosedError{proxy: c.proxy, target: c.target, err: err}
 	}
 	return n, err
 }
 
-// tunnelClosedError is ErrTunnelClosed and io.EOF at once, so that code that
-// only knows EOF still sees one.
-type tunnelClosedError struct{ proxy, target string }
-
-func (e *tunnelClosedError) Error() string {
-	return fmt.Sprintf("proxy %s, tunnel to %s: %v", e.proxy, e.target, ErrTunnelClosed)
+// proxyEndedTunnel reports whether a read error before the target's first
+// byte is the proxy ending the tunnel: EOF or a reset on our socket to it,
+// not a deadline of the caller's or our own Close.
+func proxyEndedTunnel(err error) bool {
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() || errors.Is(err, net.ErrClosed) {
+		return false
+	}
+	return true
 }
 
-func (e *tunnelClosedError) Unwrap() []error { return []error{ErrTunnelClosed, io.EOF} }
+// tunnelClosedError is ErrTunnelClosed and the read error at once (io.EOF, a
+// reset), so that code that only knows those still sees them.
+type tunnelClosedError struct {
+	proxy, target string
+	err           error
+}
+
+func (e *tunnelClosedError) Error() string {
+	return fmt.Sprintf("proxy %s, tunnel to %s: %v (%v)", e.proxy, e.target, ErrTunnelClosed, e.err)
+}
+
+func (e *tunnelClosedError) Unwrap() []error { return []error{ErrTunnelClosed, e.err} }

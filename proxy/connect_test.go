@@ -2,6 +2,7 @@ package proxy_test
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"io"
 	"net"
@@ -140,5 +141,32 @@ func TestDialerHTTPSProxyEarlyBytes(t *testing.T) {
 	got := make([]byte, 5)
 	if _, err := io.ReadFull(conn, got); err != nil || string(got) != "hi;yo" {
 		t.Fatalf("read %q, %v", got, err)
+	}
+}
+
+// TestTunnelClosedSurvivesTLS: a TLS handshake over a tunnel the proxy ends
+// (EOF, or a reset when it closes with the ClientHello unread) fails with an
+// error that still says ErrTunnelClosed, so the TLS step can tell the proxy's
+// failure from the target's.
+func TestTunnelClosedSurvivesTLS(t *testing.T) {
+	t.Parallel()
+	for name, end := range map[string]func(net.Conn){
+		"eof":   func(c net.Conn) { c.SetReadDeadline(time.Now().Add(100 * time.Millisecond)); io.Copy(io.Discard, c) },
+		"reset": func(c net.Conn) { io.ReadAtLeast(c, make([]byte, 1), 1) },
+	} {
+		u := testnet.ProxyFunc(t, func(c net.Conn, _ *http.Request) {
+			io.WriteString(c, "HTTP/1.1 200 OK\r\n\r\n")
+			time.Sleep(100 * time.Millisecond) // past the settle window
+			end(c)
+		})
+		conn, _, err := proxy.Dialer{}.Connect(context.Background(), u, "127.0.0.1:443")
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		err = tls.Client(conn, &tls.Config{ServerName: "target.test"}).Handshake()
+		conn.Close()
+		if !errors.Is(err, proxy.ErrTunnelClosed) {
+			t.Fatalf("%s: handshake error = %v, want one wrapping ErrTunnelClosed", name, err)
+		}
 	}
 }
