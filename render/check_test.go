@@ -662,3 +662,19 @@ func FuzzCheckFields(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkCheck renders the fixture in each format; compare the formats
+// with each other (the table renders several times to fit its width), not
+// with absolute figures.
+func BenchmarkCheck(b *testing.B) {
+	r := loadCheckFixture(b)
+	for _, tc := range goldenCases() {
+		b.Run(tc.file, func(b *testing.B) {
+			for b.Loop() {
+				if err := Check(io.Discard, r, tc.opt); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
