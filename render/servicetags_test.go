@@ -26,12 +26,12 @@ var stPfx = netip.MustParsePrefix
 func stLookupFixture() []LookupResult {
 	return []LookupResult{
 		{IP: netip.MustParseAddr("20.4.1.7"), Matches: []servicetags.Match{
-			{Tag: "AzureBackup.WestEurope", Region: "westeurope", SystemService: "AzureBackup", Prefix: stPfx("20.4.1.0/24")},
-			{Tag: "AzureCloud", Prefix: stPfx("20.0.0.0/11")},
+			{TagInfo: &servicetags.TagInfo{Tag: "AzureBackup.WestEurope", Region: "westeurope", SystemService: "AzureBackup"}, Prefix: stPfx("20.4.1.0/24")},
+			{TagInfo: &servicetags.TagInfo{Tag: "AzureCloud"}, Prefix: stPfx("20.0.0.0/11")},
 		}},
 		{IP: netip.MustParseAddr("2603:1020:206::1")},
 		{IP: netip.MustParseAddr("40.126.0.9"), Matches: []servicetags.Match{
-			{Tag: `Odd,"Name"`, SystemService: "AzureAD", Prefix: stPfx("40.126.0.0/18")},
+			{TagInfo: &servicetags.TagInfo{Tag: `Odd,"Name"`, SystemService: "AzureAD"}, Prefix: stPfx("40.126.0.0/18")},
 		}},
 	}
 }

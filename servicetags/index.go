@@ -10,12 +10,19 @@ import (
 )
 
 // Match is one tag containing an address, with the tag's prefix that matched.
-// Its JSON form is part of the `servicetags lookup -o json` contract.
+// Its JSON form is part of the `servicetags lookup -o json` contract. The
+// tag's fields are shared by all its matches (m.Tag, m.Region, m.SystemService
+// read through the pointer): half the size to build and copy.
 type Match struct {
-	Tag           string       `json:"tag"`
-	Region        string       `json:"region"`
-	SystemService string       `json:"system_service"`
-	Prefix        netip.Prefix `json:"prefix"`
+	*TagInfo
+	Prefix netip.Prefix `json:"prefix"`
+}
+
+// TagInfo is what a Match says about its tag.
+type TagInfo struct {
+	Tag           string `json:"tag"`
+	Region        string `json:"region"`
+	SystemService string `json:"system_service"`
 }
 
 // Index is an immutable prefix table over one feed. It is safe for concurrent use.
@@ -33,6 +40,11 @@ type Index struct {
 func NewIndex(f *Feed) *Index {
 	v4, v6 := sortedPairs(f)
 	ix := &Index{feed: f}
+	infos := make([]TagInfo, len(f.Tags))
+	for i := range f.Tags {
+		t := &f.Tags[i]
+		infos[i] = TagInfo{Tag: t.Name, Region: t.Region, SystemService: t.SystemService}
+	}
 	var (
 		arena []Match // lists are carved from shared chunks: one allocation per chunk, not per prefix
 		tags  []int32
@@ -50,8 +62,7 @@ func NewIndex(f *Feed) *Index {
 		}
 		ms := arena[len(arena):]
 		for _, ti := range tags {
-			t := &f.Tags[ti]
-			ms = append(ms, Match{Tag: t.Name, Region: t.Region, SystemService: t.SystemService, Prefix: p})
+			ms = append(ms, Match{TagInfo: &infos[ti], Prefix: p})
 		}
 		ms = append(ms, parent...)
 		arena = arena[:len(arena)+len(ms)]
