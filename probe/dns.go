@@ -1,6 +1,7 @@
 package probe
 
 import (
+	"cmp"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -244,11 +245,11 @@ func (r *resolution) chainString() string {
 // stopped short of addresses, or a failure.
 func (r *resolution) settle(f *family, x *exchangeQuery, name, next string) {
 	qt := dns.TypeToString[f.qtype]
-	if x.err != nil {
-		f.outcome, f.err = r.transportFailure(x.err, qt)
+	m := x.resp
+	if x.err != nil || m == nil {
+		f.outcome, f.err = r.transportFailure(cmp.Or(x.err, errors.New("no answer")), qt)
 		return
 	}
-	m := x.resp
 	target := strings.TrimSuffix(next, ".")
 	switch m.Rcode {
 	case dns.RcodeSuccess:
