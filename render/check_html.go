@@ -94,7 +94,7 @@ tr.warn td { border-bottom: 1px solid #ddd; font-size: 0.92em; }
 <h2>What to open</h2>
 <ol>
 {{- range .Open}}
-<li><strong>{{.Hop}}</strong>: {{.Change}}{{if .Extra}} ({{.Extra}}){{end}}</li>
+<li><strong>{{.Hop}}</strong>: {{.Change}}{{if .Details}}<ul>{{range .Details}}<li>{{.}}</li>{{end}}</ul>{{end}}</li>
 {{- end}}
 </ol>
 {{- end}}

@@ -78,11 +78,12 @@ func checkMarkdown(w io.Writer, r *report.Report, verbose bool) error {
 	if len(v.Open) > 0 {
 		b.WriteString("\n### What to open\n\n")
 		for i, a := range v.Open {
-			fmt.Fprintf(&b, "%d. **%s**: %s", i+1, mdText(a.Hop), mdText(a.Change))
-			if a.Extra != "" {
-				fmt.Fprintf(&b, " (%s)", mdText(a.Extra))
+			num := fmt.Sprintf("%d. ", i+1)
+			fmt.Fprintf(&b, "%s**%s**: %s\n", num, mdText(a.Hop), mdText(a.Change))
+			for _, d := range a.Details {
+				// Indented to the item's text: a list nested in the item.
+				fmt.Fprintf(&b, "%s- %s\n", strings.Repeat(" ", len(num)), mdText(d))
 			}
-			b.WriteString("\n")
 		}
 	}
 	if v.NothingOpen != "" {

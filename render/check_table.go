@@ -77,9 +77,10 @@ func checkTable(w io.Writer, r *report.Report, opt CheckOptions) error {
 	if len(v.Open) > 0 {
 		foot.WriteString("\nWhat to open\n")
 		for i, a := range v.Open {
-			fmt.Fprintf(&foot, "  %d. %s: %s\n", i+1, a.Hop, a.Change)
-			if a.Extra != "" {
-				fmt.Fprintf(&foot, "     (%s)\n", a.Extra)
+			num := fmt.Sprintf("  %d. ", i+1)
+			fmt.Fprintf(&foot, "%s%s: %s\n", num, a.Hop, a.Change)
+			for _, d := range a.Details {
+				fmt.Fprintf(&foot, "%s%s\n", strings.Repeat(" ", len(num)), d)
 			}
 		}
 	}

@@ -54,9 +54,9 @@ func timingHeaders() [numTimings]string {
 }
 
 type actionView struct {
-	Hop    string
-	Change string
-	Extra  string // hosts, IPs or tags of the action that Change does not already name
+	Hop     string
+	Change  string
+	Details []string // "hosts: …", "addresses: …", "service tags: …" that Change does not already name
 }
 
 // detailMax bounds the table's detail cell; Markdown, HTML, JSON and CSV
@@ -116,7 +116,8 @@ func (v *checkView) clean() {
 	cleanAll(v.Wildcards)
 	for i := range v.Open {
 		a := &v.Open[i]
-		a.Hop, a.Change, a.Extra = printable(a.Hop), printable(a.Change), printable(a.Extra)
+		a.Hop, a.Change = printable(a.Hop), printable(a.Change)
+		cleanAll(a.Details)
 	}
 	for i := range v.Families {
 		f := &v.Families[i]
@@ -254,6 +255,8 @@ func statusHint(status string) string {
 		return "the proxy is the problem, not the endpoints"
 	case status == "tls_intercepted":
 		return "a TLS-inspecting middlebox intercepts every host"
+	case status == "cancelled":
+		return "the run was stopped before any endpoint was checked"
 	}
 	return ""
 }
@@ -310,23 +313,20 @@ func wildcardLine(w report.Wildcard) string {
 	return line
 }
 
+// newActionView keeps an action's change as report phrased it and lists
+// under it the hosts, addresses and tags it applies to, unless the change
+// already names them all.
 func newActionView(a report.Action) actionView {
-	var missing []string
-	add := func(label string, items []string) {
-		var out []string
-		for _, it := range items {
-			if !strings.Contains(a.Change, it) {
-				out = append(out, it)
-			}
-		}
-		if len(out) > 0 {
-			missing = append(missing, label+" "+strings.Join(out, ", "))
+	v := actionView{Hop: hopLabel(a.Hop), Change: a.Change}
+	for _, list := range []struct {
+		label string
+		items []string
+	}{{"hosts", a.Hosts}, {"addresses", a.IPs}, {"service tags", a.Tags}} {
+		if slices.ContainsFunc(list.items, func(it string) bool { return !strings.Contains(a.Change, it) }) {
+			v.Details = append(v.Details, list.label+": "+strings.Join(list.items, ", "))
 		}
 	}
-	add("hosts:", a.Hosts)
-	add("IPs:", a.IPs)
-	add("tags:", a.Tags)
-	return actionView{Hop: hopLabel(a.Hop), Change: a.Change, Extra: strings.Join(missing, "; ")}
+	return v
 }
 
 func hopLabel(hop string) string {
