@@ -198,7 +198,9 @@ func (c *loopCost) run(b *testing.B, name string, loop func() int) {
 	}
 }
 
-func (c *loopCost) cpuMS(probes int) float64 { return float64(c.cpu.Microseconds()) / 1000 / float64(probes) }
+func (c *loopCost) cpuMS(probes int) float64 {
+	return float64(c.cpu.Microseconds()) / 1000 / float64(probes)
+}
 
 // BenchmarkProbe1000 races the engine against the baseline loop on 1,000
 // loopback TLS endpoints. Each iteration runs both, in alternating order, so
