@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"maps"
-	"net"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -35,7 +34,7 @@ func startUnbound(t *testing.T, upstreams map[string]string) string {
 		t.Skipf("unbound not installed (apt-get install -y unbound); skipping the real-resolver test: %v", err)
 	}
 	dir := t.TempDir()
-	port := freeLoopbackPort(t)
+	port := testnet.FreePort(t)
 	var fwd strings.Builder
 	for _, zone := range slices.Sorted(maps.Keys(upstreams)) {
 		addr := strings.Replace(upstreams[zone], ":", "@", 1)
@@ -91,32 +90,6 @@ remote-control:
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	testnet.WaitDNS(t, addr, "app.corp.test", 10*time.Second)
 	return addr
-}
-
-// freeLoopbackPort finds a port free for UDP and TCP on 127.0.0.1 (for a
-// separate process to bind; the small race is acceptable in tests). Failed
-// UDP sockets stay open meanwhile so the kernel offers other ports.
-func freeLoopbackPort(t *testing.T) int {
-	t.Helper()
-	var tried []net.PacketConn
-	defer func() {
-		for _, pc := range tried {
-			_ = pc.Close()
-		}
-	}()
-	for range 50 {
-		pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		tried = append(tried, pc)
-		if ln, err := net.Listen("tcp", pc.LocalAddr().String()); err == nil {
-			_ = ln.Close()
-			return pc.LocalAddr().(*net.UDPAddr).Port
-		}
-	}
-	t.Fatal("no free loopback port for UDP and TCP")
-	return 0
 }
 
 // TestResolveDNSThroughUnbound checks ResolveDNS against a real recursive

@@ -121,6 +121,18 @@ func listenSamePort(t testing.TB) (net.PacketConn, net.Listener) {
 	return nil, nil
 }
 
+// FreePort returns a loopback port free for both UDP and TCP, for a server
+// run as a separate process (unbound); the small race until it binds is
+// acceptable in tests.
+func FreePort(t testing.TB) int {
+	t.Helper()
+	pc, ln := listenSamePort(t)
+	port := pc.LocalAddr().(*net.UDPAddr).Port
+	_ = ln.Close()
+	_ = pc.Close()
+	return port
+}
+
 // Queries reports how many queries arrived over network ("udp" or "tcp").
 func (s *DNSServer) Queries(network string) int {
 	if network == "tcp" {
