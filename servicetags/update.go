@@ -83,7 +83,12 @@ func (u *Updater) Update(ctx context.Context, cl Cloud, source string) (UpdateRe
 	case !errors.Is(err, ErrNotCached):
 		u.log().Warn("cached service tags unreadable; replacing them", "cloud", cl.Flag, "err", err)
 	}
-	meta := u.Cache.readMeta(cl)
+	// Validators are only worth sending when the copy they describe is intact:
+	// a 304 for a damaged cache would keep it damaged.
+	var meta Meta
+	if prev != nil {
+		meta = u.Cache.readMeta(cl)
+	}
 
 	var (
 		data    []byte

@@ -141,6 +141,16 @@ func TestUpdateDiscoversDownloadsAndCaches(t *testing.T) {
 	if st, _ := u.Cache.Stat(public); time.Since(st.Modified) > time.Hour {
 		t.Errorf("a 304 did not restart the cached copy's age: modified %v", st.Modified)
 	}
+
+	// A damaged cache is downloaded again unconditionally, not confirmed by a 304.
+	if err := os.WriteFile(u.Cache.JSONPath(public), []byte("{trunc"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res, err = u.Update(ctx, public, "")
+	if err != nil || res.Status != Updated || s.lastRequest().Header.Get("If-None-Match") != "" {
+		t.Fatalf("damaged cache: %+v, %v, If-None-Match %q", res, err, s.lastRequest().Header.Get("If-None-Match"))
+	}
+	assertCached(t, u, newer)
 }
 
 func TestUpdateRefusesOlderUnlessForced(t *testing.T) {
