@@ -153,8 +153,10 @@ func runLine(r *report.Report) string {
 	var parts []string
 	if !r.Started.IsZero() {
 		p := "started " + r.Started.UTC().Format("2006-01-02 15:04:05 UTC")
-		if r.Finished.After(r.Started) {
-			p += ", took " + r.Finished.Sub(r.Started).Round(100*time.Millisecond).String()
+		if took := r.Finished.Sub(r.Started); took >= time.Second {
+			p += ", took " + took.Round(100*time.Millisecond).String()
+		} else if took > 0 {
+			p += ", took " + took.Round(time.Millisecond).String()
 		}
 		parts = append(parts, p)
 	}
@@ -298,15 +300,20 @@ func tagsLine(t report.ServiceTagsInfo) string {
 	return line
 }
 
+// wildcardLine says whether a family's zone answers a random name, which
+// decides whether the firewall or proxy rule must be a wildcard; the random
+// name itself is in the JSON.
 func wildcardLine(w report.Wildcard) string {
-	answer := "no"
+	answer := "unknown"
 	switch {
 	case w.AnswersAny:
-		answer = "yes"
-	case w.Status != "" && w.Status != "ok" && w.Status != "dns_nxdomain" && w.Status != "dns_nodata":
+		answer = "yes, a random name resolves (wildcard DNS)"
+	case w.Status == "dns_nxdomain" || w.Status == "dns_nodata":
+		answer = "no, a random name does not resolve"
+	case w.Status != "" && w.Status != "unknown":
 		answer = "unknown (" + w.Status + ")"
 	}
-	line := fmt.Sprintf("%s answers a random name (%s via %s): %s", w.Family, w.Probe, w.Resolver, answer)
+	line := w.Family + ": " + answer
 	if w.Explanation != "" {
 		line += "; " + w.Explanation
 	}
