@@ -17,9 +17,10 @@ import (
 // ServiceTagsFormats are the -o values of the servicetags subcommands.
 func ServiceTagsFormats() []string { return []string{"table", "json", "csv"} }
 
-// ExportFormats are the -f values of `servicetags export`.
+// ExportFormats are the -f values of `servicetags export`; -o takes the
+// ServiceTagsFormats among them.
 func ExportFormats() []string {
-	return []string{"txt", "csv", "json", "nft", "iptables", "windows-firewall"}
+	return []string{"txt", "csv", "json", "nft", "iptables", "windows-firewall", "table"}
 }
 
 // dispatch runs the writer registered for format ("" means the first), or
@@ -196,6 +197,14 @@ func ServiceTagsExport(w io.Writer, ex servicetags.Export, format string, opt Ex
 				rows[i] = []string{p.String(), stFamilyName(p)}
 			}
 			return stCSV(w, []string{"cidr", "family"}, rows)
+		},
+		"table": func(w io.Writer) error {
+			rows := make([]table.Row, len(ex.Prefixes))
+			for i, p := range ex.Prefixes {
+				rows[i] = table.Row{p, stFamilyName(p)}
+			}
+			fmt.Fprintf(w, "%s: %d CIDRs\n", what, len(ex.Prefixes))
+			return stTable(w, table.Row{"CIDR", "FAMILY"}, rows)
 		},
 		"json": func(w io.Writer) error {
 			return stJSON(w, struct {

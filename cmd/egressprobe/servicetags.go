@@ -245,6 +245,7 @@ type stExportOptions struct {
 	region     string
 	ipv4, ipv6 bool
 	format     string
+	output     string
 	name       string
 	port       int
 }
@@ -270,6 +271,7 @@ or ready-to-paste rules for nftables (nft -f), iptables with ipset, or Windows F
 	f.BoolVar(&opts.ipv4, "ipv4", false, "IPv4 prefixes only")
 	f.BoolVar(&opts.ipv6, "ipv6", false, "IPv6 prefixes only")
 	f.StringVarP(&opts.format, "format", "f", "txt", "output format: "+strings.Join(render.ExportFormats(), ", "))
+	f.StringVarP(&opts.output, "output", "o", "", "the same as -f, for table, json or csv like the other servicetags commands")
 	f.StringVar(&opts.name, "name", "egressprobe-servicetags", "name of the nft table, ipsets and Windows rules")
 	f.IntVar(&opts.port, "port", 443, "TCP port the nft/iptables/Windows rules allow")
 	return cmd
@@ -278,6 +280,15 @@ or ready-to-paste rules for nftables (nft -f), iptables with ipset, or Windows F
 var ruleName = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_-]{0,30}$`)
 
 func runSTExport(s *streams, opts *stExportOptions) error {
+	if opts.output != "" {
+		if err := checkFormat("-o", opts.output, render.ServiceTagsFormats()); err != nil {
+			return err
+		}
+		if opts.format != "txt" && !strings.EqualFold(opts.format, opts.output) {
+			return usageErrorf("-o %s and -f %s disagree: give one of them", opts.output, opts.format)
+		}
+		opts.format = opts.output
+	}
 	if err := checkFormat("-f", opts.format, render.ExportFormats()); err != nil {
 		return err
 	}

@@ -169,6 +169,13 @@ func TestServiceTagsExport(t *testing.T) {
 		{"no tag", nil, exitUsage, "", "--tag is required"},
 		{"both families", []string{"--tag", "Storage", "--ipv4", "--ipv6"}, exitUsage, "", "exclude each other"},
 		{"bad format", []string{"--tag", "Storage", "-f", "pf"}, exitUsage, "", `-f "pf"`},
+		{"-o json", []string{"--tag", "Storage", "-o", "json"}, exitOK, `"prefixes": [
+    "20.4.3.0/24",
+    "20.60.0.0/16"
+  ]`, ""},
+		{"-o table", []string{"--tag", "Storage", "-o", "table"}, exitOK, "│ 20.60.0.0/16 │ ipv4   │", ""},
+		{"-o txt", []string{"--tag", "Storage", "-o", "txt"}, exitUsage, "", `-o "txt"`},
+		{"-o and -f disagree", []string{"--tag", "Storage", "-o", "csv", "-f", "nft"}, exitUsage, "", "disagree"},
 		{"bad name", []string{"--tag", "Storage", "--name", "a;b"}, exitUsage, "", `--name "a;b"`},
 		{"windows", []string{"--tag", "Storage", "-f", "windows-firewall"}, exitOK,
 			`New-NetFirewallRule -DisplayName "egressprobe-servicetags 1/1" -Direction Outbound -Action Allow -Protocol TCP -RemotePort 443 -RemoteAddress @("20.4.3.0/24","20.60.0.0/16")`, ""},
