@@ -22,6 +22,7 @@ type Input struct {
 	Proxy             *ProxyInfo
 	Endpoints         []targets.Endpoint
 	Observations      []probe.Observation
+	NotProbed         []NotProbed
 
 	// Tags attributes an address to the service tags containing it; nil when no
 	// feed is loaded (TagsInfo.Note then says why and how to fetch one).
@@ -52,6 +53,7 @@ func Build(in Input) *Report {
 		Proxy:         in.Proxy,
 		ServiceTags:   in.TagsInfo,
 		Wildcards:     []Wildcard{},
+		NotProbed:     orEmpty(in.NotProbed),
 		Results:       make([]Result, 0, len(in.Observations)),
 	}
 	r.ServiceTags.Loaded = in.Tags != nil

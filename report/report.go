@@ -22,6 +22,7 @@ type Report struct {
 	ServiceTags   ServiceTagsInfo `json:"service_tags"`
 	Clock         *Clock          `json:"clock"`
 	Wildcards     []Wildcard      `json:"wildcards"`
+	NotProbed     []NotProbed     `json:"families_not_probed"`
 	Results       []Result        `json:"results"`
 	Summary       Summary         `json:"summary"`
 	Open          []Action        `json:"what_to_open"`
@@ -57,6 +58,13 @@ type Wildcard struct {
 	AnswersAny  bool   `json:"answers_any"`
 	Status      string `json:"status"`
 	Explanation string `json:"explanation"`
+}
+
+// NotProbed is a catalog family the run had no member of: its rule cannot be
+// confirmed until the user names one (--member, --storage-account, --region).
+type NotProbed struct {
+	Family       string   `json:"family"`
+	ExpectedTags []string `json:"expected_tags"`
 }
 
 // Result is one (host, resolver, path, address).

@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -93,6 +94,7 @@ type checkPlan struct {
 	Targets   []probe.Target
 	Resolvers []string
 	Proxy     *report.ProxyInfo
+	NotProbed []report.NotProbed // catalog families without a member in this run
 }
 
 func runCheck(ctx context.Context, opts *checkOptions, s *streams) error {
@@ -122,7 +124,7 @@ func runCheck(ctx context.Context, opts *checkOptions, s *streams) error {
 		Started: started, Finished: finished,
 		Cloud: plan.cloud(opts), Region: opts.Region,
 		Resolvers: plan.Resolvers, Proxy: plan.Proxy,
-		Endpoints: plan.Endpoints, Observations: obs,
+		Endpoints: plan.Endpoints, Observations: obs, NotProbed: plan.NotProbed,
 		Tags: tags, TagsInfo: tagsInfo, Provider: providerLookup(),
 	})
 
@@ -194,6 +196,15 @@ func planCheck(opts *checkOptions, s *streams) (*checkPlan, error) {
 	}
 
 	plan := &checkPlan{Resolvers: resolvers}
+	if len(opts.Targets) == 0 && opts.TargetsFile == "" {
+		fams, err := targets.Uncovered(cloud, eps)
+		if err != nil {
+			return nil, err
+		}
+		for _, f := range fams {
+			plan.NotProbed = append(plan.NotProbed, report.NotProbed{Family: f.Pattern, ExpectedTags: slices.Clone(f.Tags)})
+		}
+	}
 	// fallback is the proxy a host bypassed by NO_PROXY is tested through when
 	// --path asks for the proxy path anyway.
 	var fallback *proxy.Route
