@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -242,18 +243,23 @@ func TestRunStalls(t *testing.T) {
 	ncsi.Scheme, ncsi.ExpectBody = "http", testnet.NCSIBody
 	viaProxy := mk(netip.MustParseAddrPort("127.0.0.1:443"))
 	viaProxy.Route = proxy.Route{Proxy: silentProxy.URL, Source: proxy.SourceFlag}
-	tests := []struct {
+	type stallCase struct {
 		target Target
 		want   Outcome
-		step   func(*Observation) *Step
-		budget time.Duration
-	}{
+		step   func(*Observation) *Step // the step that must have been cut off
+		budget time.Duration            // after about this long
+	}
+	tests := []stallCase{
 		{named("silent.egress.test"), DNSTimeout, func(o *Observation) *Step { return &o.DNS.Step }, DNSBudget(timeout)},
 		{mk(never), TLSTimeout, func(o *Observation) *Step { return &o.TLS.Step }, timeout},
 		{mk(dribble), TLSTimeout, func(o *Observation) *Step { return &o.TLS.Step }, timeout},
 		{httpsGET, HTTPTimeout, func(o *Observation) *Step { return &o.HTTP.Step }, timeout},
 		{ncsi, HTTPTimeout, func(o *Observation) *Step { return &o.HTTP.Step }, timeout},
 		{viaProxy, ProxyTimeout, func(o *Observation) *Step { return &o.Connect.Step }, timeout},
+	}
+	if runtime.GOOS == "linux" { // the blackhole skips its caller elsewhere
+		dropped := testnet.TCPBlackhole(t, testnet.LoopbackIP(205))
+		tests = append(tests, stallCase{mk(dropped), TCPTimeout, func(o *Observation) *Step { return &o.TCP.Step }, timeout})
 	}
 	for _, tc := range tests {
 		t.Run(string(tc.want)+" "+tc.target.Host, func(t *testing.T) {
