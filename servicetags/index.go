@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"net/netip"
 	"slices"
+	"sync"
 
 	"github.com/gaissmai/bart"
 )
@@ -32,63 +33,80 @@ type TagInfo struct {
 // prefix gets the full, ordered list of matches of itself and all its supernets.
 // A lookup is then one longest-prefix match returning that precomputed list.
 type Index struct {
-	feed  *Feed
-	table bart.Table[[]Match]
+	feed   *Feed
+	t4, t6 bart.Table[[]Match]
 }
 
-// NewIndex builds the index of a validated feed.
+// NewIndex builds the index of a validated feed. The IPv4 and IPv6 tables are
+// built concurrently: building is most of the cost of loading a feed.
 func NewIndex(f *Feed) *Index {
-	v4, v6 := sortedPairs(f)
+	v4, v6 := collectPairs(f)
 	ix := &Index{feed: f}
 	infos := make([]TagInfo, len(f.Tags))
 	for i := range f.Tags {
 		t := &f.Tags[i]
 		infos[i] = TagInfo{Tag: t.Name, Region: t.Region, SystemService: t.SystemService}
 	}
-	var (
-		arena []Match // lists are carved from shared chunks: one allocation per chunk, not per prefix
-		tags  []int32
-	)
-	// add inserts prefix p whose tags are tags; prefixes come shortest first,
-	// so p's supernets are all in the table already.
-	add := func(p netip.Prefix) {
-		slices.SortFunc(tags, func(a, b int32) int { return cmp.Compare(f.Tags[a].Name, f.Tags[b].Name) })
-		tags = slices.Compact(tags) // a tag listing the same prefix twice
-		// Everything in the table is no longer than p, and a different prefix of
-		// p's length cannot contain p: the LPM is p's nearest strict supernet.
-		_, parent, _ := ix.table.LookupPrefixLPM(p)
-		if need := len(tags) + len(parent); cap(arena)-len(arena) < need {
-			arena = make([]Match, 0, max(4096, need))
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		b := builder{f: f, infos: infos, table: &ix.t6}
+		slices.SortFunc(v6, func(a, b v6pair) int {
+			return cmp.Or(cmp.Compare(a.bits, b.bits), cmp.Compare(a.hi, b.hi), cmp.Compare(a.lo, b.lo))
+		})
+		for i := 0; i < len(v6); {
+			k := v6[i]
+			b.tags = b.tags[:0]
+			for ; i < len(v6) && v6[i].bits == k.bits && v6[i].hi == k.hi && v6[i].lo == k.lo; i++ {
+				b.tags = append(b.tags, v6[i].tag)
+			}
+			var a [16]byte
+			binary.BigEndian.PutUint64(a[:8], k.hi)
+			binary.BigEndian.PutUint64(a[8:], k.lo)
+			b.add(netip.PrefixFrom(netip.AddrFrom16(a), int(k.bits)))
 		}
-		ms := arena[len(arena):]
-		for _, ti := range tags {
-			ms = append(ms, Match{TagInfo: &infos[ti], Prefix: p})
-		}
-		ms = append(ms, parent...)
-		arena = arena[:len(arena)+len(ms)]
-		ix.table.Insert(p, ms[:len(ms):len(ms)])
-	}
+	})
+	b := builder{f: f, infos: infos, table: &ix.t4}
+	slices.Sort(v4)
 	for i := 0; i < len(v4); {
 		key := v4[i] &^ pairMask
-		tags = tags[:0]
+		b.tags = b.tags[:0]
 		for ; i < len(v4) && v4[i]&^pairMask == key; i++ {
-			tags = append(tags, int32(v4[i]&pairMask))
+			b.tags = append(b.tags, int32(v4[i]&pairMask))
 		}
 		a := uint32(key >> 24)
-		add(netip.PrefixFrom(netip.AddrFrom4([4]byte{byte(a >> 24), byte(a >> 16), byte(a >> 8), byte(a)}), int(key>>56)))
+		b.add(netip.PrefixFrom(netip.AddrFrom4([4]byte{byte(a >> 24), byte(a >> 16), byte(a >> 8), byte(a)}), int(key>>56)))
 	}
-	for i := 0; i < len(v6); {
-		k := v6[i]
-		tags = tags[:0]
-		for ; i < len(v6) && v6[i].bits == k.bits && v6[i].hi == k.hi && v6[i].lo == k.lo; i++ {
-			tags = append(tags, v6[i].tag)
-		}
-		var a [16]byte
-		binary.BigEndian.PutUint64(a[:8], k.hi)
-		binary.BigEndian.PutUint64(a[8:], k.lo)
-		add(netip.PrefixFrom(netip.AddrFrom16(a), int(k.bits)))
-	}
+	wg.Wait()
 	return ix
+}
+
+// builder fills one family's table, prefixes shortest first.
+type builder struct {
+	f     *Feed
+	infos []TagInfo
+	table *bart.Table[[]Match]
+	arena []Match // lists are carved from shared chunks: one allocation per chunk, not per prefix
+	tags  []int32 // the tags of the prefix being added
+}
+
+// add inserts prefix p with the tags in b.tags; p's supernets are all in the
+// table already.
+func (b *builder) add(p netip.Prefix) {
+	slices.SortFunc(b.tags, func(x, y int32) int { return cmp.Compare(b.f.Tags[x].Name, b.f.Tags[y].Name) })
+	b.tags = slices.Compact(b.tags) // a tag listing the same prefix twice
+	// Everything in the table is no longer than p, and a different prefix of
+	// p's length cannot contain p: the LPM is p's nearest strict supernet.
+	_, parent, _ := b.table.LookupPrefixLPM(p)
+	if need := len(b.tags) + len(parent); cap(b.arena)-len(b.arena) < need {
+		b.arena = make([]Match, 0, max(4096, need))
+	}
+	ms := b.arena[len(b.arena):]
+	for _, ti := range b.tags {
+		ms = append(ms, Match{TagInfo: &b.infos[ti], Prefix: p})
+	}
+	ms = append(ms, parent...)
+	b.arena = b.arena[:len(b.arena)+len(ms)]
+	b.table.Insert(p, ms[:len(ms):len(ms)])
 }
 
 // pairMask selects the tag index in a v4 pair key: bits<<56 | address<<24 | tag.
@@ -100,11 +118,11 @@ type v6pair struct {
 	tag    int32
 }
 
-// sortedPairs lists every (prefix, tag) pair, per family, sorted by prefix
-// length, then address: shortest first, equal prefixes adjacent. Building
-// dominates the load time, so IPv4 pairs (most of them) are packed into one
-// integer and sorted without a comparison function.
-func sortedPairs(f *Feed) (v4 []uint64, v6 []v6pair) {
+// collectPairs lists every (prefix, tag) pair, per family, in keys that sort
+// by prefix length, then address: shortest first, equal prefixes adjacent.
+// IPv4 pairs (most of them) are packed into one integer, to sort without a
+// comparison function.
+func collectPairs(f *Feed) (v4 []uint64, v6 []v6pair) {
 	n6 := 0
 	for i := range f.Tags {
 		for _, p := range f.Tags[i].Prefixes {
@@ -125,10 +143,6 @@ func sortedPairs(f *Feed) (v4 []uint64, v6 []v6pair) {
 			}
 		}
 	}
-	slices.Sort(v4)
-	slices.SortFunc(v6, func(a, b v6pair) int {
-		return cmp.Or(cmp.Compare(a.bits, b.bits), cmp.Compare(a.hi, b.hi), cmp.Compare(a.lo, b.lo))
-	})
 	return v4, v6
 }
 
@@ -137,7 +151,12 @@ func sortedPairs(f *Feed) (v4 []uint64, v6 []v6pair) {
 // to it is safe, it has no spare capacity). It allocates nothing. IPv4-mapped
 // IPv6 addresses are looked up as IPv4.
 func (ix *Index) Lookup(addr netip.Addr) []Match {
-	ms, _ := ix.table.Lookup(addr.Unmap().WithZone(""))
+	addr = addr.Unmap().WithZone("")
+	if addr.Is4() {
+		ms, _ := ix.t4.Lookup(addr)
+		return ms
+	}
+	ms, _ := ix.t6.Lookup(addr)
 	return ms
 }
 
@@ -145,4 +164,4 @@ func (ix *Index) Lookup(addr netip.Addr) []Match {
 func (ix *Index) Feed() *Feed { return ix.feed }
 
 // Prefixes is the number of distinct prefixes in the index.
-func (ix *Index) Prefixes() int { return ix.table.Size() }
+func (ix *Index) Prefixes() int { return ix.t4.Size() + ix.t6.Size() }
