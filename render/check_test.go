@@ -587,6 +587,19 @@ func TestDisplayHelpers(t *testing.T) {
 			t.Errorf("shorten(%q, %d) = %q, want %q", tc.in, tc.max, got, tc.want)
 		}
 	}
+	for _, tc := range []struct {
+		tls  *report.TLS
+		want string
+	}{
+		{&report.TLS{Version: "TLS 1.3", Issuer: "CN=Issuer,O=x"}, "TLS 1.3, Issuer"},
+		{&report.TLS{Issuer: "CN=Issuer"}, "Issuer"},
+		{&report.TLS{Version: "TLS 1.2"}, "TLS 1.2"},
+		{&report.TLS{}, "-"},
+	} {
+		if got := detail(&report.Result{Status: "ok", TLS: tc.tls}); got != tc.want {
+			t.Errorf("detail of ok with %+v = %q, want %q", tc.tls, got, tc.want)
+		}
+	}
 	if got := printable("a\x1b[2Jb\nc\xffd"); got != "a?[2Jb?c?d" {
 		t.Errorf("printable: %q", got)
 	}

@@ -415,8 +415,8 @@ func msCell(ms float64, present bool) string {
 // error.
 func detail(res *report.Result) string {
 	switch {
-	case res.Status == "ok" && res.TLS != nil:
-		return strings.TrimSpace(res.TLS.Version + ", " + commonName(res.TLS.Issuer))
+	case res.Status == "ok" && res.TLS != nil && (res.TLS.Version != "" || res.TLS.Issuer != ""):
+		return joinNonEmpty(", ", res.TLS.Version, commonName(res.TLS.Issuer))
 	case res.Status == "ok" && res.HTTP != nil && res.HTTP.BodyMatch:
 		return fmt.Sprintf("HTTP %d, expected body", res.HTTP.StatusCode)
 	case res.Status == "tls_intercepted" && res.TLS != nil && res.TLS.InterceptedBy != "":
@@ -429,6 +429,10 @@ func detail(res *report.Result) string {
 		return res.Error
 	}
 	return "-"
+}
+
+func joinNonEmpty(sep string, parts ...string) string {
+	return strings.Join(slices.DeleteFunc(parts, func(s string) bool { return s == "" }), sep)
 }
 
 // commonName returns the CN of an RFC 4514 distinguished name ("CN=x,O=y"),
