@@ -178,7 +178,7 @@ func runLine(r *report.Report) string {
 func overallLine(s report.Summary) string {
 	line := fmt.Sprintf("%s: %d ok, %d failed", plural(s.Total, "result"), s.OK, s.Failed)
 	if s.Warnings > 0 {
-		line += "; " + plural(s.Warnings, "warning")
+		line += fmt.Sprintf("; %d with warnings", s.Warnings)
 	}
 	return line
 }
