@@ -156,7 +156,7 @@ func writeFile(t *testing.T, path, content string) {
 // realProxyLab is the targets the real proxies are tested against.
 type realProxyLab struct {
 	ca                *testnet.CA
-	allowed, unserved int // TLS server port the ACL allows; an allowed port where nothing listens
+	allowed, unserved int // TLS server port the ACL allows; an allowed port where nothing listens (on unservedIP)
 	denied            int // TLS server port the ACL refuses
 }
 
@@ -168,6 +168,10 @@ func newRealProxyLab(t *testing.T) realProxyLab {
 	denied := testnet.ServeHTTP(t, "127.0.0.1", testnet.NCSI(testnet.NCSIBody), &cert)
 	return realProxyLab{ca: ca, allowed: int(allowed.Port()), denied: int(denied.Port()), unserved: freePort(t)}
 }
+
+// unservedIP is where the unserved port is dialled: a loopback address no
+// test listens on, so the port stays closed however long the test runs.
+const unservedIP = "127.255.254.253"
 
 func startTinyproxy(t *testing.T, lab realProxyLab) *url.URL {
 	bin := needBinary(t, "tinyproxy", "tinyproxy")
@@ -264,7 +268,7 @@ func TestConnectRealProxies(t *testing.T) {
 				{"wrong password", realProxyUser, "wrong", target(lab.allowed), ProxyAuthRequired},
 				{"allowed", realProxyUser, realProxyPass, target(lab.allowed), OK},
 				{"port denied by ACL", realProxyUser, realProxyPass, target(lab.denied), ProxyDenied},
-				{"target refuses", realProxyUser, realProxyPass, target(lab.unserved), ProxyError},
+				{"target refuses", realProxyUser, realProxyPass, net.JoinHostPort(unservedIP, strconv.Itoa(lab.unserved)), ProxyError},
 			}
 			if px.denyHost {
 				checks = append(checks, check{"host denied by ACL", realProxyUser, realProxyPass,

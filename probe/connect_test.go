@@ -52,13 +52,6 @@ func TestConnectOutcomes(t *testing.T) {
 	cert := ca.Leaf(t, []string{"target.test"}, nil, testnet.LeafOptions{})
 	target := testnet.ServeHTTP(t, "127.0.0.1", testnet.NCSI(testnet.NCSIBody), &cert).String()
 
-	closed, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	closedURL := &url.URL{Scheme: "http", Host: closed.Addr().String()}
-	closed.Close()
-
 	tests := []struct {
 		name     string
 		opt      testnet.ProxyOptions
@@ -103,11 +96,15 @@ func TestConnectOutcomes(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			route := proxy.Route{Proxy: closedURL, Source: proxy.SourceFlag, ProxyRoots: ca.Pool}
+			route := proxy.Route{Source: proxy.SourceFlag, ProxyRoots: ca.Pool}
 			var p *testnet.Proxy
 			if tt.opt.Mode != "" {
 				p = testnet.StartProxy(t, tt.opt)
 				route.Proxy = p.URL
+			} else {
+				// Picked just before use: a port closed earlier may be a
+				// parallel subtest's proxy by now.
+				route.Proxy = &url.URL{Scheme: "http", Host: testnet.TCPClosed(t, "127.0.0.1").String()}
 			}
 			if tt.user != "" {
 				route.Proxy = withUser(route.Proxy, tt.user, tt.pw)
