@@ -421,8 +421,14 @@ func finish(ctx context.Context, obs Observation) Observation {
 		}
 	}
 	if obs.Outcome == OK && obs.TCP == nil && obs.Connect == nil && !obs.Target.DNSOnly {
-		// Nothing was tried after DNS: the run was stopped in between.
+		// Nothing was tried after DNS: the run was stopped in between, or the
+		// resolution was ok without an address (a resolver bug; ResolveDNS
+		// says dns_nodata for that).
 		obs.Outcome, obs.Error = Cancelled, "cancelled before the connection"
+		if ctx.Err() == nil {
+			obs.Outcome = DNSNoData
+			obs.Error = fmt.Sprintf("resolver %s gave no address for %s", obs.Target.Resolver, obs.Target.Host)
+		}
 	}
 	if ctx.Err() != nil && obs.Outcome != OK {
 		if obs.Outcome != Cancelled {

@@ -428,3 +428,37 @@ func TestTargetValidate(t *testing.T) {
 		}
 	}
 }
+
+// finish takes the first failed step's outcome, leaves a proxy route's local
+// DNS out of it, and tells a stopped run from a resolution without addresses.
+func TestFinish(t *testing.T) {
+	t.Parallel()
+	live := context.Background()
+	stopped, cancel := context.WithCancel(context.Background())
+	cancel()
+	ok := Step{Outcome: OK}
+	fail := func(o Outcome) Step { return Step{Outcome: o, Error: string(o) + " happened"} }
+	viaProxy := Target{Host: "h.test", Resolver: "10.0.0.53:53", Route: proxy.Route{Proxy: &url.URL{Scheme: "http", Host: "p:3128"}}}
+	direct := Target{Host: "h.test", Resolver: "10.0.0.53:53"}
+	for _, tc := range []struct {
+		name string
+		ctx  context.Context
+		obs  Observation
+		want Outcome
+	}{
+		{"all ok", live, Observation{Target: direct, DNS: &DNSResult{Step: ok}, TCP: &TCPResult{Step: ok}, TLS: &TLSResult{Step: ok}}, OK},
+		{"first failure wins", live, Observation{Target: direct, DNS: &DNSResult{Step: ok}, TCP: &TCPResult{Step: ok}, TLS: &TLSResult{Step: fail(TLSIntercepted)}, HTTP: &HTTPResult{Step: fail(HTTPTimeout)}}, TLSIntercepted},
+		{"proxy: local DNS failure is not the route's", live, Observation{Target: viaProxy, DNS: &DNSResult{Step: fail(DNSNXDomain)}, Connect: &ConnectResult{Step: ok}, TLS: &TLSResult{Step: ok}}, OK},
+		{"proxy: CONNECT failure", live, Observation{Target: viaProxy, DNS: &DNSResult{Step: ok}, Connect: &ConnectResult{Step: fail(ProxyDenied)}}, ProxyDenied},
+		{"ok DNS without addresses", live, Observation{Target: direct, DNS: &DNSResult{Step: ok}}, DNSNoData},
+		{"stopped before the connection", stopped, Observation{Target: direct, DNS: &DNSResult{Step: ok}}, Cancelled},
+		{"stopped during TLS", stopped, Observation{Target: direct, DNS: &DNSResult{Step: ok}, TCP: &TCPResult{Step: ok}, TLS: &TLSResult{Step: fail(TLSTimeout)}}, Cancelled},
+		{"finished before the stop", stopped, Observation{Target: direct, DNS: &DNSResult{Step: ok}, TCP: &TCPResult{Step: ok}, TLS: &TLSResult{Step: ok}}, OK},
+		{"DNS only", live, Observation{Target: Target{Host: "h.test", DNSOnly: true}, DNS: &DNSResult{Step: ok}}, OK},
+	} {
+		got := finish(tc.ctx, tc.obs)
+		if got.Outcome != tc.want || (got.Outcome == OK) != (got.Error == "") {
+			t.Errorf("%s: %q (%s), want %q", tc.name, got.Outcome, got.Error, tc.want)
+		}
+	}
+}
