@@ -3,7 +3,6 @@ package probe
 import (
 	"context"
 	"fmt"
-	"io"
 	"net"
 	"net/netip"
 	"os"
@@ -193,8 +192,9 @@ func (ns *netns) do(t *testing.T, f func()) {
 	}
 }
 
-// listen accepts (and holds) connections on addr inside the namespace until
-// the test ends.
+// listen opens a listener on addr inside the namespace until the test ends.
+// It never accepts: the kernel completes handshakes into its backlog, which is
+// all a connect needs.
 func (ns *netns) listen(t *testing.T, addr netip.AddrPort) {
 	t.Helper()
 	var ln net.Listener
@@ -204,16 +204,4 @@ func (ns *netns) listen(t *testing.T, addr netip.AddrPort) {
 		t.Fatalf("listen on %s in namespace %s: %v", addr, ns.name, err)
 	}
 	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				_, _ = io.Copy(io.Discard, c) // until the client closes
-			}()
-		}
-	}()
 }

@@ -13,36 +13,25 @@ import (
 	"egressprobe/internal/testnet"
 )
 
-// BenchmarkDialTCP measures DialTCP against a plain net.Dialer dial to the
-// same loopback listener in the same run: the prober's overhead is the ratio.
+// BenchmarkDialTCP measures DialTCP against a plain net.Dialer dial to a
+// loopback listener in the same run: the prober's overhead is the ratio. Each
+// side dials its own address: the TIME_WAIT sockets one side leaves make the
+// kernel's port search for the same destination slower for the other.
 func BenchmarkDialTCP(b *testing.B) {
-	addr := testnet.TCPSilent(b, testnet.LoopbackIP(501))
 	b.Run("DialTCP", func(b *testing.B) {
-		b.ReportAllocs()
-		defer reportCPU(b)()
-		for b.Loop() {
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		addr := testnet.TCPSilent(b, testnet.LoopbackIP(501))
+		benchProbe(b, func(ctx context.Context) (net.Conn, string) {
 			conn, res := DialTCP(ctx, addr)
-			cancel()
-			if !res.OK() {
-				b.Fatal(res.Error)
-			}
-			conn.Close()
-		}
+			return conn, res.Error
+		})
 	})
 	b.Run("baseline net.Dialer", func(b *testing.B) {
-		b.ReportAllocs()
-		defer reportCPU(b)()
-		for b.Loop() {
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		addr := testnet.TCPSilent(b, testnet.LoopbackIP(502))
+		benchProbe(b, func(ctx context.Context) (net.Conn, string) {
 			var d net.Dialer
 			conn, err := d.DialContext(ctx, "tcp", addr.String())
-			cancel()
-			if err != nil {
-				b.Fatal(err)
-			}
-			conn.Close()
-		}
+			return conn, errText(err)
+		})
 	})
 }
 
@@ -52,53 +41,60 @@ func BenchmarkDialTCP(b *testing.B) {
 // each handshake runs in this process too.
 func BenchmarkHandshakeTLS(b *testing.B) {
 	lab := testnet.NewTLSLab(b)
-	addr := lab.Serve(b, testnet.LoopbackIP(502), testnet.TLSGood)
 	opt := TLSOptions{ServerName: lab.Host, Roots: lab.CA.Pool}
-	b.Run("HandshakeTLS", func(b *testing.B) {
-		b.ReportAllocs()
-		defer reportCPU(b)()
-		for b.Loop() {
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	// The same key shares as HandshakeTLS offers, so the ratio isolates the
+	// verification.
+	cfg := &tls.Config{ServerName: lab.Host, RootCAs: lab.CA.Pool, CurvePreferences: []tls.CurveID{tls.X25519, tls.CurveP256, tls.CurveP384}}
+	handshake := func(b *testing.B, ip int, tlsStep func(context.Context, net.Conn) string) func(context.Context) (net.Conn, string) {
+		addr := lab.Serve(b, testnet.LoopbackIP(ip), testnet.TLSGood) // one server per side, as in BenchmarkDialTCP
+		return func(ctx context.Context) (net.Conn, string) {
 			raw, tr := DialTCP(ctx, addr)
 			if !tr.OK() {
-				b.Fatal(tr.Error)
+				return nil, tr.Error
 			}
-			_, res := HandshakeTLS(ctx, raw, opt)
-			cancel()
-			if !res.OK() {
-				b.Fatal(res.Error)
-			}
-			raw.Close()
+			return raw, tlsStep(ctx, raw)
 		}
+	}
+	b.Run("HandshakeTLS", func(b *testing.B) {
+		benchProbe(b, handshake(b, 503, func(ctx context.Context, raw net.Conn) string {
+			_, res := HandshakeTLS(ctx, raw, opt)
+			return res.Error
+		}))
 	})
 	b.Run("baseline crypto/tls verify", func(b *testing.B) {
-		b.ReportAllocs()
-		// The same key shares as HandshakeTLS offers, so the ratio isolates
-		// the verification.
-		cfg := &tls.Config{ServerName: lab.Host, RootCAs: lab.CA.Pool, CurvePreferences: []tls.CurveID{tls.X25519, tls.CurveP256, tls.CurveP384}}
-		defer reportCPU(b)()
-		for b.Loop() {
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			raw, tr := DialTCP(ctx, addr)
-			if !tr.OK() {
-				b.Fatal(tr.Error)
-			}
-			err := tls.Client(raw, cfg).HandshakeContext(ctx)
-			cancel()
-			if err != nil {
-				b.Fatal(err)
-			}
-			raw.Close()
-		}
+		benchProbe(b, handshake(b, 504, func(ctx context.Context, raw net.Conn) string {
+			return errText(tls.Client(raw, cfg).HandshakeContext(ctx))
+		}))
 	})
 }
 
-// reportCPU starts measuring this process's CPU time (user+system, servers
-// included) and returns the func that reports it per op as cpu-ns/op: on a
-// shared machine CPU time is steadier than wall time.
-func reportCPU(b *testing.B) func() {
+// benchProbe runs probe b.N times, each under a fresh 5 s context, closing
+// the conn it returns; a non-empty failure stops the benchmark. It reports
+// allocations and this process's CPU time per op.
+func benchProbe(b *testing.B, probe func(context.Context) (net.Conn, string)) {
+	b.ReportAllocs()
 	start := processCPU(b)
-	return func() { b.ReportMetric(float64(processCPU(b)-start)/float64(b.N), "cpu-ns/op") }
+	for b.Loop() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		conn, failure := probe(ctx)
+		cancel()
+		if conn != nil {
+			conn.Close()
+		}
+		if failure != "" {
+			b.Fatal(failure)
+		}
+	}
+	// CPU time (user+system, the in-process servers included) is steadier
+	// than wall time on a shared machine.
+	b.ReportMetric(float64(processCPU(b)-start)/float64(b.N), "cpu-ns/op")
+}
+
+func errText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
 }
 
 func processCPU(b *testing.B) time.Duration {
