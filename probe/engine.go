@@ -158,11 +158,11 @@ func Run(ctx context.Context, targets []Target, opt RunOptions) []Observation {
 	r := &runner{ctx: ctx, targets: targets, opt: opt, slots: make([][]Observation, len(targets))}
 	r.dns.m = map[dnsKey]*dnsEntry{}
 	r.pending.L = &r.mu
+	// Not capped by len(targets): a target's addresses are jobs of their own.
 	workers := opt.Concurrency
 	if workers <= 0 {
 		workers = DefaultConcurrency
 	}
-	workers = min(workers, max(len(targets), 1))
 	var wg sync.WaitGroup
 	for range workers {
 		wg.Go(r.work)

@@ -318,6 +318,32 @@ func TestRunStalledOverlap(t *testing.T) {
 	}
 }
 
+// The addresses of one name are probed side by side: a name whose three
+// addresses all stall takes one timeout, not three.
+func TestRunAddressesOverlap(t *testing.T) {
+	t.Parallel()
+	const timeout = time.Second
+	l := newLab(t)
+	lns := testnet.ListenSamePort(t, testnet.LoopbackIP(501), testnet.LoopbackIP(502), testnet.LoopbackIP(503))
+	var addrs []netip.AddrPort
+	for _, ln := range lns {
+		addrs = append(addrs, netip.MustParseAddrPort(ln.Addr().String())) // accepted by the kernel, never answered
+	}
+	l.name("three.egress.test", addrs...)
+	tg := l.target(testnet.NewDNSServer(t, l.zone).Addr, "three.egress.test", addrs[0].Port())
+	tg.Timeout = timeout
+	start := time.Now()
+	obs := Run(context.Background(), []Target{tg}, RunOptions{})
+	if el := time.Since(start); el > timeout+testSlack {
+		t.Errorf("3 stalled addresses of one name took %v, want about one timeout (%v)", el, timeout)
+	}
+	for i, o := range obs {
+		if o.Outcome != TLSTimeout || o.IP != addrs[i].Addr() {
+			t.Errorf("#%d: %v %q (%s)", i, o.IP, o.Outcome, o.Error)
+		}
+	}
+}
+
 // Cancelling the run returns at once: the probe in flight is Cancelled with
 // the steps it did, the targets never started are Cancelled without steps,
 // and the order is kept.
