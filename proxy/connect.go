@@ -138,15 +138,8 @@ type Dialer struct {
 // *StatusError, their strings redacted.
 func (d Dialer) Connect(ctx context.Context, proxyURL *url.URL, target string) (net.Conn, Tunnel, error) {
 	var tun Tunnel
-	redactedProxy := proxyURL.Redacted()
-	opErr := func(op string, err error) error {
-		if ctx.Err() != nil && !errors.Is(err, ctx.Err()) {
-			err = fmt.Errorf("%w (%v)", ctx.Err(), err)
-		}
-		return &OpError{Op: op, Proxy: redactedProxy, Addr: tun.Addr, Target: target, Err: err}
-	}
 	if _, _, err := net.SplitHostPort(target); err != nil {
-		return nil, tun, opErr(OpConnect, fmt.Errorf("target must be host:port: %w", err))
+		return nil, tun, opError(ctx, OpConnect, proxyURL, tun, target, fmt.Errorf("target must be host:port: %w", err))
 	}
 	conn, err := d.dial(ctx, proxyURL, &tun)
 	if err != nil {
@@ -154,8 +147,23 @@ func (d Dialer) Connect(ctx context.Context, proxyURL *url.URL, target string) (
 		if errors.As(err, &oe) {
 			return nil, tun, err
 		}
-		return nil, tun, opErr(OpDial, err)
+		return nil, tun, opError(ctx, OpDial, proxyURL, tun, target, err)
 	}
+	return d.handshake(ctx, conn, proxyURL, target, tun)
+}
+
+// opError builds the error of a step, naming the context's end when it came
+// first (a cancelled probe, not a failing proxy).
+func opError(ctx context.Context, op string, proxyURL *url.URL, tun Tunnel, target string, err error) error {
+	if ctx.Err() != nil && !errors.Is(err, ctx.Err()) {
+		err = fmt.Errorf("%w (%v)", ctx.Err(), err)
+	}
+	return &OpError{Op: op, Proxy: proxyURL.Redacted(), Addr: tun.Addr, Target: target, Err: err}
+}
+
+// handshake does, on a connection to the proxy, TLS for an https:// proxy,
+// then CONNECT and its reply; conn is closed unless a tunnel is returned.
+func (d Dialer) handshake(ctx context.Context, conn net.Conn, proxyURL *url.URL, target string, tun Tunnel) (net.Conn, Tunnel, error) {
 	// The socket deadline follows the context: its deadline, and at once when
 	// it is cancelled.
 	if dl, ok := ctx.Deadline(); ok {
@@ -166,7 +174,7 @@ func (d Dialer) Connect(ctx context.Context, proxyURL *url.URL, target string) (
 	defer stop()
 	fail := func(op string, err error) (net.Conn, Tunnel, error) {
 		conn.Close()
-		return nil, tun, opErr(op, err)
+		return nil, tun, opError(ctx, op, proxyURL, tun, target, err)
 	}
 
 	if proxyURL.Scheme == "https" {
@@ -196,7 +204,7 @@ func (d Dialer) Connect(ctx context.Context, proxyURL *url.URL, target string) (
 	if resp.StatusCode/100 != 2 {
 		conn.Close()
 		return nil, tun, &StatusError{
-			Proxy: redactedProxy, Addr: tun.Addr, Target: target, Code: resp.StatusCode,
+			Proxy: proxyURL.Redacted(), Addr: tun.Addr, Target: target, Code: resp.StatusCode,
 			Status:       sanitize(strings.TrimSpace(strings.TrimPrefix(resp.Status, fmt.Sprint(resp.StatusCode)))),
 			Authenticate: challengeSchemes(append(resp.Header.Values("Proxy-Authenticate"), resp.Header.Values("WWW-Authenticate")...)), SentCredentials: sentCreds,
 		}
@@ -210,7 +218,7 @@ func (d Dialer) Connect(ctx context.Context, proxyURL *url.URL, target string) (
 		}
 	}
 	conn.SetDeadline(time.Time{})
-	return &tunnelConn{Conn: conn, early: early, proxy: redactedProxy, target: target}, tun, nil
+	return &tunnelConn{Conn: conn, early: early, proxy: proxyURL.Redacted(), target: target}, tun, nil
 }
 
 // dial resolves the proxy's host and connects to its addresses in turn,
