@@ -86,6 +86,9 @@ tr.warn td { border-bottom: 1px solid #ddd; font-size: 0.92em; }
 <li class="warn">{{.Clock}}</li>
 {{- end}}
 <li>{{.Tags}}</li>
+{{- if .NotProbed}}
+<li class="warn">{{.NotProbed}}</li>
+{{- end}}
 {{- range .Wildcards}}
 <li>Wildcard DNS: {{.}}</li>
 {{- end}}

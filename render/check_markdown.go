@@ -66,7 +66,7 @@ func checkMarkdown(w io.Writer, r *report.Report, verbose bool) error {
 		}
 	}
 	fmt.Fprintf(&b, "- Overall: %s\n", mdText(v.Overall))
-	for _, line := range []string{v.Clock, v.Tags} {
+	for _, line := range []string{v.Clock, v.Tags, v.NotProbed} {
 		if line != "" {
 			fmt.Fprintf(&b, "- %s\n", mdText(line))
 		}

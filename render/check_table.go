@@ -65,6 +65,9 @@ func checkTable(w io.Writer, r *report.Report, opt CheckOptions) error {
 		fmt.Fprintf(&foot, "%s\n", p.paint(ansiYellow, v.Clock))
 	}
 	fmt.Fprintf(&foot, "%s\n", v.Tags)
+	if v.NotProbed != "" {
+		fmt.Fprintf(&foot, "%s\n", p.paint(ansiYellow, v.NotProbed))
+	}
 	if len(v.Wildcards) > 0 {
 		foot.WriteString("Wildcard DNS:\n")
 		for _, line := range v.Wildcards {

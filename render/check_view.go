@@ -26,6 +26,7 @@ type checkView struct {
 	Clock       string // non-empty when the clock is skewed
 	Tags        string
 	Wildcards   []string
+	NotProbed   string // non-empty when catalog families had no member in the run
 	Open        []actionView
 	NothingOpen string // non-empty when there is nothing to open
 }
@@ -65,12 +66,13 @@ const detailMax = 60
 
 func newCheckView(r *report.Report) checkView {
 	v := checkView{
-		Title:    "egressprobe check: " + cloudLine(r),
-		Subtitle: runLine(r),
-		Overall:  overallLine(r.Summary),
-		AllSame:  allSameLine(r.Results),
-		Clock:    clockLine(r.Clock),
-		Tags:     tagsLine(r.ServiceTags),
+		Title:     "egressprobe check: " + cloudLine(r),
+		Subtitle:  runLine(r),
+		Overall:   overallLine(r.Summary),
+		AllSame:   allSameLine(r.Results),
+		Clock:     clockLine(r.Clock),
+		Tags:      tagsLine(r.ServiceTags),
+		NotProbed: notProbedLine(r.NotProbed),
 	}
 	resolvers := map[string]bool{}
 	for i := range r.Results {
@@ -95,9 +97,7 @@ func newCheckView(r *report.Report) checkView {
 		}
 		v.Families[k].Rows = append(v.Families[k].Rows, newRowView(res))
 	}
-	for _, w := range r.Wildcards {
-		v.Wildcards = append(v.Wildcards, wildcardLine(w))
-	}
+	v.Wildcards = wildcardLines(r.Wildcards)
 	for _, a := range r.Open {
 		v.Open = append(v.Open, newActionView(a))
 	}
@@ -110,7 +110,7 @@ func newCheckView(r *report.Report) checkView {
 
 // clean makes every string printable once, for all formats.
 func (v *checkView) clean() {
-	for _, s := range []*string{&v.Title, &v.Subtitle, &v.Overall, &v.AllSame, &v.Clock, &v.Tags} {
+	for _, s := range []*string{&v.Title, &v.Subtitle, &v.Overall, &v.AllSame, &v.Clock, &v.Tags, &v.NotProbed} {
 		*s = printable(*s)
 	}
 	cleanAll(v.Wildcards)
@@ -300,10 +300,48 @@ func tagsLine(t report.ServiceTagsInfo) string {
 	return line
 }
 
-// wildcardLine says whether a family's zone answers a random name, which
+// notProbedLine names the catalog families no result speaks for: their rules
+// are unconfirmed, not working.
+func notProbedLine(fams []report.NotProbed) string {
+	if len(fams) == 0 {
+		return ""
+	}
+	parts := make([]string, len(fams))
+	for i, f := range fams {
+		parts[i] = f.Family
+		if len(f.ExpectedTags) > 0 {
+			parts[i] += " (" + strings.Join(f.ExpectedTags, ", ") + ")"
+		}
+	}
+	return "Not probed, no member named (add --region, --storage-account or --member HOST): " + strings.Join(parts, ", ")
+}
+
+// wildcardLines says per family whether its zone answers a random name;
+// families with the same verdict in the same words share one line (a
+// resolver that knows no public name says the same of every zone).
+func wildcardLines(ws []report.Wildcard) []string {
+	var (
+		verdicts []string
+		families = map[string][]string{}
+	)
+	for _, w := range ws {
+		v := wildcardVerdict(w)
+		if _, ok := families[v]; !ok {
+			verdicts = append(verdicts, v)
+		}
+		families[v] = append(families[v], w.Family)
+	}
+	lines := make([]string, len(verdicts))
+	for i, v := range verdicts {
+		lines[i] = strings.Join(families[v], ", ") + ": " + v
+	}
+	return lines
+}
+
+// wildcardVerdict says whether a family's zone answers a random name, which
 // decides whether the firewall or proxy rule must be a wildcard; the random
 // name itself is in the JSON.
-func wildcardLine(w report.Wildcard) string {
+func wildcardVerdict(w report.Wildcard) string {
 	answer := "unknown"
 	switch {
 	case w.AnswersAny:
@@ -313,7 +351,7 @@ func wildcardLine(w report.Wildcard) string {
 	case w.Status != "" && w.Status != "unknown":
 		answer = "unknown (" + w.Status + ")"
 	}
-	line := w.Family + ": " + answer
+	line := answer
 	if w.Explanation != "" {
 		line += "; " + w.Explanation
 	}

@@ -350,7 +350,7 @@ func judgeWildcards(ws []Wildcard, results []Result) {
 			return r.Family == w.Family && r.Resolver == w.Resolver && r.DNS.Status == string(probe.OK)
 		})
 		if !resolved && (w.Status == string(probe.DNSNXDomain) || w.Status == string(probe.DNSNoData)) {
-			w.Explanation = fmt.Sprintf("%s resolved none of this family's members either, so its %s for a random name says nothing about the zone", w.Resolver, w.Status)
+			w.Explanation = fmt.Sprintf("%s resolved none of the family's members either, so a %s for a random name says nothing about the zone", w.Resolver, w.Status)
 			w.Status = "unknown"
 		}
 	}
