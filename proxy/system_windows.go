@@ -12,15 +12,22 @@ import (
 const (
 	connectionsKey  = `SOFTWARE\Microsoft\Windows\CurrentVersion\Internet Settings\Connections`
 	inetSettingsKey = `SOFTWARE\Microsoft\Windows\CurrentVersion\Internet Settings`
+	policyKey       = `SOFTWARE\Policies\Microsoft\Windows\CurrentVersion\Internet Settings`
 )
 
 // ReadSystem reads the WinHTTP default proxy (HKLM WinHttpSettings) and the
 // current user's Internet Settings (HKCU DefaultConnectionSettings, else the
-// ProxyEnable/ProxyServer/ProxyOverride/AutoConfigURL values). A setting that
-// is absent is nil; errors name the registry value and leave the rest read.
+// ProxyEnable/ProxyServer/ProxyOverride/AutoConfigURL values). When the
+// ProxySettingsPerUser policy is 0 the Internet Settings are the machine's
+// (HKLM). A setting that is absent is nil; errors name the registry value and
+// leave the rest read.
 func ReadSystem() (System, error) {
 	var sys System
 	var errs []error
+	ieRoot, ieRootName := registry.CURRENT_USER, "HKCU"
+	if machineWideInetSettings() {
+		ieRoot, ieRootName = registry.LOCAL_MACHINE, "HKLM"
+	}
 	for _, v := range []struct {
 		root     registry.Key
 		rootName string
@@ -28,7 +35,7 @@ func ReadSystem() (System, error) {
 		dst      **Settings
 	}{
 		{registry.LOCAL_MACHINE, "HKLM", "WinHttpSettings", &sys.WinHTTP},
-		{registry.CURRENT_USER, "HKCU", "DefaultConnectionSettings", &sys.IE},
+		{ieRoot, ieRootName, "DefaultConnectionSettings", &sys.IE},
 	} {
 		b, err := readBinary(v.root, v.rootName, connectionsKey, v.value)
 		if err != nil {
@@ -46,7 +53,7 @@ func ReadSystem() (System, error) {
 		*v.dst = &s
 	}
 	if sys.IE == nil {
-		s, err := readInetValues()
+		s, err := readInetValues(ieRoot, ieRootName)
 		if err != nil {
 			errs = append(errs, err)
 		}
@@ -75,15 +82,27 @@ func readBinary(root registry.Key, rootName, path, name string) ([]byte, error) 
 	return b, nil
 }
 
-// readInetValues reads the older plain values of HKCU Internet Settings; nil
-// when the key does not exist.
-func readInetValues() (*Settings, error) {
-	k, err := registry.OpenKey(registry.CURRENT_USER, inetSettingsKey, registry.QUERY_VALUE)
+// machineWideInetSettings reports whether group policy makes the Internet
+// Settings per machine (ProxySettingsPerUser = 0).
+func machineWideInetSettings() bool {
+	k, err := registry.OpenKey(registry.LOCAL_MACHINE, policyKey, registry.QUERY_VALUE)
+	if err != nil {
+		return false
+	}
+	defer k.Close()
+	v, _, err := k.GetIntegerValue("ProxySettingsPerUser")
+	return err == nil && v == 0
+}
+
+// readInetValues reads the older plain values of Internet Settings; nil when
+// the key does not exist.
+func readInetValues(root registry.Key, rootName string) (*Settings, error) {
+	k, err := registry.OpenKey(root, inetSettingsKey, registry.QUERY_VALUE)
 	if errors.Is(err, registry.ErrNotExist) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf(`open registry key HKCU\%s: %w`, inetSettingsKey, err)
+		return nil, fmt.Errorf(`open registry key %s\%s: %w`, rootName, inetSettingsKey, err)
 	}
 	defer k.Close()
 	var s Settings
