@@ -280,10 +280,12 @@ func probeTarget(ep targets.Endpoint, resolver string, route proxy.Route, roots 
 		DNSOnly:  ep.Scheme == targets.SchemeDNS,
 		Resolver: resolver, Route: route, Timeout: opts.Timeout,
 		TLS: probe.TLSOptions{ServerName: ep.Host, Roots: roots},
-		// Catalog endpoints are Microsoft's: with the system roots, a chain to
-		// any other CA is an inspection root installed on this machine.
-		HTTP: ep.Source == targets.SourceCatalog && ep.Scheme == targets.SchemeHTTPS,
+		// A GET after the handshake reads the Date header for the clock check
+		// on catalog endpoints, and fetches a target's own URL path.
+		HTTP: ep.Scheme == targets.SchemeHTTPS && (ep.Source == targets.SourceCatalog || ep.Path != ""),
 	}
+	// Catalog endpoints are Microsoft's: with the system roots, a chain to any
+	// other CA is an inspection root installed on this machine.
 	if opts.CAFile == "" && ep.Source == targets.SourceCatalog {
 		t.TLS.ExpectPublicIssuer = true
 	}

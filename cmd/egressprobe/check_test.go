@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -433,3 +434,53 @@ func sharedFeed(t *testing.T, name string) string {
 }
 
 func itoa(p uint16) string { return strconv.Itoa(int(p)) }
+
+// TestCheckTargetsYAML: a targets file's expected body, expected tags and
+// per-target timeout reach the probes and the verdicts.
+func TestCheckTargetsYAML(t *testing.T) {
+	binary(t)
+	l := newLab(t)
+	good := l.https(t, "127.0.96.1", "web.lab.test")
+	silent := testnet.TCPSilent(t, "127.0.96.2")
+	l.zone["web.lab.test"] = testnet.DNSName{A: a("127.0.96.1")}
+	l.zone["mute.lab.test"] = testnet.DNSName{A: a("127.0.96.2")}
+	resolver := l.start(t)
+	file := filepath.Join(t.TempDir(), "targets.yaml")
+	yaml := fmt.Sprintf(`# lab targets
+- host: web.lab.test
+  port: %[1]d
+  path: /health
+  expect_body: ok
+  expect_tags: [AzureCloud]
+- host: web.lab.test
+  port: %[1]d
+  path: /other
+  expect_body: something else
+- host: mute.lab.test
+  port: %[2]d
+  timeout: 700ms
+`, good.Port(), silent.Port())
+	if err := os.WriteFile(file, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := runBinary(t, nil, "check", "--targets", file, "--resolver", resolver, "--ca-file", l.caFile, "--proxy", "none",
+		"--service-tags", "../../testdata/check/ServiceTags_China_lab.json", "--timeout", "10s", "-o", "json")
+	rep := decodeReport(t, r.stdout)
+	if r.code != 1 || len(rep.Results) != 3 {
+		t.Fatalf("exit %d with %d results, want 1 with 3; stderr %s", r.code, len(rep.Results), r.stderr)
+	}
+	body, other, mute := rep.Results[0], rep.Results[1], rep.Results[2]
+	if body.Status != "ok" || body.HTTP == nil || !body.HTTP.BodyMatch {
+		t.Errorf("expected body: %s %+v", body.Status, body.HTTP)
+	}
+	// 127.0.96.1 is in no prefix of the lab feed: the file's expectation fails.
+	if body.ExpectedTagsOK == nil || *body.ExpectedTagsOK || !slices.Equal(body.ExpectedTags, []string{"AzureCloud"}) {
+		t.Errorf("expected tags %v ok %v, want AzureCloud not met", body.ExpectedTags, body.ExpectedTagsOK)
+	}
+	if other.Status != "http_unexpected" {
+		t.Errorf("wrong body: status %s (%s), want http_unexpected", other.Status, other.Error)
+	}
+	if mute.Status != "tls_timeout" || mute.ElapsedMS > 2000 {
+		t.Errorf("per-target timeout 700ms: status %s after %.0f ms, want tls_timeout well before the 10s flag", mute.Status, mute.ElapsedMS)
+	}
+}
