@@ -39,13 +39,13 @@ type HTTPRequest struct {
 // HTTPResult is the outcome of HTTPGet.
 type HTTPResult struct {
 	Step                 // ok | http_unexpected | http_timeout | http_error | proxy_auth_required
-	URL        string    // the URL asked for (never holds credentials)
-	StatusCode int       // 0 when no status line was read
-	Location   string    // the redirect target, when the answer was a 3xx
-	BodyMatch  bool      // the body was ExpectBody
-	Body       string    // the first bytes of the body when it did not match (for the report)
-	Date       time.Time // the server's Date header (zero when absent): clock-skew detection
-	BytesRead  int       // headers and body, at most MaxHTTPRead
+	URL        string    `json:"url"`                // the URL asked for (never holds credentials)
+	StatusCode int       `json:"status_code"`        // 0 when no status line was read
+	Location   string    `json:"location,omitempty"` // the redirect target, when the answer was a 3xx
+	BodyMatch  bool      `json:"body_match"`         // the body was ExpectBody
+	Body       string    `json:"body,omitempty"`     // the first bytes of the body when it did not match (for the report)
+	Date       time.Time `json:"date"`               // the server's Date header (zero when absent): clock-skew detection
+	BytesRead  int       `json:"bytes_read"`         // headers and body, at most MaxHTTPRead
 }
 
 // bodyExcerpt caps how much of an unexpected body the result keeps.
