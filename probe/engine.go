@@ -123,7 +123,10 @@ type Observation struct {
 	// failed local DNS does not count (the proxy resolves the name).
 	Outcome Outcome
 	Error   string
-	Start   time.Time
+	Start   time.Time // when the observation started (an address of a resolved name: after its DNS)
+	// Elapsed is the observation's DNS step (its own or the shared one it
+	// waited for) plus its own steps: at most Target.Timeout, plus the time
+	// a step takes to notice its deadline.
 	Elapsed time.Duration
 }
 
