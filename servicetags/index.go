@@ -40,7 +40,16 @@ type Index struct {
 // NewIndex builds the index of a validated feed. The IPv4 and IPv6 tables are
 // built concurrently: building is most of the cost of loading a feed.
 func NewIndex(f *Feed) *Index {
-	v4, v6 := collectPairs(f)
+	byRank := make([]int32, len(f.Tags)) // tag indexes in name order
+	for i := range byRank {
+		byRank[i] = int32(i)
+	}
+	slices.SortFunc(byRank, func(a, b int32) int { return cmp.Compare(f.Tags[a].Name, f.Tags[b].Name) })
+	rank := make([]int32, len(f.Tags))
+	for r, i := range byRank {
+		rank[i] = int32(r)
+	}
+	v4, v6 := collectPairs(f, rank)
 	ix := &Index{feed: f}
 	infos := make([]TagInfo, len(f.Tags))
 	for i := range f.Tags {
@@ -49,15 +58,15 @@ func NewIndex(f *Feed) *Index {
 	}
 	var wg sync.WaitGroup
 	wg.Go(func() {
-		b := builder{f: f, infos: infos, table: &ix.t6}
+		b := builder{infos: infos, table: &ix.t6}
 		slices.SortFunc(v6, func(a, b v6pair) int {
-			return cmp.Or(cmp.Compare(a.bits, b.bits), cmp.Compare(a.hi, b.hi), cmp.Compare(a.lo, b.lo))
+			return cmp.Or(cmp.Compare(a.bits, b.bits), cmp.Compare(a.hi, b.hi), cmp.Compare(a.lo, b.lo), cmp.Compare(a.rank, b.rank))
 		})
 		for i := 0; i < len(v6); {
 			k := v6[i]
 			b.tags = b.tags[:0]
 			for ; i < len(v6) && v6[i].bits == k.bits && v6[i].hi == k.hi && v6[i].lo == k.lo; i++ {
-				b.tags = append(b.tags, v6[i].tag)
+				b.tags = append(b.tags, byRank[v6[i].rank])
 			}
 			var a [16]byte
 			binary.BigEndian.PutUint64(a[:8], k.hi)
@@ -65,13 +74,13 @@ func NewIndex(f *Feed) *Index {
 			b.add(netip.PrefixFrom(netip.AddrFrom16(a), int(k.bits)))
 		}
 	})
-	b := builder{f: f, infos: infos, table: &ix.t4}
+	b := builder{infos: infos, table: &ix.t4}
 	slices.Sort(v4)
 	for i := 0; i < len(v4); {
 		key := v4[i] &^ pairMask
 		b.tags = b.tags[:0]
 		for ; i < len(v4) && v4[i]&^pairMask == key; i++ {
-			b.tags = append(b.tags, int32(v4[i]&pairMask))
+			b.tags = append(b.tags, byRank[v4[i]&pairMask])
 		}
 		a := uint32(key >> 24)
 		b.add(netip.PrefixFrom(netip.AddrFrom4([4]byte{byte(a >> 24), byte(a >> 16), byte(a >> 8), byte(a)}), int(key>>56)))
@@ -82,17 +91,15 @@ func NewIndex(f *Feed) *Index {
 
 // builder fills one family's table, prefixes shortest first.
 type builder struct {
-	f     *Feed
 	infos []TagInfo
 	table *bart.Table[[]Match]
 	arena []Match // lists are carved from shared chunks: one allocation per chunk, not per prefix
 	tags  []int32 // the tags of the prefix being added
 }
 
-// add inserts prefix p with the tags in b.tags; p's supernets are all in the
-// table already.
+// add inserts prefix p with the tags in b.tags, in name order; p's supernets
+// are all in the table already.
 func (b *builder) add(p netip.Prefix) {
-	slices.SortFunc(b.tags, func(x, y int32) int { return cmp.Compare(b.f.Tags[x].Name, b.f.Tags[y].Name) })
 	b.tags = slices.Compact(b.tags) // a tag listing the same prefix twice
 	// Everything in the table is no longer than p, and a different prefix of
 	// p's length cannot contain p: the LPM is p's nearest strict supernet.
@@ -109,20 +116,21 @@ func (b *builder) add(p netip.Prefix) {
 	b.table.Insert(p, ms[:len(ms):len(ms)])
 }
 
-// pairMask selects the tag index in a v4 pair key: bits<<56 | address<<24 | tag.
+// pairMask selects the tag's rank in a v4 pair key: bits<<56 | address<<24 | rank.
 const pairMask = 1<<24 - 1
 
 type v6pair struct {
 	hi, lo uint64
 	bits   uint8
-	tag    int32
+	rank   int32
 }
 
 // collectPairs lists every (prefix, tag) pair, per family, in keys that sort
-// by prefix length, then address: shortest first, equal prefixes adjacent.
+// by prefix length, address, then the tag's rank in name order: shortest
+// first, equal prefixes adjacent with their tags in name order.
 // IPv4 pairs (most of them) are packed into one integer, to sort without a
 // comparison function.
-func collectPairs(f *Feed) (v4 []uint64, v6 []v6pair) {
+func collectPairs(f *Feed, rank []int32) (v4 []uint64, v6 []v6pair) {
 	n6 := 0
 	for i := range f.Tags {
 		for _, p := range f.Tags[i].Prefixes {
@@ -136,10 +144,10 @@ func collectPairs(f *Feed) (v4 []uint64, v6 []v6pair) {
 		for _, p := range f.Tags[i].Prefixes {
 			if p.Addr().Is4() {
 				a := p.Addr().As4()
-				v4 = append(v4, uint64(p.Bits())<<56|uint64(binary.BigEndian.Uint32(a[:]))<<24|uint64(i))
+				v4 = append(v4, uint64(p.Bits())<<56|uint64(binary.BigEndian.Uint32(a[:]))<<24|uint64(rank[i]))
 			} else {
 				a := p.Addr().As16()
-				v6 = append(v6, v6pair{binary.BigEndian.Uint64(a[:8]), binary.BigEndian.Uint64(a[8:]), uint8(p.Bits()), int32(i)})
+				v6 = append(v6, v6pair{binary.BigEndian.Uint64(a[:8]), binary.BigEndian.Uint64(a[8:]), uint8(p.Bits()), rank[i]})
 			}
 		}
 	}
