@@ -138,6 +138,10 @@ type Dialer struct {
 // *StatusError, their strings redacted.
 func (d Dialer) Connect(ctx context.Context, proxyURL *url.URL, target string) (net.Conn, Tunnel, error) {
 	var tun Tunnel
+	if strings.ContainsFunc(target, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
+		// It goes into the request line: no header injection.
+		return nil, tun, opError(ctx, OpConnect, proxyURL, tun, sanitize(target), errors.New("target contains spaces or control characters"))
+	}
 	if _, _, err := net.SplitHostPort(target); err != nil {
 		return nil, tun, opError(ctx, OpConnect, proxyURL, tun, target, fmt.Errorf("target must be host:port: %w", err))
 	}

@@ -36,9 +36,15 @@ func TestDialerResolveFailure(t *testing.T) {
 func TestDialerBadTarget(t *testing.T) {
 	t.Parallel()
 	u, _ := url.Parse("http://127.0.0.1:1")
-	_, _, err := proxy.Dialer{}.Connect(context.Background(), u, "no-port")
-	if err == nil || !strings.Contains(err.Error(), "host:port") {
-		t.Fatalf("err = %v, want one asking for host:port", err)
+	for target, want := range map[string]string{
+		"no-port":                     "host:port",
+		"a\r\nX-Injected: 1\r\nb:443": "control characters",
+		"a b:443":                     "spaces",
+	} {
+		_, _, err := proxy.Dialer{}.Connect(context.Background(), u, target)
+		if err == nil || !strings.Contains(err.Error(), want) || strings.ContainsAny(err.Error(), "\r\n") {
+			t.Errorf("Connect(%q): err = %v, want a one-line error containing %q", target, err, want)
+		}
 	}
 }
 
