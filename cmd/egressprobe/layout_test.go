@@ -1,0 +1,55 @@
+package main
+
+import (
+	"encoding/json"
+	"io"
+	"os/exec"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// allowedImports is the README's layout as a rule: which packages of the
+// module each package may import (tests excluded). Data flows one way,
+// targets → probe → report → render; only cmd imports render; nothing imports
+// cmd; internal/testnet is for _test.go files only.
+var allowedImports = map[string][]string{
+	"egressprobe/targets":          {},
+	"egressprobe/proxy":            {},
+	"egressprobe/servicetags":      {},
+	"egressprobe/internal/testnet": {},
+	"egressprobe/probe":            {"egressprobe/proxy"},
+	"egressprobe/report":           {"egressprobe/probe", "egressprobe/targets"},
+	"egressprobe/render":           {"egressprobe/report", "egressprobe/servicetags", "egressprobe/targets"},
+	"egressprobe/cmd/egressprobe": {"egressprobe/probe", "egressprobe/proxy", "egressprobe/render", "egressprobe/report",
+		"egressprobe/servicetags", "egressprobe/targets"},
+}
+
+func TestPackageLayout(t *testing.T) {
+	out, err := exec.Command("go", "list", "-json", "egressprobe/...").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	dec := json.NewDecoder(strings.NewReader(string(out)))
+	for {
+		var p struct {
+			ImportPath string
+			Imports    []string
+		}
+		if err := dec.Decode(&p); err == io.EOF {
+			break
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		allowed, known := allowedImports[p.ImportPath]
+		if !known {
+			t.Errorf("package %s is not in the layout: add it to the README's table and to allowedImports", p.ImportPath)
+			continue
+		}
+		for _, imp := range p.Imports {
+			if strings.HasPrefix(imp, "egressprobe/") && !slices.Contains(allowed, imp) {
+				t.Errorf("%s imports %s, against the layout (allowed: %v)", p.ImportPath, imp, allowed)
+			}
+		}
+	}
+}
