@@ -12,6 +12,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"egressprobe/proxy"
 )
 
 // TLSOptions say what a TLS handshake checks.
@@ -145,6 +147,10 @@ func handshakeFailure(ctx context.Context, hop string, start time.Time, err erro
 		// crypto/tls reports a received alert as a *net.OpError with this Op
 		// around its unexported alert type; the alert's name is its Error.
 		return TLSHandshakeFailed, fmt.Sprintf("%s: the server refused the handshake with alert %q (client certificate required, no shared version/cipher/ALPN, or an SNI filter)", hop, op.Err.Error())
+	case errors.Is(err, proxy.ErrTunnelClosed):
+		// The proxy accepted CONNECT, then dropped the tunnel before the
+		// target answered: the proxy's failure, not the server's.
+		return ProxyError, hop + ": the proxy closed the tunnel during the TLS handshake: it could not reach the target, or its policy cut the connection"
 	case errors.As(err, &rh):
 		return TLSHandshakeFailed, fmt.Sprintf("%s: the answer is not TLS (first bytes %q): a proxy, a captive portal or a plain-text service is on this port", hop, rh.RecordHeader[:])
 	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):

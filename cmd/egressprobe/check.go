@@ -387,14 +387,11 @@ func checkResolvers(given []string) ([]string, error) {
 	return out, nil
 }
 
-// checkRoots loads --ca-file, or the system roots once for the whole run.
+// checkRoots loads --ca-file; nil means the system roots, which Go loads
+// once per process (x509.SystemCertPool would copy them).
 func checkRoots(caFile string) (*x509.CertPool, error) {
 	if caFile == "" {
-		pool, err := x509.SystemCertPool()
-		if err != nil {
-			return nil, nil // TLS steps then use Go's own lookup of the system roots
-		}
-		return pool, nil
+		return nil, nil
 	}
 	pem, err := os.ReadFile(caFile)
 	if err != nil {
