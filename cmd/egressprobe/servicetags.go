@@ -148,8 +148,19 @@ func cachedCopyLine(c servicetags.Cache, cl servicetags.Cloud) string {
 	if err != nil {
 		return "no cached copy yet"
 	}
-	age := time.Since(info.Modified).Round(time.Minute)
-	return fmt.Sprintf("kept the cached copy %s (%s old)", info.Path, age)
+	return fmt.Sprintf("kept the cached copy %s (%s old)", info.Path, ageText(time.Since(info.Modified)))
+}
+
+// ageText says how old a file is the way a person would: "3d4h", "5h10m", "2m".
+func ageText(d time.Duration) string {
+	switch {
+	case d >= 24*time.Hour:
+		return fmt.Sprintf("%dd%dh", int(d/(24*time.Hour)), int(d%(24*time.Hour)/time.Hour))
+	case d >= time.Hour:
+		return fmt.Sprintf("%dh%dm", int(d/time.Hour), int(d%time.Hour/time.Minute))
+	default:
+		return fmt.Sprintf("%dm", int(d/time.Minute))
+	}
 }
 
 // --- lookup ---

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 var (
@@ -149,6 +150,16 @@ func TestServiceTagsUpdateThenCachedLookup(t *testing.T) {
 	}
 	if code, _, errOut = runCLI(t, "", "servicetags", "update", "--source", stOld, "--force"); code != exitOK {
 		t.Fatalf("--force: exit %d, %s", code, errOut)
+	}
+}
+
+func TestAgeText(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		30 * time.Second: "0m", 59 * time.Minute: "59m", 5*time.Hour + 10*time.Minute: "5h10m", 76 * time.Hour: "3d4h",
+	} {
+		if got := ageText(d); got != want {
+			t.Errorf("ageText(%v) = %q, want %q", d, got, want)
+		}
 	}
 }
 
