@@ -41,6 +41,29 @@ func Connect(ctx context.Context, route proxy.Route, target string) (net.Conn, C
 	return conn, res
 }
 
+// DialProxy connects to route's proxy without a tunnel, for a plain-HTTP GET
+// in absolute form (HTTPRequest.Proxy): the way http:// URLs, NCSI's among
+// them, go through a proxy. The result is classified as Connect's, with no
+// status code (the proxy's answer is the HTTP step's).
+func DialProxy(ctx context.Context, route proxy.Route) (net.Conn, ConnectResult) {
+	res := ConnectResult{Step: Step{Start: time.Now()}, Proxy: route.Redacted()}
+	if route.Direct() {
+		res.Outcome = ProxyError
+		res.Error = "the route is direct, there is no proxy to send the request to (" + route.String() + ")"
+		return nil, res
+	}
+	conn, tun, err := proxy.Dialer{Roots: route.ProxyRoots}.Dial(ctx, route.Proxy)
+	res.Duration = time.Since(res.Start)
+	res.ProxyAddr = tun.Addr
+	if err != nil {
+		res.Outcome = classifyConnect(err)
+		res.Error = proxy.Redact(err.Error())
+		return nil, res
+	}
+	res.Outcome = OK
+	return conn, res
+}
+
 // classifyConnect maps the proxy dialer's typed errors onto the vocabulary:
 // the proxy's own address not reachable, its HTTP answer, or silence.
 func classifyConnect(err error) Outcome {

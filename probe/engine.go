@@ -317,7 +317,16 @@ func (r *runner) probeProxy(i int) Observation {
 	}()
 	ctx, cancel := context.WithTimeout(r.ctx, t.Timeout)
 	defer cancel()
-	conn, cr := Connect(ctx, t.Route, net.JoinHostPort(t.Host, strconv.Itoa(int(t.Port))))
+	var (
+		conn net.Conn
+		cr   ConnectResult
+	)
+	if t.Scheme == "http" {
+		// Plain HTTP goes to the proxy in absolute form, no tunnel.
+		conn, cr = DialProxy(ctx, t.Route)
+	} else {
+		conn, cr = Connect(ctx, t.Route, net.JoinHostPort(t.Host, strconv.Itoa(int(t.Port))))
+	}
 	obs.Connect = &cr
 	if cr.OK() {
 		r.secure(ctx, &obs, conn)
@@ -395,9 +404,11 @@ func (r *runner) secure(ctx context.Context, obs *Observation, raw net.Conn) {
 	if t.Scheme == "https" {
 		name = t.TLS.ServerName // the name the server was asked for in SNI
 	}
-	hr := HTTPGet(ctx, conn, HTTPRequest{
-		Scheme: t.Scheme, Host: hostHeader(name, t.Port, t.Scheme), Path: t.Path, ExpectBody: t.ExpectBody,
-	})
+	req := HTTPRequest{Scheme: t.Scheme, Host: hostHeader(name, t.Port, t.Scheme), Path: t.Path, ExpectBody: t.ExpectBody}
+	if t.Scheme == "http" && !t.Route.Direct() {
+		req.Proxy = t.Route.Proxy
+	}
+	hr := HTTPGet(ctx, conn, req)
 	obs.HTTP = &hr
 }
 

@@ -187,15 +187,10 @@ func TestRunProxy(t *testing.T) {
 	}
 	wrong := at(auth, "127.0.0.1")
 	wrong.Route.Proxy = &url.URL{Scheme: "http", Host: auth.URL.Host, User: url.UserPassword("alice", "wrong-s3cret")}
-	ncsiSrv := testnet.ServeHTTP(t, "127.0.0.1", testnet.NCSI(testnet.NCSIBody), nil)
-	ncsi := at(good, "127.0.0.1")
-	ncsi.Port, ncsi.Scheme, ncsi.Path, ncsi.ExpectBody = ncsiSrv.Port(), "http", "/connecttest.txt", testnet.NCSIBody
-	obs := Run(context.Background(), []Target{at(good, "127.0.0.1"), at(good, "localhost"), wrong, ncsi}, RunOptions{})
-	if len(obs) != 4 {
-		t.Fatalf("%d observations, want 4", len(obs))
-	}
-	if o := obs[3]; o.Outcome != OK || stepsOf(&o) != "CH" || !o.HTTP.BodyMatch {
-		t.Errorf("NCSI via proxy: %q steps %s (%s)", o.Outcome, stepsOf(&o), o.Error)
+	// Plain-HTTP targets through a proxy: TestRunPlainHTTPThroughProxy.
+	obs := Run(context.Background(), []Target{at(good, "127.0.0.1"), at(good, "localhost"), wrong}, RunOptions{})
+	if len(obs) != 3 {
+		t.Fatalf("%d observations, want 3", len(obs))
 	}
 	if o := obs[0]; o.Outcome != OK || stepsOf(&o) != "CS" || o.DNS != nil || o.Path() != "proxy" || o.Connect.StatusCode != 200 {
 		t.Errorf("literal via proxy: %q steps %s (%s)", o.Outcome, stepsOf(&o), o.Error)

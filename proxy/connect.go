@@ -156,6 +156,40 @@ func (d Dialer) Connect(ctx context.Context, proxyURL *url.URL, target string) (
 	return d.handshake(ctx, conn, proxyURL, target, tun)
 }
 
+// Dial connects to the proxy itself — TLS first for an https:// proxy — and
+// opens no tunnel: the caller sends plain-HTTP requests in absolute form
+// (GET http://host/path), as clients and Windows NCSI do for http:// URLs
+// through a proxy. Deadlines, cancellation and errors are as for Connect.
+func (d Dialer) Dial(ctx context.Context, proxyURL *url.URL) (net.Conn, Tunnel, error) {
+	var tun Tunnel
+	conn, err := d.dial(ctx, proxyURL, &tun)
+	if err != nil {
+		var oe *OpError
+		if errors.As(err, &oe) {
+			return nil, tun, err
+		}
+		return nil, tun, opError(ctx, OpDial, proxyURL, tun, "", err)
+	}
+	if proxyURL.Scheme != "https" {
+		return conn, tun, nil
+	}
+	tc, err := d.secure(ctx, conn, proxyURL)
+	if err != nil {
+		conn.Close()
+		return nil, tun, opError(ctx, OpTLS, proxyURL, tun, "", err)
+	}
+	return tc, tun, nil
+}
+
+// secure does TLS to an https:// proxy on conn, within ctx.
+func (d Dialer) secure(ctx context.Context, conn net.Conn, proxyURL *url.URL) (*tls.Conn, error) {
+	tc := tls.Client(conn, &tls.Config{ServerName: proxyURL.Hostname(), RootCAs: d.Roots, MinVersion: tls.VersionTLS12})
+	if err := tc.HandshakeContext(ctx); err != nil {
+		return nil, err
+	}
+	return tc, nil
+}
+
 // opError builds the error of a step, naming the context's end when it came
 // first (a cancelled probe, not a failing proxy).
 func opError(ctx context.Context, op string, proxyURL *url.URL, tun Tunnel, target string, err error) error {
@@ -182,8 +216,8 @@ func (d Dialer) handshake(ctx context.Context, conn net.Conn, proxyURL *url.URL,
 	}
 
 	if proxyURL.Scheme == "https" {
-		tc := tls.Client(conn, &tls.Config{ServerName: proxyURL.Hostname(), RootCAs: d.Roots, MinVersion: tls.VersionTLS12})
-		if err := tc.HandshakeContext(ctx); err != nil {
+		tc, err := d.secure(ctx, conn, proxyURL)
+		if err != nil {
 			return fail(OpTLS, err)
 		}
 		conn = tc
