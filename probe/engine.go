@@ -14,11 +14,6 @@ import (
 	"egressprobe/proxy"
 )
 
-// Cancelled is the outcome of an observation the run was stopped before it
-// finished (Ctrl-C): its steps so far are kept, and one that never started
-// has none. Not a verdict on the network.
-const Cancelled Outcome = "cancelled"
-
 // Run defaults.
 const (
 	DefaultTimeout     = 10 * time.Second // per probe, when Target.Timeout is 0 (check --timeout)

@@ -44,6 +44,11 @@ const (
 	TLSOldVersion       Outcome = "tls_old_version"       // negotiated below TLS 1.2
 	TLSIntercepted      Outcome = "tls_intercepted"       // leaf minted by a TLS-inspecting middlebox
 
+	// Cancelled is the outcome of an observation the run was stopped before it
+	// finished (Ctrl-C): its steps so far are kept, and one that never started
+	// has none. Not a verdict on the network.
+	Cancelled Outcome = "cancelled"
+
 	HTTPUnexpected Outcome = "http_unexpected" // NCSI: redirect or wrong body (captive portal, intercepting proxy)
 	HTTPTimeout    Outcome = "http_timeout"
 	HTTPError      Outcome = "http_error"
