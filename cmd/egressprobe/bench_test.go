@@ -183,29 +183,45 @@ func selfCPU(b *testing.B) time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-// cost adds up the wall and CPU time of the rounds of one contender.
+// cost is the wall and CPU time of a run, or of several added up.
 type cost struct{ wall, cpu time.Duration }
 
-func (c *cost) add(wall, cpu time.Duration) { c.wall, c.cpu = c.wall+wall, c.cpu+cpu }
+func (c *cost) add(d cost) { c.wall, c.cpu = c.wall+d.wall, c.cpu+d.cpu }
 
-func (c *cost) cpuMS(n int) float64 { return float64(c.cpu.Microseconds()) / 1000 / float64(n) }
+// ms is d in milliseconds, per n.
+func ms(d time.Duration, n int) float64 { return float64(d.Microseconds()) / 1000 / float64(n) }
 
-// buildBench builds the binary once, as a user gets it (no race detector,
-// no coverage), into a directory removed after the benchmark.
-func buildBench(b *testing.B) string {
+// benchBins are the binary, built once as a user gets it (no race detector,
+// no coverage), and two programs that split its start-up cost: one that only
+// links cdncheck (its package inits run, nothing else) and an empty one (the
+// Go runtime's start alone).
+type benchBins struct{ egressprobe, cdncheckOnly, empty string }
+
+func buildBench(b *testing.B) benchBins {
 	b.Helper()
-	bin := filepath.Join(b.TempDir(), "egressprobe")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		b.Fatalf("building egressprobe: %v\n%s", err, out)
+	dir := b.TempDir()
+	bins := benchBins{filepath.Join(dir, "egressprobe"), filepath.Join(dir, "cdncheck-only"), filepath.Join(dir, "empty")}
+	build := func(out, src string) {
+		if out, err := exec.Command("go", "build", "-o", out, src).CombinedOutput(); err != nil {
+			b.Fatalf("go build %s: %v\n%s", src, err, out)
+		}
 	}
-	return bin
+	build(bins.egressprobe, ".")
+	for bin, imports := range map[string]string{bins.cdncheckOnly: `import _ "` + cdncheckPkg + `"`, bins.empty: ""} {
+		src := filepath.Join(b.TempDir(), "main.go")
+		if err := os.WriteFile(src, []byte("package main\n\n"+imports+"\n\nfunc main() {}\n"), 0o600); err != nil {
+			b.Fatal(err)
+		}
+		build(bin, src) // built from here, with this module's go.mod: the cdncheck egressprobe links
+	}
+	return bins
 }
 
-// runChild runs the binary with a clean environment (no proxy variables, an
-// empty cache: no service-tag feed) and returns its wall and CPU time
+// runChild runs bin with a clean environment (no proxy variables, an empty
+// cache: no service-tag feed) and returns its wall time, its CPU time
 // (user+system, from its rusage) and its stderr; any exit status but 0 fails
 // the benchmark.
-func runChild(b *testing.B, bin string, env []string, args ...string) (wall, cpu time.Duration, stderr string) {
+func runChild(b *testing.B, bin string, env []string, args ...string) (cost, string) {
 	b.Helper()
 	cmd := exec.Command(bin, args...)
 	home := b.TempDir()
@@ -214,20 +230,20 @@ func runChild(b *testing.B, bin string, env []string, args ...string) (wall, cpu
 	cmd.Stderr = &errb
 	start := time.Now()
 	err := cmd.Run()
-	wall = time.Since(start)
+	wall := time.Since(start)
 	if err != nil {
-		b.Fatalf("egressprobe %s: %v\n%s", strings.Join(args, " "), err, errb.String())
+		b.Fatalf("%s %s: %v\n%s", filepath.Base(bin), strings.Join(args, " "), err, errb.String())
 	}
-	return wall, cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime(), errb.String()
+	return cost{wall, cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()}, errb.String()
 }
 
 // initLine is one line of GODEBUG=inittrace=1: a package's init and its
 // wall-clock time.
 var initLine = regexp.MustCompile(`(?m)^init (\S+) @\S+ ms, ([0-9.]+) ms clock`)
 
-// initClock sums the init wall-clock time of all packages, and of those under
-// prefix, from an inittrace on stderr.
-func initClock(trace, prefix string) (all, matched time.Duration) {
+// initClock sums the init wall-clock time of all packages in an inittrace,
+// and of those in onlyCDN.
+func initClock(trace string, onlyCDN map[string]bool) (all, cdn time.Duration) {
 	for _, m := range initLine.FindAllStringSubmatch(trace, -1) {
 		ms, err := strconv.ParseFloat(m[2], 64)
 		if err != nil {
@@ -235,36 +251,70 @@ func initClock(trace, prefix string) (all, matched time.Duration) {
 		}
 		d := time.Duration(ms * float64(time.Millisecond))
 		all += d
-		if strings.HasPrefix(m[1], prefix) {
-			matched += d
+		if onlyCDN[m[1]] {
+			cdn += d
 		}
 	}
-	return all, matched
+	return all, cdn
 }
 
 const cdncheckPkg = "github.com/projectdiscovery/cdncheck"
 
+// onlyForCDNCheck lists the packages the binary links only because of
+// cdncheck: cdncheck and its dependencies that no other import of this
+// package reaches.
+func onlyForCDNCheck(b *testing.B) map[string]bool {
+	b.Helper()
+	list := func(args ...string) []string {
+		out, err := exec.Command("go", append([]string{"list"}, args...)...).Output()
+		if err != nil {
+			b.Fatalf("go list %s: %v", strings.Join(args, " "), err)
+		}
+		return strings.Fields(string(out))
+	}
+	var others []string
+	for _, p := range list("-f", `{{join .Imports " "}}`, ".") {
+		if p != cdncheckPkg {
+			others = append(others, p)
+		}
+	}
+	reached := map[string]bool{}
+	for _, p := range list(append([]string{"-deps"}, others...)...) {
+		reached[p] = true
+	}
+	only := map[string]bool{}
+	for _, p := range list("-deps", cdncheckPkg) {
+		only[p] = !reached[p]
+	}
+	return only
+}
+
+// startRuns is how many times each iteration starts each start-up program:
+// a start costs tens of milliseconds, too little to read from one run.
+const startRuns = 3
+
 func BenchmarkCheck1000(b *testing.B) {
 	bn := startCheckBenchNet(b, checkBenchEndpoints)
-	bin := buildBench(b)
+	bins := buildBench(b)
+	onlyCDN := onlyForCDNCheck(b)
 	args := []string{"check", "--targets", bn.Targets, "--resolver", bn.DNS, "--ca-file", bn.CAFile,
 		"--proxy", "none", "-o", "json", "--output-file", os.DevNull, "--concurrency", strconv.Itoa(checkBenchConcurrency)}
-	check := func() (wall, cpu time.Duration) {
-		wall, cpu, _ = runChild(b, bin, nil, args...)
-		return wall, cpu
+	check := func() cost {
+		c, _ := runChild(b, bins.egressprobe, nil, args...)
+		return c
 	}
-	baseline := func() (wall, cpu time.Duration) {
+	baseline := func() cost {
 		cpu0, wall0 := selfCPU(b), time.Now()
 		if failed := bn.baseline(); failed > 0 {
 			b.Fatalf("baseline: %d probes failed", failed)
 		}
-		return time.Since(wall0), selfCPU(b) - cpu0
+		return cost{time.Since(wall0), selfCPU(b) - cpu0}
 	}
-	// Warm up: the page cache holds the binary, the resolver has answered.
+	// Warm up: the page cache holds the binaries, the resolver has answered.
 	check()
 	baseline()
 
-	var chk, base, start cost
+	var chk, base, version, cdnOnly, empty cost
 	var initAll, initCDN time.Duration
 	i := 0
 	for b.Loop() {
@@ -277,25 +327,35 @@ func BenchmarkCheck1000(b *testing.B) {
 			base.add(baseline())
 		}
 		// The fixed cost of a process start: `version` does no work past the
-		// package inits; the inittrace run splits them.
-		wall, cpu, _ := runChild(b, bin, nil, "version")
-		start.add(wall, cpu)
-		_, _, trace := runChild(b, bin, []string{"GODEBUG=inittrace=1"}, "version")
-		all, cdn := initClock(trace, cdncheckPkg)
+		// package inits. The cdncheck-only program minus the empty one is
+		// what linking cdncheck costs each start; the inittrace cross-checks
+		// it in wall-clock time.
+		for range startRuns {
+			c, _ := runChild(b, bins.egressprobe, nil, "version")
+			version.add(c)
+			c, _ = runChild(b, bins.cdncheckOnly, nil)
+			cdnOnly.add(c)
+			c, _ = runChild(b, bins.empty, nil)
+			empty.add(c)
+		}
+		_, trace := runChild(b, bins.egressprobe, []string{"GODEBUG=inittrace=1"}, "version")
+		all, cdn := initClock(trace, onlyCDN)
 		if cdn == 0 {
 			b.Fatalf("no init of %s in the inittrace:\n%s", cdncheckPkg, trace)
 		}
 		initAll, initCDN = initAll+all, initCDN+cdn
 		i++
 	}
-	probes := checkBenchEndpoints * i
-	b.ReportMetric(chk.cpuMS(probes), "cpu-ms/probe")
-	b.ReportMetric(base.cpuMS(probes), "baseline-cpu-ms/probe")
-	b.ReportMetric(chk.cpuMS(probes)/base.cpuMS(probes), "cpu-x-baseline")
+	probes, starts := checkBenchEndpoints*i, startRuns*i
+	b.ReportMetric(ms(chk.cpu, probes), "cpu-ms/probe")
+	b.ReportMetric(ms(base.cpu, probes), "baseline-cpu-ms/probe")
+	b.ReportMetric(ms(chk.cpu, probes)/ms(base.cpu, probes), "cpu-x-baseline")
 	b.ReportMetric(float64(probes)/chk.wall.Seconds(), "probes/s")
 	b.ReportMetric(float64(probes)/base.wall.Seconds(), "baseline-probes/s")
-	b.ReportMetric(start.cpuMS(i), "start-cpu-ms")
-	b.ReportMetric(float64(initCDN.Microseconds())/1000/float64(i), "cdncheck-init-ms")
-	b.ReportMetric(float64(initAll.Microseconds())/1000/float64(i), "all-init-ms")
-	b.ReportMetric(float64((chk.cpu-start.cpu).Microseconds())/1000/float64(probes), "cpu-ms/probe-less-start")
+	b.ReportMetric(ms(version.cpu, starts), "start-cpu-ms")
+	b.ReportMetric(ms(cdnOnly.cpu-empty.cpu, starts), "start-cdncheck-cpu-ms")
+	b.ReportMetric(ms(empty.cpu, starts), "start-runtime-cpu-ms")
+	b.ReportMetric(ms(initAll, i), "init-clock-ms")
+	b.ReportMetric(ms(initCDN, i), "init-cdncheck-clock-ms")
+	b.ReportMetric(ms(chk.cpu-version.cpu/startRuns, probes), "cpu-ms/probe-less-start")
 }
