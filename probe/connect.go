@@ -22,23 +22,9 @@ type ConnectResult struct {
 // no deadline set. ctx bounds the whole step: a proxy that never answers ends
 // in proxy_timeout at ctx's deadline.
 func Connect(ctx context.Context, route proxy.Route, target string) (net.Conn, ConnectResult) {
-	res := ConnectResult{Step: Step{Start: time.Now()}, Proxy: route.Redacted()}
-	if route.Direct() {
-		res.Outcome = ProxyError
-		res.Error = "CONNECT " + target + ": the route is direct, there is no proxy to ask (" + route.String() + ")"
-		return nil, res
-	}
-	d := proxy.Dialer{Roots: route.ProxyRoots}
-	conn, tun, err := d.Connect(ctx, route.Proxy, target)
-	res.Duration = time.Since(res.Start)
-	res.ProxyAddr, res.StatusCode = tun.Addr, tun.StatusCode
-	if err != nil {
-		res.Outcome = classifyConnect(err)
-		res.Error = proxy.Redact(err.Error())
-		return nil, res
-	}
-	res.Outcome = OK
-	return conn, res
+	return proxyStep(route, "CONNECT "+target+": the route is direct, there is no proxy to ask", func(d proxy.Dialer) (net.Conn, proxy.Tunnel, error) {
+		return d.Connect(ctx, route.Proxy, target)
+	})
 }
 
 // DialProxy connects to route's proxy without a tunnel, for a plain-HTTP GET
@@ -46,15 +32,23 @@ func Connect(ctx context.Context, route proxy.Route, target string) (net.Conn, C
 // them, go through a proxy. The result is classified as Connect's, with no
 // status code (the proxy's answer is the HTTP step's).
 func DialProxy(ctx context.Context, route proxy.Route) (net.Conn, ConnectResult) {
+	return proxyStep(route, "the route is direct, there is no proxy to send the request to", func(d proxy.Dialer) (net.Conn, proxy.Tunnel, error) {
+		return d.Dial(ctx, route.Proxy)
+	})
+}
+
+// proxyStep times one way of reaching route's proxy and classifies how it
+// ended; direct is the error for a route that has no proxy.
+func proxyStep(route proxy.Route, direct string, reach func(proxy.Dialer) (net.Conn, proxy.Tunnel, error)) (net.Conn, ConnectResult) {
 	res := ConnectResult{Step: Step{Start: time.Now()}, Proxy: route.Redacted()}
 	if route.Direct() {
 		res.Outcome = ProxyError
-		res.Error = "the route is direct, there is no proxy to send the request to (" + route.String() + ")"
+		res.Error = direct + " (" + route.String() + ")"
 		return nil, res
 	}
-	conn, tun, err := proxy.Dialer{Roots: route.ProxyRoots}.Dial(ctx, route.Proxy)
+	conn, tun, err := reach(proxy.Dialer{Roots: route.ProxyRoots})
 	res.Duration = time.Since(res.Start)
-	res.ProxyAddr = tun.Addr
+	res.ProxyAddr, res.StatusCode = tun.Addr, tun.StatusCode
 	if err != nil {
 		res.Outcome = classifyConnect(err)
 		res.Error = proxy.Redact(err.Error())
