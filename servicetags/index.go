@@ -32,13 +32,19 @@ type TagInfo struct {
 // AzureCloud.westeurope inside AzureCloud), so at build time every distinct
 // prefix gets the full, ordered list of matches of itself and all its supernets.
 // A lookup is then one longest-prefix match returning that precomputed list.
+// The lists of a family live in one backing slice; the tables hold their
+// bounds, so building allocates a few large slices, not one per prefix.
 type Index struct {
 	feed   *Feed
-	t4, t6 bart.Table[[]Match]
+	t4, t6 bart.Table[span]
+	m4, m6 []Match
 }
 
+// span is where a prefix's list lies in its family's backing slice.
+type span struct{ off, end uint32 }
+
 // NewIndex builds the index of a validated feed. The IPv4 and IPv6 tables are
-// built concurrently: building is most of the cost of loading a feed.
+// built concurrently: building is a large part of the cost of loading a feed.
 func NewIndex(f *Feed) *Index {
 	byRank := make([]int32, len(f.Tags)) // tag indexes in name order
 	for i := range byRank {
@@ -46,91 +52,156 @@ func NewIndex(f *Feed) *Index {
 	}
 	slices.SortFunc(byRank, func(a, b int32) int { return cmp.Compare(f.Tags[a].Name, f.Tags[b].Name) })
 	rank := make([]int32, len(f.Tags))
+	infos := make([]TagInfo, len(f.Tags)) // by rank
 	for r, i := range byRank {
 		rank[i] = int32(r)
+		t := &f.Tags[i]
+		infos[r] = TagInfo{Tag: t.Name, Region: t.Region, SystemService: t.SystemService}
 	}
 	v4, v6 := collectPairs(f, rank)
 	ix := &Index{feed: f}
-	infos := make([]TagInfo, len(f.Tags))
-	for i := range f.Tags {
-		t := &f.Tags[i]
-		infos[i] = TagInfo{Tag: t.Name, Region: t.Region, SystemService: t.SystemService}
-	}
 	var wg sync.WaitGroup
 	wg.Go(func() {
-		b := builder{infos: infos, table: &ix.t6}
-		slices.SortFunc(v6, func(a, b v6pair) int {
-			return cmp.Or(cmp.Compare(a.bits, b.bits), cmp.Compare(a.hi, b.hi), cmp.Compare(a.lo, b.lo), cmp.Compare(a.rank, b.rank))
-		})
+		v6 = radixSort(v6, 10)
+		b := newBuilder(infos, &ix.t6, len(v6))
 		for i := 0; i < len(v6); {
 			k := v6[i]
 			b.tags = b.tags[:0]
-			for ; i < len(v6) && v6[i].bits == k.bits && v6[i].hi == k.hi && v6[i].lo == k.lo; i++ {
-				b.tags = append(b.tags, byRank[v6[i].rank])
+			for ; i < len(v6) && v6[i].hi == k.hi && v6[i].lo == k.lo && v6[i].bitsRank>>24 == k.bitsRank>>24; i++ {
+				b.tags = append(b.tags, v6[i].bitsRank&rankMask)
 			}
 			var a [16]byte
 			binary.BigEndian.PutUint64(a[:8], k.hi)
 			binary.BigEndian.PutUint64(a[8:], k.lo)
-			b.add(netip.PrefixFrom(netip.AddrFrom16(a), int(k.bits)))
+			b.add(netip.PrefixFrom(netip.AddrFrom16(a), int(k.bitsRank>>24)))
 		}
+		ix.m6 = b.ms
 	})
-	b := builder{infos: infos, table: &ix.t4}
-	slices.Sort(v4)
+	v4 = radixSort(v4, 4)
+	b := newBuilder(infos, &ix.t4, len(v4))
 	for i := 0; i < len(v4); {
-		key := v4[i] &^ pairMask
+		key := v4[i] &^ rankMask
 		b.tags = b.tags[:0]
-		for ; i < len(v4) && v4[i]&^pairMask == key; i++ {
-			b.tags = append(b.tags, byRank[v4[i]&pairMask])
+		for ; i < len(v4) && v4[i]&^rankMask == key; i++ {
+			b.tags = append(b.tags, uint32(v4[i]&rankMask))
 		}
-		a := uint32(key >> 24)
-		b.add(netip.PrefixFrom(netip.AddrFrom4([4]byte{byte(a >> 24), byte(a >> 16), byte(a >> 8), byte(a)}), int(key>>56)))
+		a := uint32(key >> 32)
+		b.add(netip.PrefixFrom(netip.AddrFrom4([4]byte{byte(a >> 24), byte(a >> 16), byte(a >> 8), byte(a)}), int(key>>24&0xff)))
 	}
+	ix.m4 = b.ms
 	wg.Wait()
 	return ix
 }
 
-// builder fills one family's table, prefixes shortest first.
+// builder fills one family's table and backing slice, prefixes in address
+// order, each before the prefixes it contains.
 type builder struct {
 	infos []TagInfo
-	table *bart.Table[[]Match]
-	arena []Match // lists are carved from shared chunks: one allocation per chunk, not per prefix
-	tags  []int32 // the tags of the prefix being added
+	table *bart.Table[span]
+	ms    []Match
+	tags  []uint32 // the ranks of the tags of the prefix being added
+	// the chain of supernets of the prefix being added, outermost first: in
+	// address order a prefix's nearest supernet is the innermost entry of the
+	// chain that contains it, so no table lookup is needed to find it.
+	chain []link
 }
 
-// add inserts prefix p with the tags in b.tags, in name order; p's supernets
-// are all in the table already.
+type link struct {
+	p netip.Prefix
+	s span
+}
+
+// newBuilder sizes the backing slice for pairs (prefix, tag) pairs: the lists
+// repeat a prefix's supernets, about twice the pairs in Microsoft's feeds.
+func newBuilder(infos []TagInfo, t *bart.Table[span], pairs int) builder {
+	return builder{infos: infos, table: t, ms: make([]Match, 0, 2*pairs+16), chain: make([]link, 0, 16)}
+}
+
+// add inserts prefix p with the tags in b.tags, in name order.
 func (b *builder) add(p netip.Prefix) {
-	b.tags = slices.Compact(b.tags) // a tag listing the same prefix twice
-	// Everything in the table is no longer than p, and a different prefix of
-	// p's length cannot contain p: the LPM is p's nearest strict supernet.
-	_, parent, _ := b.table.LookupPrefixLPM(p)
-	if need := len(b.tags) + len(parent); cap(b.arena)-len(b.arena) < need {
-		b.arena = make([]Match, 0, max(4096, need))
+	for len(b.chain) > 0 {
+		if top := b.chain[len(b.chain)-1].p; top.Bits() < p.Bits() && top.Contains(p.Addr()) {
+			break
+		}
+		b.chain = b.chain[:len(b.chain)-1]
 	}
-	ms := b.arena[len(b.arena):]
-	for _, ti := range b.tags {
-		ms = append(ms, Match{TagInfo: &b.infos[ti], Prefix: p})
+	s := span{off: uint32(len(b.ms))}
+	for i, r := range b.tags {
+		if i == 0 || r != b.tags[i-1] { // a tag listing the same prefix twice
+			b.ms = append(b.ms, Match{TagInfo: &b.infos[r], Prefix: p})
+		}
 	}
-	ms = append(ms, parent...)
-	b.arena = b.arena[:len(b.arena)+len(ms)]
-	b.table.Insert(p, ms[:len(ms):len(ms)])
+	if len(b.chain) > 0 {
+		ps := b.chain[len(b.chain)-1].s
+		b.ms = append(b.ms, b.ms[ps.off:ps.end]...)
+	}
+	s.end = uint32(len(b.ms))
+	b.chain = append(b.chain, link{p, s})
+	b.table.Insert(p, s)
 }
 
-// pairMask selects the tag's rank in a v4 pair key: bits<<56 | address<<24 | rank.
-const pairMask = 1<<24 - 1
+// rankMask selects a tag's rank in a pair key: v4 keys are
+// address<<32 | bits<<24 | rank, v6 keys end in bits<<24 | rank.
+const rankMask = 1<<24 - 1
+
+type v4key uint64
 
 type v6pair struct {
-	hi, lo uint64
-	bits   uint8
-	rank   int32
+	hi, lo   uint64
+	bitsRank uint32
+}
+
+// digit i of a key, counting 16-bit digits from the least significant.
+func (k v4key) digit(i int) uint16 { return uint16(k >> (16 * i)) }
+
+func (p v6pair) digit(i int) uint16 {
+	switch {
+	case i < 2:
+		return uint16(p.bitsRank >> (16 * i))
+	case i < 6:
+		return uint16(p.lo >> (16 * (i - 2)))
+	default:
+		return uint16(p.hi >> (16 * (i - 6)))
+	}
+}
+
+// radixSort sorts keys of ndigits 16-bit digits (a least-significant-digit
+// radix sort): several times faster than a comparison sort on the ~90,000
+// pairs of the Public feed. It returns the sorted slice, s or a new one.
+func radixSort[T interface{ digit(int) uint16 }](s []T, ndigits int) []T {
+	if len(s) < 2 {
+		return s
+	}
+	tmp := make([]T, len(s))
+	pos := make([]int32, 1<<16)
+	for d := range ndigits {
+		clear(pos)
+		for _, k := range s {
+			pos[k.digit(d)]++
+		}
+		if pos[s[0].digit(d)] == int32(len(s)) {
+			continue // all keys share this digit (the zero host bits of most IPv6 prefixes)
+		}
+		var sum int32
+		for i, c := range pos {
+			pos[i] = sum
+			sum += c
+		}
+		for _, k := range s {
+			dg := k.digit(d)
+			tmp[pos[dg]] = k
+			pos[dg]++
+		}
+		s, tmp = tmp, s
+	}
+	return s
 }
 
 // collectPairs lists every (prefix, tag) pair, per family, in keys that sort
-// by prefix length, address, then the tag's rank in name order: shortest
-// first, equal prefixes adjacent with their tags in name order.
-// IPv4 pairs (most of them) are packed into one integer, to sort without a
-// comparison function.
-func collectPairs(f *Feed, rank []int32) (v4 []uint64, v6 []v6pair) {
+// by address, prefix length, then the tag's rank in name order: a prefix
+// before those it contains, equal prefixes adjacent with their tags in name
+// order.
+func collectPairs(f *Feed, rank []int32) (v4 []v4key, v6 []v6pair) {
 	n6 := 0
 	for i := range f.Tags {
 		for _, p := range f.Tags[i].Prefixes {
@@ -139,15 +210,17 @@ func collectPairs(f *Feed, rank []int32) (v4 []uint64, v6 []v6pair) {
 			}
 		}
 	}
-	v4, v6 = make([]uint64, 0, f.NumPrefixes()-n6), make([]v6pair, 0, n6)
+	v4, v6 = make([]v4key, 0, f.NumPrefixes()-n6), make([]v6pair, 0, n6)
 	for i := range f.Tags {
+		r := uint32(rank[i])
 		for _, p := range f.Tags[i].Prefixes {
+			br := uint32(p.Bits())<<24 | r
 			if p.Addr().Is4() {
 				a := p.Addr().As4()
-				v4 = append(v4, uint64(p.Bits())<<56|uint64(binary.BigEndian.Uint32(a[:]))<<24|uint64(rank[i]))
+				v4 = append(v4, v4key(binary.BigEndian.Uint32(a[:]))<<32|v4key(br))
 			} else {
 				a := p.Addr().As16()
-				v6 = append(v6, v6pair{binary.BigEndian.Uint64(a[:8]), binary.BigEndian.Uint64(a[8:]), uint8(p.Bits()), rank[i]})
+				v6 = append(v6, v6pair{binary.BigEndian.Uint64(a[:8]), binary.BigEndian.Uint64(a[8:]), br})
 			}
 		}
 	}
@@ -160,12 +233,15 @@ func collectPairs(f *Feed, rank []int32) (v4 []uint64, v6 []v6pair) {
 // IPv6 addresses are looked up as IPv4.
 func (ix *Index) Lookup(addr netip.Addr) []Match {
 	addr = addr.Unmap().WithZone("")
-	if addr.Is4() {
-		ms, _ := ix.t4.Lookup(addr)
-		return ms
+	t, ms := &ix.t4, ix.m4
+	if !addr.Is4() {
+		t, ms = &ix.t6, ix.m6
 	}
-	ms, _ := ix.t6.Lookup(addr)
-	return ms
+	s, ok := t.Lookup(addr)
+	if !ok {
+		return nil
+	}
+	return ms[s.off:s.end:s.end]
 }
 
 // Feed is the feed the index was built from.
