@@ -245,11 +245,11 @@ var initLine = regexp.MustCompile(`(?m)^init (\S+) @\S+ ms, ([0-9.]+) ms clock`)
 // and of those in onlyCDN.
 func initClock(trace string, onlyCDN map[string]bool) (all, cdn time.Duration) {
 	for _, m := range initLine.FindAllStringSubmatch(trace, -1) {
-		ms, err := strconv.ParseFloat(m[2], 64)
+		clock, err := strconv.ParseFloat(m[2], 64)
 		if err != nil {
 			continue
 		}
-		d := time.Duration(ms * float64(time.Millisecond))
+		d := time.Duration(clock * float64(time.Millisecond))
 		all += d
 		if onlyCDN[m[1]] {
 			cdn += d
