@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/tidwall/gjson"
 )
@@ -18,7 +19,11 @@ func decodeFast(data []byte) (raw rawFeed, ok bool) {
 	if !utf8.Valid(data) || !gjson.ValidBytes(data) {
 		return raw, false
 	}
-	root := gjson.ParseBytes(data)
+	// gjson.ParseBytes would copy the whole file into a string (~4 MB for
+	// Public, a good part of the parse). The view is read only while data
+	// is, during this call: every string kept in the feed is cloned (str,
+	// strs with keep), the address prefixes are parsed and dropped.
+	root := gjson.Parse(unsafe.String(unsafe.SliceData(data), len(data)))
 	if !root.IsObject() {
 		return raw, false
 	}
@@ -32,7 +37,7 @@ func decodeFast(data []byte) (raw rawFeed, ok bool) {
 			if v.Type != gjson.String {
 				ok = false
 			}
-			s := v.Str
+			s := strings.Clone(v.Str)
 			raw.Cloud = &s
 		case strings.EqualFold(k.Str, "values"):
 			raw.Values, ok = fastTags(v)
@@ -90,16 +95,17 @@ func fastProperties(v gjson.Result, t *rawTag) bool {
 		case strings.EqualFold(k.Str, "systemService"):
 			p.SystemService, ok = str(fv)
 		case strings.EqualFold(k.Str, "addressPrefixes"):
-			ok = strs(&p.AddressPrefixes, fv)
+			ok = strs(&p.AddressPrefixes, fv, false)
 		case strings.EqualFold(k.Str, "networkFeatures"):
-			ok = strs(&p.NetworkFeatures, fv)
+			ok = strs(&p.NetworkFeatures, fv, true)
 		}
 		return ok
 	})
 	return ok
 }
 
-func str(v gjson.Result) (string, bool) { return v.Str, v.Type == gjson.String }
+// str reads a string that the feed keeps, so a copy: not a view of the input.
+func str(v gjson.Result) (string, bool) { return strings.Clone(v.Str), v.Type == gjson.String }
 
 // integer accepts what encoding/json accepts for an int64: an integer literal in range.
 func integer(v gjson.Result) (int64, bool) {
@@ -111,8 +117,9 @@ func integer(v gjson.Result) (int64, bool) {
 }
 
 // strs reads an array of strings into *dst; null sets it to nil, as
-// encoding/json does.
-func strs(dst *[]string, v gjson.Result) bool {
+// encoding/json does. keep copies the strings; without it they are views of
+// the input, valid only during decodeFast.
+func strs(dst *[]string, v gjson.Result, keep bool) bool {
 	if v.Type == gjson.Null {
 		*dst = nil
 		return true
@@ -123,8 +130,11 @@ func strs(dst *[]string, v gjson.Result) bool {
 	out := make([]string, 0, 16)
 	ok := true
 	v.ForEach(func(_, e gjson.Result) bool {
-		var s string
-		s, ok = str(e)
+		s := e.Str
+		if keep {
+			s = strings.Clone(s)
+		}
+		ok = e.Type == gjson.String
 		out = append(out, s)
 		return ok
 	})
