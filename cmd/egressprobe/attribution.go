@@ -58,6 +58,9 @@ func loadTagsFor(opts *checkOptions, s *streams) (func(netip.Addr) []report.TagM
 func providerLookup() func(netip.Addr) *report.Provider {
 	client := sync.OnceValue(cdncheck.New)
 	return func(a netip.Addr) *report.Provider {
+		if !a.IsGlobalUnicast() || a.IsPrivate() {
+			return nil // no provider owns loopback or private space: skip building the tables
+		}
 		ok, name, kind, err := client().Check(net.IP(a.AsSlice()))
 		if err != nil || !ok {
 			return nil
