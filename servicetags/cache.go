@@ -54,14 +54,29 @@ var ErrNotCached = errors.New("no cached service-tag feed")
 // Load reads the cloud's cached feed, from the compact form when it matches the
 // JSON, else by parsing the JSON (and then rewriting the compact form).
 func (c Cache) Load(cl Cloud) (*Feed, CacheInfo, error) {
+	f, _, info, err := c.load(cl)
+	return f, info, err
+}
+
+// LoadIndex is Load followed by NewIndex, faster: from the compact form the
+// index is built from the plan the form keeps, without sorting.
+func (c Cache) LoadIndex(cl Cloud) (*Index, CacheInfo, error) {
+	f, pl, info, err := c.load(cl)
+	if err != nil {
+		return nil, info, err
+	}
+	return newIndex(f, pl), info, nil
+}
+
+func (c Cache) load(cl Cloud) (*Feed, *plan, CacheInfo, error) {
 	info := CacheInfo{Path: c.JSONPath(cl)}
 	data, err := os.ReadFile(info.Path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, info, fmt.Errorf("%w for cloud %s in %s: run 'egressprobe servicetags update --cloud %s' or pass --service-tags FILE: %w",
+		return nil, nil, info, fmt.Errorf("%w for cloud %s in %s: run 'egressprobe servicetags update --cloud %s' or pass --service-tags FILE: %w",
 			ErrNotCached, cl.Flag, c.Dir, cl.Flag, err)
 	}
 	if err != nil {
-		return nil, info, fmt.Errorf("reading cached service tags: %w", err)
+		return nil, nil, info, fmt.Errorf("reading cached service tags: %w", err)
 	}
 	if st, err := os.Stat(info.Path); err == nil {
 		info.Modified = st.ModTime()
@@ -69,19 +84,20 @@ func (c Cache) Load(cl Cloud) (*Feed, CacheInfo, error) {
 	info.Meta = c.readMeta(cl)
 	k := keyOf(data)
 	if bin, err := os.ReadFile(c.binPath(cl)); err == nil {
-		if f, err := decodeBinary(bin, k); err == nil {
+		if f, pl, err := decodeBinary(bin, k); err == nil {
 			info.Compact = true
-			return f, info, nil
+			return f, pl, info, nil
 		}
 	}
 	f, err := Parse(info.Path, data)
 	if err != nil {
-		return nil, info, err
+		return nil, nil, info, err
 	}
+	pl := planOf(f)
 	// The compact form only saves time on the next run; failing to write it
 	// (read-only cache, full disk) must not fail this one.
-	_ = writeAtomic(c.binPath(cl), encodeBinary(f, k))
-	return f, info, nil
+	_ = writeAtomic(c.binPath(cl), encodePlanned(f, pl, k))
+	return f, pl, info, nil
 }
 
 // Stat describes the cloud's cached feed without reading it: for the age line
@@ -179,9 +195,5 @@ func LoadCached(cloud string) (*Index, CacheInfo, error) {
 	if err != nil {
 		return nil, CacheInfo{}, err
 	}
-	f, info, err := c.Load(cl)
-	if err != nil {
-		return nil, info, err
-	}
-	return NewIndex(f), info, nil
+	return c.LoadIndex(cl)
 }

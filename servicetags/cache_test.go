@@ -16,14 +16,24 @@ func TestCompactFormRoundTrip(t *testing.T) {
 			f := mustParse(t, name, data)
 			k := keyOf(data)
 			bin := encodeBinary(f, k)
-			g, err := decodeBinary(bin, k)
+			g, pl, err := decodeBinary(bin, k)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if !reflect.DeepEqual(f, g) {
 				t.Fatal("decoded compact form differs from the parsed JSON")
 			}
-			if _, err := decodeBinary(bin, keyOf(append(bytes.Clone(data), ' '))); !errors.Is(err, errStale) {
+			// The index built from the kept plan is the one NewIndex builds.
+			want, got := NewIndex(f), newIndex(g, pl)
+			if want.Prefixes() != got.Prefixes() {
+				t.Fatalf("index from the compact form has %d prefixes, want %d", got.Prefixes(), want.Prefixes())
+			}
+			for _, a := range sampleAddrs(f, 5000) {
+				if w, g := want.Lookup(a), got.Lookup(a); !reflect.DeepEqual(w, g) {
+					t.Fatalf("Lookup(%v) from the compact form = %v, want %v", a, g, w)
+				}
+			}
+			if _, _, err := decodeBinary(bin, keyOf(append(bytes.Clone(data), ' '))); !errors.Is(err, errStale) {
 				t.Errorf("a form for other JSON: err = %v, want errStale", err)
 			}
 			t.Logf("JSON %d bytes, compact form %d bytes", len(data), len(bin))
@@ -39,10 +49,10 @@ func TestCompactFormCorrupt(t *testing.T) {
 	for i := range bin {
 		b := bytes.Clone(bin)
 		b[i] ^= 0x5a
-		if _, err := decodeBinary(b, k); err == nil {
+		if _, _, err := decodeBinary(b, k); err == nil {
 			t.Fatalf("flipping byte %d went unnoticed", i)
 		}
-		if _, err := decodeBinary(bin[:i], k); err == nil {
+		if _, _, err := decodeBinary(bin[:i], k); err == nil {
 			t.Fatalf("truncating to %d bytes went unnoticed", i)
 		}
 	}
@@ -57,9 +67,10 @@ func FuzzDecodeBinary(f *testing.F) {
 		if len(b) >= 4 {
 			b = seal(b[: len(b)-4 : len(b)-4])
 		}
-		feed, err := decodeBinary(b, k)
+		feed, pl, err := decodeBinary(b, k)
 		if err == nil && len(feed.Tags) > 0 {
 			_ = NewIndex(feed)
+			_ = newIndex(feed, pl)
 		}
 	})
 }

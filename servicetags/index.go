@@ -43,26 +43,46 @@ type Index struct {
 // span is where a prefix's list lies in its family's backing slice.
 type span struct{ off, end uint32 }
 
-// NewIndex builds the index of a validated feed. The IPv4 and IPv6 tables are
-// built concurrently: building is a large part of the cost of loading a feed.
-func NewIndex(f *Feed) *Index {
-	byRank := make([]int32, len(f.Tags)) // tag indexes in name order
+// NewIndex builds the index of a validated feed.
+func NewIndex(f *Feed) *Index { return newIndex(f, planOf(f)) }
+
+// plan is what building an index needs besides the feed: every (prefix, tag)
+// pair per family, sorted by address, prefix length, then the tag's rank in
+// name order (a prefix before those it contains, equal prefixes adjacent with
+// their tags in name order), and the tags in name order. The compact form
+// keeps it, so that an index built from the cache sorts nothing.
+type plan struct {
+	byRank []int32 // tag indexes in name order
+	v4     []v4key
+	v6     []v6pair
+}
+
+func planOf(f *Feed) *plan {
+	byRank := make([]int32, len(f.Tags))
 	for i := range byRank {
 		byRank[i] = int32(i)
 	}
 	slices.SortFunc(byRank, func(a, b int32) int { return cmp.Compare(f.Tags[a].Name, f.Tags[b].Name) })
 	rank := make([]int32, len(f.Tags))
-	infos := make([]TagInfo, len(f.Tags)) // by rank
 	for r, i := range byRank {
 		rank[i] = int32(r)
+	}
+	v4, v6 := collectPairs(f, rank)
+	return &plan{byRank: byRank, v4: radixSort(v4, 4), v6: radixSort(v6, 10)}
+}
+
+// newIndex builds the index of f from its plan. The IPv4 and IPv6 tables are
+// built concurrently: inserting into them is most of the cost.
+func newIndex(f *Feed, pl *plan) *Index {
+	infos := make([]TagInfo, len(pl.byRank)) // by rank
+	for r, i := range pl.byRank {
 		t := &f.Tags[i]
 		infos[r] = TagInfo{Tag: t.Name, Region: t.Region, SystemService: t.SystemService}
 	}
-	v4, v6 := collectPairs(f, rank)
 	ix := &Index{feed: f}
 	var wg sync.WaitGroup
 	wg.Go(func() {
-		v6 = radixSort(v6, 10)
+		v6 := pl.v6
 		b := newBuilder(infos, &ix.t6, len(v6))
 		for i := 0; i < len(v6); {
 			k := v6[i]
@@ -70,14 +90,11 @@ func NewIndex(f *Feed) *Index {
 			for ; i < len(v6) && v6[i].hi == k.hi && v6[i].lo == k.lo && v6[i].bitsRank>>24 == k.bitsRank>>24; i++ {
 				b.tags = append(b.tags, v6[i].bitsRank&rankMask)
 			}
-			var a [16]byte
-			binary.BigEndian.PutUint64(a[:8], k.hi)
-			binary.BigEndian.PutUint64(a[8:], k.lo)
-			b.add(netip.PrefixFrom(netip.AddrFrom16(a), int(k.bitsRank>>24)))
+			b.add(k.prefix())
 		}
 		ix.m6 = b.ms
 	})
-	v4 = radixSort(v4, 4)
+	v4 := pl.v4
 	b := newBuilder(infos, &ix.t4, len(v4))
 	for i := 0; i < len(v4); {
 		key := v4[i] &^ rankMask
@@ -85,8 +102,7 @@ func NewIndex(f *Feed) *Index {
 		for ; i < len(v4) && v4[i]&^rankMask == key; i++ {
 			b.tags = append(b.tags, uint32(v4[i]&rankMask))
 		}
-		a := uint32(key >> 32)
-		b.add(netip.PrefixFrom(netip.AddrFrom4([4]byte{byte(a >> 24), byte(a >> 16), byte(a >> 8), byte(a)}), int(key>>24&0xff)))
+		b.add(key.prefix())
 	}
 	ix.m4 = b.ms
 	wg.Wait()
@@ -151,6 +167,18 @@ type v6pair struct {
 	bitsRank uint32
 }
 
+func (k v4key) prefix() netip.Prefix {
+	a := uint32(k >> 32)
+	return netip.PrefixFrom(netip.AddrFrom4([4]byte{byte(a >> 24), byte(a >> 16), byte(a >> 8), byte(a)}), int(k>>24&0xff))
+}
+
+func (p v6pair) prefix() netip.Prefix {
+	var a [16]byte
+	binary.BigEndian.PutUint64(a[:8], p.hi)
+	binary.BigEndian.PutUint64(a[8:], p.lo)
+	return netip.PrefixFrom(netip.AddrFrom16(a), int(p.bitsRank>>24))
+}
+
 // digit i of a key, counting 16-bit digits from the least significant.
 func (k v4key) digit(i int) uint16 { return uint16(k >> (16 * i)) }
 
@@ -198,9 +226,7 @@ func radixSort[T interface{ digit(int) uint16 }](s []T, ndigits int) []T {
 }
 
 // collectPairs lists every (prefix, tag) pair, per family, in keys that sort
-// by address, prefix length, then the tag's rank in name order: a prefix
-// before those it contains, equal prefixes adjacent with their tags in name
-// order.
+// in the plan's order.
 func collectPairs(f *Feed, rank []int32) (v4 []v4key, v6 []v6pair) {
 	n6 := 0
 	for i := range f.Tags {
@@ -212,19 +238,26 @@ func collectPairs(f *Feed, rank []int32) (v4 []v4key, v6 []v6pair) {
 	}
 	v4, v6 = make([]v4key, 0, f.NumPrefixes()-n6), make([]v6pair, 0, n6)
 	for i := range f.Tags {
-		r := uint32(rank[i])
 		for _, p := range f.Tags[i].Prefixes {
-			br := uint32(p.Bits())<<24 | r
-			if p.Addr().Is4() {
-				a := p.Addr().As4()
-				v4 = append(v4, v4key(binary.BigEndian.Uint32(a[:]))<<32|v4key(br))
+			if k4, k6, is4 := pairOf(p, uint32(rank[i])); is4 {
+				v4 = append(v4, k4)
 			} else {
-				a := p.Addr().As16()
-				v6 = append(v6, v6pair{binary.BigEndian.Uint64(a[:8]), binary.BigEndian.Uint64(a[8:]), br})
+				v6 = append(v6, k6)
 			}
 		}
 	}
 	return v4, v6
+}
+
+// pairOf is the key of the pair (p, the tag of rank r), in its family.
+func pairOf(p netip.Prefix, r uint32) (k4 v4key, k6 v6pair, is4 bool) {
+	br := uint32(p.Bits())<<24 | r
+	if p.Addr().Is4() {
+		a := p.Addr().As4()
+		return v4key(binary.BigEndian.Uint32(a[:]))<<32 | v4key(br), k6, true
+	}
+	a := p.Addr().As16()
+	return 0, v6pair{binary.BigEndian.Uint64(a[:8]), binary.BigEndian.Uint64(a[8:]), br}, false
 }
 
 // Lookup returns every tag containing addr, longest prefix first (ties by tag

@@ -177,11 +177,11 @@ func BenchmarkLoadPublic(b *testing.B) {
 		b.SetBytes(int64(len(data)))
 		for b.Loop() {
 			// The cached path: hash the JSON to check the key, decode, index.
-			f, err := decodeBinary(bin, keyOf(data))
+			f, pl, err := decodeBinary(bin, keyOf(data))
 			if err != nil {
 				b.Fatal(err)
 			}
-			_ = NewIndex(f)
+			_ = newIndex(f, pl)
 		}
 	})
 	b.Run("parse-only", func(b *testing.B) {
@@ -225,11 +225,11 @@ func BenchmarkLoadRatio(b *testing.B) {
 		})
 		timed(&index, func() { _ = NewIndex(f) })
 		timed(&compact, func() {
-			g, err := decodeBinary(bin, keyOf(data))
+			g, pl, err := decodeBinary(bin, keyOf(data))
 			if err != nil {
 				b.Fatal(err)
 			}
-			_ = NewIndex(g)
+			_ = newIndex(g, pl)
 		})
 	}
 	n := float64(b.N)
