@@ -3,12 +3,10 @@ package main
 import (
 	"errors"
 	"fmt"
-	"net"
 	"net/netip"
 	"sync"
 
-	"github.com/projectdiscovery/cdncheck"
-
+	"egressprobe/internal/providers"
 	"egressprobe/report"
 	"egressprobe/servicetags"
 )
@@ -53,16 +51,28 @@ func loadTagsFor(opts *checkOptions, s *streams) (func(netip.Addr) []report.TagM
 }
 
 // providerLookup names the CDN, WAF or cloud owning an address, with
-// cdncheck's embedded ranges (no network: only its IP tables are used). The
-// client is built on first use: most of its cost is building those tables.
+// cdncheck's ranges as generated into internal/providers (the binary does not
+// link cdncheck: its init costs every start ~170 ms). The table is decoded on
+// first use; if it cannot be (a build defect: its tests decode it), no address
+// gets a provider, as with cdncheck.
 func providerLookup() func(netip.Addr) *report.Provider {
-	client := sync.OnceValue(cdncheck.New)
+	table := sync.OnceValue(func() *providers.Table {
+		t, err := providers.Load()
+		if err != nil {
+			return nil
+		}
+		return t
+	})
 	return func(a netip.Addr) *report.Provider {
 		if !a.IsGlobalUnicast() || a.IsPrivate() {
-			return nil // no provider owns loopback or private space: skip building the tables
+			return nil // no provider owns loopback or private space: skip decoding the table
 		}
-		ok, name, kind, err := client().Check(net.IP(a.AsSlice()))
-		if err != nil || !ok {
+		t := table()
+		if t == nil {
+			return nil
+		}
+		name, kind, ok := t.Lookup(a)
+		if !ok {
 			return nil
 		}
 		return &report.Provider{Name: name, Kind: kind}

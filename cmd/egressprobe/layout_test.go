@@ -14,15 +14,16 @@ import (
 // targets → probe → report → render; only cmd imports render; nothing imports
 // cmd; internal/testnet is for _test.go files only.
 var allowedImports = map[string][]string{
-	"egressprobe/targets":          {},
-	"egressprobe/proxy":            {},
-	"egressprobe/servicetags":      {},
-	"egressprobe/internal/testnet": {},
-	"egressprobe/probe":            {"egressprobe/proxy"},
-	"egressprobe/report":           {"egressprobe/probe", "egressprobe/targets"},
-	"egressprobe/render":           {"egressprobe/report", "egressprobe/servicetags", "egressprobe/targets"},
-	"egressprobe/cmd/egressprobe": {"egressprobe/probe", "egressprobe/proxy", "egressprobe/render", "egressprobe/report",
-		"egressprobe/servicetags", "egressprobe/targets"},
+	"egressprobe/targets":            {},
+	"egressprobe/proxy":              {},
+	"egressprobe/servicetags":        {},
+	"egressprobe/internal/testnet":   {},
+	"egressprobe/internal/providers": {},
+	"egressprobe/probe":              {"egressprobe/proxy"},
+	"egressprobe/report":             {"egressprobe/probe", "egressprobe/targets"},
+	"egressprobe/render":             {"egressprobe/report", "egressprobe/servicetags", "egressprobe/targets"},
+	"egressprobe/cmd/egressprobe": {"egressprobe/internal/providers", "egressprobe/probe", "egressprobe/proxy",
+		"egressprobe/render", "egressprobe/report", "egressprobe/servicetags", "egressprobe/targets"},
 }
 
 func TestPackageLayout(t *testing.T) {
