@@ -34,10 +34,17 @@ type TagInfo struct {
 // A lookup is then one longest-prefix match returning that precomputed list.
 // The lists of a family live in one backing slice; the tables hold their
 // bounds, so building allocates a few large slices, not one per prefix.
+//
+// The IPv4 prefixes are split in two tables at an address no prefix spans,
+// so that the two tables and the IPv6 one are built by two goroutines in
+// about equal shares.
 type Index struct {
 	feed   *Feed
-	t4, t6 bart.Table[span]
-	m4, m6 []Match
+	split4 uint64 // t4[1] holds the prefixes from this IPv4 address on; 1<<32 if none
+	t4     [2]bart.Table[span]
+	t6     bart.Table[span]
+	m4     [2][]Match
+	m6     []Match
 }
 
 // span is where a prefix's list lies in its family's backing slice.
@@ -68,7 +75,7 @@ func planOf(f *Feed) *plan {
 		rank[i] = int32(r)
 	}
 	v4, v6 := collectPairs(f, rank)
-	return &plan{byRank: byRank, v4: radixSort(v4, 4), v6: radixSort(v6, 10)}
+	return &plan{byRank: byRank, v4: radixSort(v4, 8), v6: radixSort(v6, 20)}
 }
 
 // newIndex builds the index of f from its plan. The IPv4 and IPv6 tables are
@@ -79,34 +86,54 @@ func newIndex(f *Feed, pl *plan) *Index {
 		t := &f.Tags[i]
 		infos[r] = TagInfo{Tag: t.Name, Region: t.Region, SystemService: t.SystemService}
 	}
-	ix := &Index{feed: f}
+	s, split := splitV4(pl.v4, (len(pl.v4)+len(pl.v6))/2)
+	ix := &Index{feed: f, split4: split}
 	var wg sync.WaitGroup
 	wg.Go(func() {
-		v6 := pl.v6
-		b := newBuilder(infos, &ix.t6, len(v6))
-		for i := 0; i < len(v6); {
-			k := v6[i]
-			b.tags = b.tags[:0]
-			for ; i < len(v6) && v6[i].hi == k.hi && v6[i].lo == k.lo && v6[i].bitsRank>>24 == k.bitsRank>>24; i++ {
-				b.tags = append(b.tags, v6[i].bitsRank&rankMask)
-			}
-			b.add(k.prefix())
-		}
-		ix.m6 = b.ms
+		ix.m6 = build(infos, &ix.t6, pl.v6)
+		ix.m4[1] = build(infos, &ix.t4[1], pl.v4[s:])
 	})
-	v4 := pl.v4
-	b := newBuilder(infos, &ix.t4, len(v4))
-	for i := 0; i < len(v4); {
-		key := v4[i] &^ rankMask
-		b.tags = b.tags[:0]
-		for ; i < len(v4) && v4[i]&^rankMask == key; i++ {
-			b.tags = append(b.tags, uint32(v4[i]&rankMask))
-		}
-		b.add(key.prefix())
-	}
-	ix.m4 = b.ms
+	ix.m4[0] = build(infos, &ix.t4[0], pl.v4[:s])
 	wg.Wait()
 	return ix
+}
+
+// splitV4 finds the first pair from index target on whose prefix no earlier
+// prefix contains (nor, CIDR blocks being nested or disjoint, overlaps): the
+// pairs before it and from it on are independent forests, covering the
+// addresses below and from its address on. It returns len(v4) and 1<<32
+// when there is none.
+func splitV4(v4 []v4key, target int) (int, uint64) {
+	var maxLast uint64 // the highest address covered by the prefixes before i, plus one
+	for i, k := range v4 {
+		first, bits := uint64(k>>32), uint(k>>24&0xff)
+		if i >= target && i > 0 && first >= maxLast {
+			return i, first
+		}
+		maxLast = max(maxLast, first+1<<(32-min(bits, 32)))
+	}
+	return len(v4), 1 << 32
+}
+
+// pair is a key of a plan's pairs.
+type pair[K any] interface {
+	prefix() netip.Prefix
+	rank() uint32
+	samePrefix(K) bool
+}
+
+// build fills table with the prefixes of pairs and returns the lists' backing slice.
+func build[K pair[K]](infos []TagInfo, table *bart.Table[span], pairs []K) []Match {
+	b := newBuilder(infos, table, len(pairs))
+	for i := 0; i < len(pairs); {
+		k := pairs[i]
+		b.tags = b.tags[:0]
+		for ; i < len(pairs) && pairs[i].samePrefix(k); i++ {
+			b.tags = append(b.tags, pairs[i].rank())
+		}
+		b.add(k.prefix())
+	}
+	return b.ms
 }
 
 // builder fills one family's table and backing slice, prefixes in address
@@ -167,6 +194,13 @@ type v6pair struct {
 	bitsRank uint32
 }
 
+func (k v4key) rank() uint32            { return uint32(k & rankMask) }
+func (k v4key) samePrefix(o v4key) bool { return k&^rankMask == o&^rankMask }
+func (p v6pair) rank() uint32           { return p.bitsRank & rankMask }
+func (p v6pair) samePrefix(o v6pair) bool {
+	return p.hi == o.hi && p.lo == o.lo && p.bitsRank>>24 == o.bitsRank>>24
+}
+
 func (k v4key) prefix() netip.Prefix {
 	a := uint32(k >> 32)
 	return netip.PrefixFrom(netip.AddrFrom4([4]byte{byte(a >> 24), byte(a >> 16), byte(a >> 8), byte(a)}), int(k>>24&0xff))
@@ -179,36 +213,40 @@ func (p v6pair) prefix() netip.Prefix {
 	return netip.PrefixFrom(netip.AddrFrom16(a), int(p.bitsRank>>24))
 }
 
-// digit i of a key, counting 16-bit digits from the least significant.
-func (k v4key) digit(i int) uint16 { return uint16(k >> (16 * i)) }
+// digit i of a key, counting bytes from the least significant.
+func (k v4key) digit(i int) uint8 { return uint8(k >> (8 * i)) }
 
-func (p v6pair) digit(i int) uint16 {
+func (p v6pair) digit(i int) uint8 {
 	switch {
-	case i < 2:
-		return uint16(p.bitsRank >> (16 * i))
-	case i < 6:
-		return uint16(p.lo >> (16 * (i - 2)))
+	case i < 4:
+		return uint8(p.bitsRank >> (8 * i))
+	case i < 12:
+		return uint8(p.lo >> (8 * (i - 4)))
 	default:
-		return uint16(p.hi >> (16 * (i - 6)))
+		return uint8(p.hi >> (8 * (i - 12)))
 	}
 }
 
-// radixSort sorts keys of ndigits 16-bit digits (a least-significant-digit
-// radix sort): several times faster than a comparison sort on the ~90,000
-// pairs of the Public feed. It returns the sorted slice, s or a new one.
-func radixSort[T interface{ digit(int) uint16 }](s []T, ndigits int) []T {
+// radixSort sorts keys of ndigits bytes (a least-significant-digit radix
+// sort): several times faster than a comparison sort on the ~90,000 pairs of
+// the Public feed. One pass counts every digit; a digit all keys share (the
+// zero host bits of most IPv6 prefixes, the high bytes of tag ranks) costs no
+// pass. It returns the sorted slice, s or a new one.
+func radixSort[T interface{ digit(int) uint8 }](s []T, ndigits int) []T {
 	if len(s) < 2 {
 		return s
 	}
-	tmp := make([]T, len(s))
-	pos := make([]int32, 1<<16)
-	for d := range ndigits {
-		clear(pos)
-		for _, k := range s {
-			pos[k.digit(d)]++
+	counts := make([][256]int32, ndigits)
+	for _, k := range s {
+		for d := range counts {
+			counts[d][k.digit(d)]++
 		}
+	}
+	tmp := make([]T, len(s))
+	for d := range counts {
+		pos := &counts[d]
 		if pos[s[0].digit(d)] == int32(len(s)) {
-			continue // all keys share this digit (the zero host bits of most IPv6 prefixes)
+			continue
 		}
 		var sum int32
 		for i, c := range pos {
@@ -266,9 +304,13 @@ func pairOf(p netip.Prefix, r uint32) (k4 v4key, k6 v6pair, is4 bool) {
 // IPv6 addresses are looked up as IPv4.
 func (ix *Index) Lookup(addr netip.Addr) []Match {
 	addr = addr.Unmap().WithZone("")
-	t, ms := &ix.t4, ix.m4
-	if !addr.Is4() {
-		t, ms = &ix.t6, ix.m6
+	t, ms := &ix.t6, ix.m6
+	if addr.Is4() {
+		i := 0
+		if a := addr.As4(); uint64(binary.BigEndian.Uint32(a[:])) >= ix.split4 {
+			i = 1
+		}
+		t, ms = &ix.t4[i], ix.m4[i]
 	}
 	s, ok := t.Lookup(addr)
 	if !ok {
@@ -281,4 +323,4 @@ func (ix *Index) Lookup(addr netip.Addr) []Match {
 func (ix *Index) Feed() *Feed { return ix.feed }
 
 // Prefixes is the number of distinct prefixes in the index.
-func (ix *Index) Prefixes() int { return ix.t4.Size() + ix.t6.Size() }
+func (ix *Index) Prefixes() int { return ix.t4[0].Size() + ix.t4[1].Size() + ix.t6.Size() }

@@ -104,6 +104,21 @@ func TestLookupRealPublic(t *testing.T) {
 	checkAgainstBruteForce(t, f, sampleAddrs(f, n))
 }
 
+// The IPv4 prefixes are split over two tables: the addresses either side of
+// the split answer from the right one.
+func TestLookupAcrossIPv4Split(t *testing.T) {
+	f := mustParse(t, "Public", realFile(t, "ServiceTags_Public_20250908.json"))
+	ix := NewIndex(f)
+	if ix.split4 >= 1<<32 || ix.t4[0].Size() == 0 || ix.t4[1].Size() == 0 {
+		t.Fatalf("IPv4 not split: split at %#x, tables of %d and %d prefixes", ix.split4, ix.t4[0].Size(), ix.t4[1].Size())
+	}
+	at := netip.AddrFrom4([4]byte{byte(ix.split4 >> 24), byte(ix.split4 >> 16), byte(ix.split4 >> 8), byte(ix.split4)})
+	if len(ix.Lookup(at)) == 0 {
+		t.Fatalf("the split address %v is in no tag; it should start a prefix", at)
+	}
+	checkAgainstBruteForce(t, f, append(sampleAddrs(f, 20), at.Prev(), at, at.Next()))
+}
+
 func TestLookupRealChinaAndGov(t *testing.T) {
 	for _, name := range []string{"ServiceTags_China_20260720.json", "ServiceTags_AzureGovernment_20260720.json"} {
 		t.Run(name, func(t *testing.T) {
