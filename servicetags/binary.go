@@ -177,7 +177,7 @@ func decodeBinary(data []byte, want jsonKey) (*Feed, *plan, error) {
 	pl.v4 = make([]v4key, d.count((len(body)-d.off)/8))
 	for i := range pl.v4 {
 		k := v4key(d.uint64())
-		if p := k.prefix(); k>>24&0xff > 32 || p != p.Masked() || k&rankMask >= v4key(ntags) || i > 0 && k < pl.v4[i-1] {
+		if bits := k >> 24 & 0xff; bits > 32 || k>>32&(1<<(32-bits)-1) != 0 || k&rankMask >= v4key(ntags) || i > 0 && k < pl.v4[i-1] {
 			d.fail("IPv4 pair")
 		}
 		pl.v4[i] = k
@@ -185,13 +185,14 @@ func decodeBinary(data []byte, want jsonKey) (*Feed, *plan, error) {
 	pl.v6 = make([]v6pair, d.count((len(body)-d.off)/20))
 	for i := range pl.v6 {
 		k := v6pair{d.uint64(), d.uint64(), d.uint32()}
-		if p := k.prefix(); k.bitsRank>>24 > 128 || p != p.Masked() || p.Addr().Is4In6() || k.bitsRank&rankMask >= uint32(ntags) ||
+		if !k.valid() || k.bitsRank&rankMask >= uint32(ntags) ||
 			i > 0 && cmp.Or(cmp.Compare(k.hi, pl.v6[i-1].hi), cmp.Compare(k.lo, pl.v6[i-1].lo), cmp.Compare(k.bitsRank, pl.v6[i-1].bitsRank)) < 0 {
 			d.fail("IPv6 pair")
 		}
 		pl.v6[i] = k
 	}
-	// Every pair is used by exactly one prefix of the tag of its rank.
+	// Every pair is used by exactly one prefix of the tag of its rank. The
+	// pairs were checked above: their prefixes are valid and masked.
 	n4, total := len(pl.v4), len(pl.v4)+len(pl.v6)
 	used := make([]bool, total)
 	all := make([]netip.Prefix, total)
@@ -231,6 +232,14 @@ func decodeBinary(data []byte, want jsonKey) (*Feed, *plan, error) {
 		return nil, nil, fmt.Errorf("compact form is corrupt: %w", d.err)
 	}
 	return f, pl, nil
+}
+
+// valid reports whether p's prefix is one Parse accepts: masked, and not
+// IPv4-mapped (::ffff:0:0/96), which lookups of unmapped addresses never reach.
+func (p v6pair) valid() bool {
+	bits := p.bitsRank >> 24
+	hostHi, hostLo := ^uint64(0)>>min(bits, 64), ^uint64(0)>>(max(bits, 64)-64)
+	return bits <= 128 && p.hi&hostHi == 0 && p.lo&hostLo == 0 && !(p.hi == 0 && p.lo>>32 == 0xffff)
 }
 
 // decoder reads the compact form; the first error sticks and later reads return zero values.
