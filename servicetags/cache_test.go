@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"testing"
 )
 
@@ -114,6 +115,34 @@ func TestCacheLoadUsesCompactForm(t *testing.T) {
 	}
 	if left, _ := filepath.Glob(filepath.Join(c.Dir, ".*.tmp")); len(left) > 0 {
 		t.Errorf("temp files left behind: %v", left)
+	}
+}
+
+// LoadIndex answers the same from the JSON (first run) and from the compact
+// form (later runs) as NewIndex over the parsed feed.
+func TestCacheLoadIndex(t *testing.T) {
+	c := Cache{Dir: t.TempDir()}
+	cl, _ := ParseCloud("public")
+	data := realFile(t, "ServiceTags_Public_20250908.json")
+	if err := os.WriteFile(c.JSONPath(cl), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f := mustParse(t, "Public", data)
+	want := NewIndex(f)
+	addrs := sampleAddrs(f, 2000)
+	for _, compact := range []bool{false, true} {
+		ix, info, err := c.LoadIndex(cl)
+		if err != nil || info.Compact != compact {
+			t.Fatalf("LoadIndex: compact=%v err=%v, want compact=%v", info.Compact, err, compact)
+		}
+		if !reflect.DeepEqual(ix.Feed(), f) || ix.Prefixes() != want.Prefixes() {
+			t.Fatalf("LoadIndex (compact=%v): feed differs or %d prefixes, want %d", compact, ix.Prefixes(), want.Prefixes())
+		}
+		for _, a := range addrs {
+			if g, w := ix.Lookup(a), want.Lookup(a); !slices.EqualFunc(g, w, sameMatch) {
+				t.Fatalf("LoadIndex (compact=%v): Lookup(%v) = %v, want %v", compact, a, g, w)
+			}
+		}
 	}
 }
 
