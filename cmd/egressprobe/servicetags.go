@@ -54,16 +54,40 @@ func (o *feedOptions) load() (*servicetags.Feed, error) {
 		}
 		return f, nil
 	}
-	cl, err := servicetags.ParseCloud(o.cloud)
-	if err != nil {
-		return nil, usageErrorf("--cloud: %w", err)
-	}
-	c, err := servicetags.DefaultCache()
+	c, cl, err := o.cache()
 	if err != nil {
 		return nil, err
 	}
 	f, _, err := c.Load(cl)
 	return f, err
+}
+
+// cache is the user cache and the --cloud whose feed it holds.
+func (o *feedOptions) cache() (servicetags.Cache, servicetags.Cloud, error) {
+	cl, err := servicetags.ParseCloud(o.cloud)
+	if err != nil {
+		return servicetags.Cache{}, cl, usageErrorf("--cloud: %w", err)
+	}
+	c, err := servicetags.DefaultCache()
+	return c, cl, err
+}
+
+// index is load's feed as an index; from the cache it is built from the
+// compact form's sorted plan, the fastest way in.
+func (o *feedOptions) index() (*servicetags.Index, error) {
+	if o.file != "" {
+		f, err := o.load()
+		if err != nil {
+			return nil, err
+		}
+		return servicetags.NewIndex(f), nil
+	}
+	c, cl, err := o.cache()
+	if err != nil {
+		return nil, err
+	}
+	ix, _, err := c.LoadIndex(cl)
+	return ix, err
 }
 
 func checkFormat(flag, got string, valid []string) error {
@@ -195,11 +219,10 @@ func runSTLookup(s *streams, opts *stLookupOptions, args []string) error {
 	if err != nil {
 		return err
 	}
-	f, err := opts.feed.load()
+	ix, err := opts.feed.index()
 	if err != nil {
 		return err
 	}
-	ix := servicetags.NewIndex(f)
 	results := make([]render.LookupResult, len(addrs))
 	for i, a := range addrs {
 		results[i] = render.LookupResult{IP: a, Matches: ix.Lookup(a)}
