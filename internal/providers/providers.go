@@ -9,7 +9,6 @@ package providers
 
 import (
 	"bufio"
-	"bytes"
 	"compress/gzip"
 	_ "embed"
 	"encoding/binary"
@@ -17,14 +16,16 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"strings"
 
 	"github.com/gaissmai/bart"
 )
 
-// ranges is written by gen/main.go; its format is described there.
+// ranges is written by gen/main.go; its format is described there. A string:
+// nothing can change it.
 //
 //go:embed ranges.bin.gz
-var ranges []byte
+var ranges string
 
 const magic = "egressprobe providers 1\n" // must match gen/main.go
 
@@ -70,8 +71,8 @@ func (t *Table) Lookup(a netip.Addr) (name, kind string, ok bool) {
 	return "", "", false
 }
 
-func decode(data []byte) (*Table, error) {
-	zr, err := gzip.NewReader(bytes.NewReader(data))
+func decode(data string) (*Table, error) {
+	zr, err := gzip.NewReader(strings.NewReader(data))
 	if err != nil {
 		return nil, err
 	}
