@@ -365,6 +365,16 @@ type tunnelConn struct {
 	proxy, target string
 }
 
+// RemoteAddr is the tunnel's far end, the target "host:port", not the
+// proxy: what a TLS step names as its hop and verifies an IP literal against.
+func (c *tunnelConn) RemoteAddr() net.Addr { return tunnelAddr(c.target) }
+
+// tunnelAddr is a CONNECT target as a net.Addr.
+type tunnelAddr string
+
+func (a tunnelAddr) Network() string { return "tcp" }
+func (a tunnelAddr) String() string  { return string(a) }
+
 func (c *tunnelConn) Read(p []byte) (int, error) {
 	if len(c.early) > 0 {
 		n := copy(p, c.early)
