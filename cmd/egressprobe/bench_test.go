@@ -3,28 +3,15 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
-	"context"
-	"crypto/tls"
-	"crypto/x509"
-	"encoding/json"
-	"fmt"
-	"io"
-	"net"
-	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
-	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
-
-	"github.com/miekg/dns"
 
 	"egressprobe/internal/testnet"
 )
@@ -39,157 +26,13 @@ const (
 	checkBenchEndpoints   = 1000
 	checkBenchConcurrency = 32
 	checkBenchTimeout     = 10 * time.Second
-	checkBenchServerEnv   = "EGRESSPROBE_CHECK_BENCH_SERVERS" // the endpoint count, in the child
+	checkBenchServerEnv   = "EGRESSPROBE_CHECK_BENCH_SERVERS" // "N,DELAY" in the child
 )
 
-// checkBenchNet is what the server process serves and wrote for the client:
-// a resolver answering Names[i] with the address of Addrs[i], the CA file
-// and a targets file listing every NAME:PORT.
-type checkBenchNet struct {
-	DNS     string   `json:"dns"`
-	CAFile  string   `json:"ca_file"`
-	Targets string   `json:"targets"`
-	Names   []string `json:"names"`
-	Addrs   []string `json:"addrs"` // "IP:PORT"
-	pool    *x509.CertPool
-}
-
 // TestCheckBenchServers is the server process of BenchmarkCheck1000: it
-// serves until its stdin closes, and is skipped unless started by it.
-func TestCheckBenchServers(t *testing.T) {
-	spec := os.Getenv(checkBenchServerEnv)
-	if spec == "" {
-		t.Skip("the server process of BenchmarkCheck1000; started by it")
-	}
-	n, err := strconv.Atoi(spec)
-	if err != nil {
-		t.Fatalf("%s=%q: %v", checkBenchServerEnv, spec, err)
-	}
-	lab := testnet.NewTLSLab(t)
-	zone := testnet.DNSZone{}
-	out := checkBenchNet{CAFile: lab.CA.WritePEM(t), Targets: filepath.Join(t.TempDir(), "targets.txt")}
-	var list strings.Builder
-	for i, a := range lab.Farm(t, n, 0) {
-		name := "h" + strconv.Itoa(i) + ".egress.test" // covered by the lab's *.egress.test leaf
-		zone[name] = testnet.DNSName{A: []netip.Addr{a.Addr()}}
-		out.Names, out.Addrs = append(out.Names, name), append(out.Addrs, a.String())
-		fmt.Fprintf(&list, "%s:%d\n", name, a.Port())
-	}
-	if err := os.WriteFile(out.Targets, []byte(list.String()), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	out.DNS = testnet.NewDNSServer(t, zone).Addr
-	if err := json.NewEncoder(os.Stdout).Encode(out); err != nil {
-		t.Fatal(err)
-	}
-	_, _ = io.Copy(io.Discard, os.Stdin)
-}
-
-// startCheckBenchNet starts the server process for n endpoints.
-func startCheckBenchNet(b *testing.B, n int) *checkBenchNet {
-	b.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestCheckBenchServers$", "-test.timeout=0")
-	cmd.Env = append(os.Environ(), checkBenchServerEnv+"="+strconv.Itoa(n))
-	cmd.Stderr = os.Stderr
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		b.Fatal(err)
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() {
-		_ = stdin.Close()
-		_ = cmd.Wait()
-	})
-	var bn checkBenchNet
-	if err := json.NewDecoder(bufio.NewReader(stdout)).Decode(&bn); err != nil {
-		b.Fatalf("bench server process: %v", err)
-	}
-	go func() { _, _ = io.Copy(io.Discard, stdout) }()
-	pem, err := os.ReadFile(bn.CAFile)
-	if err != nil {
-		b.Fatal(err)
-	}
-	bn.pool = x509.NewCertPool()
-	bn.pool.AppendCertsFromPEM(pem)
-	return &bn
-}
-
-// baseline is the minimal probe loop `check` is raced against: a worker pool;
-// per name one A query (miekg/dns), a TCP dial and a verified TLS handshake.
-// It returns how many probes failed.
-func (bn *checkBenchNet) baseline() int {
-	jobs := make(chan int)
-	var failed atomic.Int64
-	done := make(chan struct{})
-	for range checkBenchConcurrency {
-		go func() {
-			defer func() { done <- struct{}{} }()
-			c := &dns.Client{Timeout: checkBenchTimeout}
-			for i := range jobs {
-				if bn.probeOnce(c, i) != nil {
-					failed.Add(1)
-				}
-			}
-		}()
-	}
-	for i := range bn.Names {
-		jobs <- i
-	}
-	close(jobs)
-	for range checkBenchConcurrency {
-		<-done
-	}
-	return int(failed.Load())
-}
-
-func (bn *checkBenchNet) probeOnce(c *dns.Client, i int) error {
-	ctx, cancel := context.WithTimeout(context.Background(), checkBenchTimeout)
-	defer cancel()
-	m := new(dns.Msg)
-	m.SetQuestion(dns.Fqdn(bn.Names[i]), dns.TypeA)
-	in, _, err := c.ExchangeContext(ctx, m, bn.DNS)
-	if err != nil {
-		return err
-	}
-	if len(in.Answer) == 0 {
-		return fmt.Errorf("no answer for %s", bn.Names[i])
-	}
-	a, ok := in.Answer[0].(*dns.A)
-	if !ok {
-		return fmt.Errorf("not an A record: %v", in.Answer[0])
-	}
-	_, port, _ := net.SplitHostPort(bn.Addrs[i])
-	var d net.Dialer
-	conn, err := d.DialContext(ctx, "tcp", net.JoinHostPort(a.A.String(), port))
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	return tls.Client(conn, &tls.Config{ServerName: bn.Names[i], RootCAs: bn.pool}).HandshakeContext(ctx)
-}
-
-// selfCPU is this process's user+system CPU time so far.
-func selfCPU(b *testing.B) time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		b.Fatal(err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-// cost is the wall and CPU time of a run, or of several added up.
-type cost struct{ wall, cpu time.Duration }
-
-func (c *cost) add(d cost) { c.wall, c.cpu = c.wall+d.wall, c.cpu+d.cpu }
-
-// ms is d in milliseconds, per n.
-func ms(d time.Duration, n int) float64 { return float64(d.Microseconds()) / 1000 / float64(n) }
+// serves a testnet.BenchNet until its stdin closes, and is skipped unless
+// started by it.
+func TestCheckBenchServers(t *testing.T) { testnet.ServeBenchNet(t, checkBenchServerEnv) }
 
 // benchBins are the binary, built once as a user gets it (no race detector,
 // no coverage), and two programs that split its start-up cost: one that only
@@ -221,7 +64,7 @@ func buildBench(b *testing.B) benchBins {
 // cache: no service-tag feed) and returns its wall time, its CPU time
 // (user+system, from its rusage) and its stderr; any exit status but 0 fails
 // the benchmark.
-func runChild(b *testing.B, bin string, env []string, args ...string) (cost, string) {
+func runChild(b *testing.B, bin string, env []string, args ...string) (testnet.Cost, string) {
 	b.Helper()
 	cmd := exec.Command(bin, args...)
 	home := b.TempDir()
@@ -234,7 +77,7 @@ func runChild(b *testing.B, bin string, env []string, args ...string) (cost, str
 	if err != nil {
 		b.Fatalf("%s %s: %v\n%s", filepath.Base(bin), strings.Join(args, " "), err, errb.String())
 	}
-	return cost{wall, cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()}, errb.String()
+	return testnet.Cost{Wall: wall, CPU: cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()}, errb.String()
 }
 
 // initLine is one line of GODEBUG=inittrace=1: a package's init and its
@@ -259,36 +102,32 @@ const cdncheckPkg = "github.com/projectdiscovery/cdncheck"
 const startRuns = 3
 
 func BenchmarkCheck1000(b *testing.B) {
-	bn := startCheckBenchNet(b, checkBenchEndpoints)
+	bn := testnet.StartBenchNet(b, "TestCheckBenchServers", checkBenchServerEnv, checkBenchEndpoints, 0)
 	bins := buildBench(b)
 	args := []string{"check", "--targets", bn.Targets, "--resolver", bn.DNS, "--ca-file", bn.CAFile,
 		"--proxy", "none", "-o", "json", "--output-file", os.DevNull, "--concurrency", strconv.Itoa(checkBenchConcurrency)}
-	check := func() cost {
+	check := func() testnet.Cost {
 		c, _ := runChild(b, bins.egressprobe, nil, args...)
 		return c
 	}
-	baseline := func() cost {
-		cpu0, wall0 := selfCPU(b), time.Now()
-		if failed := bn.baseline(); failed > 0 {
-			b.Fatalf("baseline: %d probes failed", failed)
-		}
-		return cost{time.Since(wall0), selfCPU(b) - cpu0}
+	baseline := func() testnet.Cost {
+		return testnet.RunLoop(b, "baseline", func() int { return bn.Baseline(checkBenchConcurrency, checkBenchTimeout) })
 	}
 	// Warm up: the page cache holds the binaries, the resolver has answered.
 	check()
 	baseline()
 
-	var chk, base, version, cdnOnly, empty cost
+	var chk, base, version, cdnOnly, empty testnet.Cost
 	var initAll time.Duration
 	i := 0
 	for b.Loop() {
 		// Both contenders in alternating order, so both see the same machine.
 		if i%2 == 0 {
-			base.add(baseline())
-			chk.add(check())
+			base.Add(baseline())
+			chk.Add(check())
 		} else {
-			chk.add(check())
-			base.add(baseline())
+			chk.Add(check())
+			base.Add(baseline())
 		}
 		// The fixed cost of a process start: `version` does no work past the
 		// package inits. The cdncheck-only program minus the empty one is
@@ -296,25 +135,25 @@ func BenchmarkCheck1000(b *testing.B) {
 		// its ranges instead, internal/providers).
 		for range startRuns {
 			c, _ := runChild(b, bins.egressprobe, nil, "version")
-			version.add(c)
+			version.Add(c)
 			c, _ = runChild(b, bins.cdncheckOnly, nil)
-			cdnOnly.add(c)
+			cdnOnly.Add(c)
 			c, _ = runChild(b, bins.empty, nil)
-			empty.add(c)
+			empty.Add(c)
 		}
 		_, trace := runChild(b, bins.egressprobe, []string{"GODEBUG=inittrace=1"}, "version")
 		initAll += initClock(trace)
 		i++
 	}
 	probes, starts := checkBenchEndpoints*i, startRuns*i
-	b.ReportMetric(ms(chk.cpu, probes), "cpu-ms/probe")
-	b.ReportMetric(ms(base.cpu, probes), "baseline-cpu-ms/probe")
-	b.ReportMetric(ms(chk.cpu, probes)/ms(base.cpu, probes), "cpu-x-baseline")
-	b.ReportMetric(float64(probes)/chk.wall.Seconds(), "probes/s")
-	b.ReportMetric(float64(probes)/base.wall.Seconds(), "baseline-probes/s")
-	b.ReportMetric(ms(version.cpu, starts), "start-cpu-ms")
-	b.ReportMetric(ms(cdnOnly.cpu-empty.cpu, starts), "start-cdncheck-cpu-ms")
-	b.ReportMetric(ms(empty.cpu, starts), "start-runtime-cpu-ms")
-	b.ReportMetric(ms(initAll, i), "init-clock-ms")
-	b.ReportMetric(ms(chk.cpu-version.cpu/startRuns, probes), "cpu-ms/probe-less-start")
+	b.ReportMetric(testnet.MS(chk.CPU, probes), "cpu-ms/probe")
+	b.ReportMetric(testnet.MS(base.CPU, probes), "baseline-cpu-ms/probe")
+	b.ReportMetric(testnet.MS(chk.CPU, probes)/testnet.MS(base.CPU, probes), "cpu-x-baseline")
+	b.ReportMetric(float64(probes)/chk.Wall.Seconds(), "probes/s")
+	b.ReportMetric(float64(probes)/base.Wall.Seconds(), "baseline-probes/s")
+	b.ReportMetric(testnet.MS(version.CPU, starts), "start-cpu-ms")
+	b.ReportMetric(testnet.MS(cdnOnly.CPU-empty.CPU, starts), "start-cdncheck-cpu-ms")
+	b.ReportMetric(testnet.MS(empty.CPU, starts), "start-runtime-cpu-ms")
+	b.ReportMetric(testnet.MS(initAll, i), "init-clock-ms")
+	b.ReportMetric(testnet.MS(chk.CPU-version.CPU/startRuns, probes), "cpu-ms/probe-less-start")
 }
