@@ -57,7 +57,8 @@ what to open.
 Deadlines: --timeout is the most one probe (one result) may take, all steps together. DNS gets at most
 40% of it; the connection (TCP or proxy CONNECT), the TLS handshake and the HTTP request share what is
 left. A step cut off gets its own *_timeout status. The whole run takes at most about
-ceil(results / --concurrency) x --timeout.
+ceil(results / --concurrency) x --timeout. In a --targets YAML file, "timeout: 3s" on a target
+overrides --timeout for that target.
 
 Exit status: 0 every result ok, 1 at least one is not (the output is still printed in full),
 2 bad usage or bad input.`,
