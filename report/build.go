@@ -36,6 +36,10 @@ type Input struct {
 // family's zone: its DNS answer goes to Report.Wildcards, not to Results.
 const RoleWildcardCheck = "wildcard-check"
 
+// MaxFeedAge is how old a cached service-tag feed may be before the report
+// says to update it: Microsoft publishes weekly, so two weeks is one missed.
+const MaxFeedAge = 14 * 24 * time.Hour
+
 // MaxClockSkew is how far the local clock may be from the servers' before
 // sign-in tokens and certificate checks start failing.
 const MaxClockSkew = 5 * time.Minute
@@ -57,6 +61,10 @@ func Build(in Input) *Report {
 		Results:       make([]Result, 0, len(in.Observations)),
 	}
 	r.ServiceTags.Loaded = in.Tags != nil
+	if t := &r.ServiceTags; t.Loaded && !t.Updated.IsZero() && in.Finished.Sub(t.Updated) > MaxFeedAge {
+		t.Note = fmt.Sprintf("the cached feed was last updated %d days ago and Microsoft publishes a new one every week: run 'egressprobe servicetags update --cloud %s'",
+			int(in.Finished.Sub(t.Updated).Hours()/24), in.Cloud)
+	}
 	var probed []probe.Observation
 	for i := range in.Observations {
 		o := &in.Observations[i]

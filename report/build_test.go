@@ -284,3 +284,22 @@ func TestWildcardVerdicts(t *testing.T) {
 		})
 	}
 }
+
+func TestStaleFeedNote(t *testing.T) {
+	e := ep("login.microsoftonline.com", "*.microsoftonline.com", "AzureActiveDirectory")
+	for _, tc := range []struct {
+		age   time.Duration
+		stale bool
+	}{{0, false}, {13 * 24 * time.Hour, false}, {30 * 24 * time.Hour, true}} {
+		rep := Build(Input{Cloud: "public", Finished: t0, Endpoints: []targets.Endpoint{e},
+			Observations: []probe.Observation{obs(0, dnsOK(e.Host, "127.0.0.1:53", "40.126.1.1"), "40.126.1.1", probe.OK)},
+			Tags:         feed, TagsInfo: ServiceTagsInfo{Source: "cache", Updated: t0.Add(-tc.age)}})
+		note := rep.ServiceTags.Note
+		if stale := strings.Contains(note, "servicetags update --cloud public"); stale != tc.stale {
+			t.Errorf("feed %v old: note %q, want stale=%v", tc.age, note, tc.stale)
+		}
+		if tc.stale && !strings.Contains(note, "30 days") {
+			t.Errorf("note %q does not say how old the feed is", note)
+		}
+	}
+}

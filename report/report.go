@@ -40,7 +40,10 @@ type ServiceTagsInfo struct {
 	Source       string `json:"source,omitempty"` // file path
 	Cloud        string `json:"cloud,omitempty"`
 	ChangeNumber int    `json:"change_number,omitempty"`
-	Note         string `json:"note,omitempty"` // e.g. how to fetch the feed when none is cached
+	// Updated is when the cached feed was last downloaded or confirmed
+	// current; zero for a --service-tags file.
+	Updated time.Time `json:"updated,omitzero"`
+	Note    string    `json:"note,omitempty"` // e.g. how to fetch the feed when none is cached, or that it is stale
 }
 
 // Clock compares the local clock with the Date headers servers sent.

@@ -36,7 +36,7 @@ func loadTagsFor(opts *checkOptions, s *streams) (func(netip.Addr) []report.TagM
 			info.Note = err.Error()
 			return nil, info
 		}
-		ix, info.Source = idx, ci.Path
+		ix, info.Source, info.Updated = idx, ci.Path, ci.Modified.UTC()
 	}
 	feed := ix.Feed()
 	info.Cloud, info.ChangeNumber = feed.Cloud, int(feed.ChangeNumber)
