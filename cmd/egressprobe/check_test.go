@@ -102,6 +102,21 @@ func (l *lab) https(t *testing.T, ip string, names ...string) netip.AddrPort {
 	return testnet.ServeHTTP(t, ip, testnet.NCSI("ok"), &cert)
 }
 
+// silentTargets serves n TCP servers that accept and never speak, on
+// 127.0.subnet.1 to .n, named mute<i>.lab.test, and returns them as
+// command-line targets "name:port".
+func (l *lab) silentTargets(t *testing.T, subnet, n int) []string {
+	var out []string
+	for i := range n {
+		ip := fmt.Sprintf("127.0.%d.%d", subnet, i+1)
+		addr := testnet.TCPSilent(t, ip)
+		host := fmt.Sprintf("mute%d.lab.test", i)
+		l.zone[host] = testnet.DNSName{A: a(ip)}
+		out = append(out, fmt.Sprintf("%s:%d", host, addr.Port()))
+	}
+	return out
+}
+
 func (l *lab) start(t *testing.T) string {
 	l.dns = testnet.NewDNSServer(t, l.zone)
 	return l.dns.Addr

@@ -4,15 +4,12 @@ package main
 
 import (
 	"bytes"
-	"fmt"
 	"os"
 	"os/exec"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
-
-	"egressprobe/internal/testnet"
 )
 
 // TestCheckCtrlCPrintsWhatFinished interrupts a run whose probes all stall
@@ -22,14 +19,7 @@ import (
 func TestCheckCtrlCPrintsWhatFinished(t *testing.T) {
 	binary(t)
 	l := newLab(t)
-	args := []string{"check", "--proxy", "none", "--timeout", "30s", "-o", "json"}
-	for i := range 5 {
-		ip := fmt.Sprintf("127.0.98.%d", i+1)
-		addr := testnet.TCPSilent(t, ip)
-		host := fmt.Sprintf("mute%d.lab.test", i)
-		l.zone[host] = testnet.DNSName{A: a(ip)}
-		args = append(args, fmt.Sprintf("%s:%d", host, addr.Port()))
-	}
+	args := append([]string{"check", "--proxy", "none", "--timeout", "30s", "-o", "json"}, l.silentTargets(t, 98, 5)...)
 	args = append(args, "--resolver", l.start(t))
 
 	cmd := exec.Command(binary(t), args...)

@@ -86,14 +86,7 @@ func TestCheckTimeoutPerStep(t *testing.T) {
 func TestCheckTimeoutBoundsTheRun(t *testing.T) {
 	binary(t) // built before any clock starts
 	l := newLab(t)
-	args := []string{"check", "--proxy", "none", "--timeout", "1s", "--concurrency", "20", "-o", "json"}
-	for i := range 20 {
-		ip := fmt.Sprintf("127.0.95.%d", i+1)
-		addr := testnet.TCPSilent(t, ip)
-		host := fmt.Sprintf("mute%d.lab.test", i)
-		l.zone[host] = testnet.DNSName{A: a(ip)}
-		args = append(args, fmt.Sprintf("%s:%d", host, addr.Port()))
-	}
+	args := append([]string{"check", "--proxy", "none", "--timeout", "1s", "--concurrency", "20", "-o", "json"}, l.silentTargets(t, 95, 20)...)
 	args = append(args, "--resolver", l.start(t))
 	start := time.Now()
 	r := runBinary(t, nil, args...)
