@@ -91,6 +91,7 @@ Exit status: 0 every result ok, 1 at least one is not (the output is still print
 // checkPlan is what a check run will probe: Endpoints[i] is the catalog view of
 // Targets[i], the engine's view.
 type checkPlan struct {
+	Cloud     string // canonical --cloud
 	Endpoints []targets.Endpoint
 	Targets   []probe.Target
 	Resolvers []string
@@ -123,7 +124,7 @@ func runCheck(ctx context.Context, opts *checkOptions, s *streams) error {
 	tags, tagsInfo := loadTagsFor(opts, s)
 	rep := report.Build(report.Input{
 		Started: started, Finished: finished,
-		Cloud: plan.cloud(opts), Region: opts.Region,
+		Cloud: plan.Cloud, Region: opts.Region,
 		Resolvers: plan.Resolvers, Proxy: plan.Proxy,
 		Endpoints: plan.Endpoints, Observations: obs, NotProbed: plan.NotProbed,
 		Tags: tags, TagsInfo: tagsInfo, Provider: providerLookup(),
@@ -160,12 +161,8 @@ func runCheck(ctx context.Context, opts *checkOptions, s *streams) error {
 	return nil
 }
 
-func (p *checkPlan) cloud(opts *checkOptions) string {
-	if c, err := targets.CanonicalCloud(opts.Cloud); err == nil {
-		return c
-	}
-	return opts.Cloud
-}
+// catalogRun: no targets were given, so the built-in catalog is probed.
+func (o *checkOptions) catalogRun() bool { return len(o.Targets) == 0 && o.TargetsFile == "" }
 
 // planCheck turns the flags into endpoints and engine targets: every endpoint
 // × resolver × path. Every problem here is bad usage or bad input (exit 2).
@@ -196,8 +193,8 @@ func planCheck(opts *checkOptions, s *streams) (*checkPlan, error) {
 		return nil, usageErrorf("--path %q: use direct, proxy or both", opts.Path)
 	}
 
-	plan := &checkPlan{Resolvers: resolvers}
-	if len(opts.Targets) == 0 && opts.TargetsFile == "" {
+	plan := &checkPlan{Cloud: cloud, Resolvers: resolvers}
+	if opts.catalogRun() {
 		fams, err := targets.Uncovered(cloud, eps)
 		if err != nil {
 			return nil, err
@@ -206,68 +203,67 @@ func planCheck(opts *checkOptions, s *streams) (*checkPlan, error) {
 			plan.NotProbed = append(plan.NotProbed, report.NotProbed{Family: f.Pattern, ExpectedTags: slices.Clone(f.Tags)})
 		}
 	}
-	// fallback is the proxy a host bypassed by NO_PROXY is tested through when
-	// --path asks for the proxy path anyway.
+	// Each endpoint's own route first: the first proxy found is the run's, and
+	// the fallback for a host NO_PROXY bypasses when --path asks for the proxy.
+	own := make([]proxy.Route, len(eps))
 	var fallback *proxy.Route
-	type routed struct {
-		ep     targets.Endpoint
-		routes []proxy.Route
-	}
-	var all []routed
-	for _, ep := range eps {
-		var route proxy.Route
-		if ep.Scheme != targets.SchemeDNS {
-			route, err = sel.Resolve(&url.URL{Scheme: ep.Scheme, Host: ep.Address()})
-			if err != nil {
-				return nil, &usageError{err}
-			}
+	for i, ep := range eps {
+		if ep.Scheme == targets.SchemeDNS {
+			continue // resolution only: no route
 		}
-		if !route.Direct() && fallback == nil {
-			fallback = &route
-			plan.Proxy = &report.ProxyInfo{URL: route.Redacted(), Source: string(route.Source)}
+		if own[i], err = sel.Resolve(&url.URL{Scheme: ep.Scheme, Host: ep.Address()}); err != nil {
+			return nil, &usageError{err}
 		}
-		all = append(all, routed{ep: ep, routes: []proxy.Route{route}})
-	}
-	for i := range all {
-		r := &all[i]
-		if r.ep.Scheme == targets.SchemeDNS {
-			continue
-		}
-		viaProxy := r.routes[0]
-		if viaProxy.Direct() && fallback != nil {
-			viaProxy = *fallback
-		}
-		switch opts.Path {
-		case "direct":
-			r.routes = []proxy.Route{{Source: proxy.SourceNone, Detail: "--path direct"}}
-		case "proxy", "both":
-			if viaProxy.Direct() {
-				return nil, usageErrorf("--path %s: no proxy is configured (%s); give --proxy URL or set HTTPS_PROXY", opts.Path, viaProxy.Detail)
-			}
-			r.routes = []proxy.Route{viaProxy}
-			if opts.Path == "both" {
-				r.routes = []proxy.Route{{Source: proxy.SourceNone, Detail: "--path both"}, viaProxy}
-			}
+		if !own[i].Direct() && fallback == nil {
+			fallback = &own[i]
+			plan.Proxy = &report.ProxyInfo{URL: own[i].Redacted(), Source: string(own[i].Source)}
 		}
 	}
-
-	for _, r := range all {
+	for i, ep := range eps {
+		routes, err := pathRoutes(opts.Path, ep, own[i], fallback)
+		if err != nil {
+			return nil, err
+		}
 		for _, res := range resolvers {
-			for _, route := range r.routes {
-				t := probeTarget(r.ep, res, route, roots, opts)
+			for _, route := range routes {
+				t := probeTarget(ep, res, route, roots, opts)
 				if err := t.Validate(); err != nil {
 					return nil, &usageError{err}
 				}
-				plan.add(r.ep, t)
+				plan.add(ep, t)
 			}
 		}
 	}
-	if !opts.NoWildcardCheck && len(opts.Targets) == 0 && opts.TargetsFile == "" {
+	if !opts.NoWildcardCheck && opts.catalogRun() {
 		if err := plan.addWildcardChecks(cloud, resolvers, opts.Timeout); err != nil {
 			return nil, err
 		}
 	}
 	return plan, nil
+}
+
+// pathRoutes are the routes --path asks for one endpoint whose own route is
+// own: by default that one; direct; the proxy (own, else the run's fallback
+// for a host NO_PROXY bypasses); or both.
+func pathRoutes(path string, ep targets.Endpoint, own proxy.Route, fallback *proxy.Route) ([]proxy.Route, error) {
+	if ep.Scheme == targets.SchemeDNS || path == "" {
+		return []proxy.Route{own}, nil
+	}
+	direct := proxy.Route{Source: proxy.SourceNone, Detail: "--path " + path}
+	if path == "direct" {
+		return []proxy.Route{direct}, nil
+	}
+	viaProxy := own
+	if viaProxy.Direct() && fallback != nil {
+		viaProxy = *fallback
+	}
+	if viaProxy.Direct() {
+		return nil, usageErrorf("--path %s: no proxy is configured (%s); give --proxy URL or set HTTPS_PROXY", path, viaProxy.Detail)
+	}
+	if path == "both" {
+		return []proxy.Route{direct, viaProxy}, nil
+	}
+	return []proxy.Route{viaProxy}, nil
 }
 
 func (p *checkPlan) add(ep targets.Endpoint, t probe.Target) {
@@ -328,8 +324,7 @@ func (p *checkPlan) addWildcardChecks(cloud string, resolvers []string, timeout 
 
 // checkEndpoints: the targets given, else the built-in catalog of the cloud.
 func checkEndpoints(cloud string, opts *checkOptions) ([]targets.Endpoint, error) {
-	explicit := len(opts.Targets) > 0 || opts.TargetsFile != ""
-	if !explicit {
+	if opts.catalogRun() {
 		eps, err := targets.Catalog(cloud, targets.Options{Region: opts.Region, Members: opts.Members, StorageAccounts: opts.StorageAccounts, Vaults: opts.Vaults})
 		if err != nil {
 			return nil, &usageError{err}
