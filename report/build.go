@@ -213,7 +213,7 @@ func attribute(in *Input, res *Result, ep targets.Endpoint, o *probe.Observation
 
 func privatelinkName(d *probe.DNSResult) string {
 	for _, c := range d.CNAMEs {
-		if strings.Contains(c.Target, "privatelink.") {
+		if probe.IsPrivateLinkName(c.Target) {
 			return c.Target
 		}
 	}

@@ -98,7 +98,7 @@ type Result struct {
 
 // Warning is a finding that does not fail the result by itself.
 type Warning struct {
-	Code    string `json:"code"` // tag_mismatch, privatelink_public, private_endpoint, resolver_disagreement, clock_skew, wildcard_dns
+	Code    string `json:"code"` // tag_mismatch, privatelink_public, private_endpoint, resolver_disagreement, dns_partial
 	Message string `json:"message"`
 }
 
