@@ -9,6 +9,8 @@ import (
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
+
+	"egressprobe/plan"
 )
 
 // Exit statuses, documented in the README.
@@ -60,13 +62,17 @@ func usageErrorf(format string, a ...any) error {
 // least one result is not ok: exit status 1 with nothing more to say on stderr.
 var errFailed = errors.New("at least one result failed")
 
-// exitCode maps the error a command returned to the process exit status.
+// exitCode maps the error a command returned to the process exit status: bad
+// flags and bad options of a plan are usage errors.
 func exitCode(err error) int {
-	var ue *usageError
+	var (
+		ue *usageError
+		pe *plan.InputError
+	)
 	switch {
 	case err == nil:
 		return exitOK
-	case errors.As(err, &ue):
+	case errors.As(err, &ue), errors.As(err, &pe):
 		return exitUsage
 	default:
 		return exitFailure

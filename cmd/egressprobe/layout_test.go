@@ -11,8 +11,9 @@ import (
 
 // allowedImports is the README's layout as a rule: which packages of the
 // module each package may import (tests excluded). Data flows one way,
-// targets → probe → report → render; only cmd imports render; nothing imports
-// cmd; internal/testnet is for _test.go files only.
+// targets → probe → report → render; plan turns options into probe targets and
+// joins the observations into a report; only cmd imports render; nothing
+// imports cmd; internal/testnet is for _test.go files only.
 var allowedImports = map[string][]string{
 	"egressprobe/targets":            {},
 	"egressprobe/proxy":              {},
@@ -22,8 +23,10 @@ var allowedImports = map[string][]string{
 	"egressprobe/probe":              {"egressprobe/proxy"},
 	"egressprobe/report":             {"egressprobe/probe", "egressprobe/targets"},
 	"egressprobe/render":             {"egressprobe/report", "egressprobe/servicetags", "egressprobe/targets"},
-	"egressprobe/cmd/egressprobe": {"egressprobe/internal/providers", "egressprobe/probe", "egressprobe/proxy",
-		"egressprobe/render", "egressprobe/report", "egressprobe/servicetags", "egressprobe/targets"},
+	"egressprobe/plan": {"egressprobe/internal/providers", "egressprobe/probe", "egressprobe/proxy",
+		"egressprobe/report", "egressprobe/servicetags", "egressprobe/targets"},
+	"egressprobe/cmd/egressprobe": {"egressprobe/plan", "egressprobe/probe", "egressprobe/render",
+		"egressprobe/servicetags", "egressprobe/targets"},
 }
 
 func TestPackageLayout(t *testing.T) {

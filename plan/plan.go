@@ -1,0 +1,287 @@
+// Package plan is the pure step between a run's options and the probe engine:
+// endpoints (the built-in catalog, or the targets given) × resolvers × routes
+// become probe targets. It decides the route of each endpoint (the NO_PROXY
+// fallback of --path proxy), which chains expect a public issuer, and whether
+// an HTTP step runs; and it joins the observations back into report.Build.
+// `egressprobe check` and the daemon both plan through Build, so a run from a
+// config file probes what the same flags would.
+package plan
+
+import (
+	"crypto/rand"
+	"crypto/x509"
+	"fmt"
+	"io"
+	"net/url"
+	"slices"
+	"time"
+
+	"egressprobe/probe"
+	"egressprobe/proxy"
+	"egressprobe/report"
+	"egressprobe/targets"
+)
+
+// Options are one run's settings, as `check` takes them from flags. Error
+// messages name the check flags (--resolver, --path, ...).
+type Options struct {
+	// Targets are command-line targets (host[:port] or a URL); with no Targets
+	// and no TargetsFile the built-in catalog of Cloud is probed.
+	Targets []string
+	// TargetsFile is a targets file's path; TargetsData, when not nil, is its
+	// contents (then the file is not read and TargetsFile only names it).
+	TargetsFile string
+	TargetsData []byte
+
+	Cloud           string // a cloud name or alias (targets.CanonicalCloud)
+	Region          string // the vault's region: its Backup pods and regional tags
+	Members         []string
+	StorageAccounts []string
+	Vaults          []string
+	// Resolvers are IP or IP:PORT (port 53 by default); none: the system's.
+	Resolvers []string
+	Proxy     string // auto, none, or a proxy URL (proxy.FromFlag)
+	// Path is "" (each endpoint's own route), direct, proxy or both.
+	Path string
+	// CAFile verifies TLS against its PEM certificates instead of the system
+	// roots (and then no chain is expected to end at a public CA).
+	CAFile string
+	// ServiceTags is a service-tag file attributing the IPs; "": the cached
+	// feed of Cloud (see LoadAttribution).
+	ServiceTags     string
+	Timeout         time.Duration // per probe, all its steps
+	Concurrency     int           // probes in flight
+	NoWildcardCheck bool          // skip asking each wildcard zone for a random name
+}
+
+// CatalogRun reports whether no targets were given, so the built-in catalog
+// is probed.
+func (o *Options) CatalogRun() bool {
+	return len(o.Targets) == 0 && o.TargetsFile == "" && o.TargetsData == nil
+}
+
+// Env is what planning reads from the host.
+type Env struct {
+	Getenv          func(string) string          // the environment (proxy variables); nil reads nothing
+	SystemProxy     func() (proxy.System, error) // the OS proxy settings; nil reads none
+	SystemResolvers func() ([]string, error)     // used when Options.Resolvers is empty
+	Random          io.Reader                    // the random labels of the wildcard checks
+}
+
+// SystemEnv is the host's own environment read through getenv.
+func SystemEnv(getenv func(string) string) Env {
+	return Env{Getenv: getenv, SystemProxy: proxy.ReadSystem, SystemResolvers: probe.SystemResolvers, Random: rand.Reader}
+}
+
+// Plan is what one run will probe: Endpoints[i] is the catalog view of
+// Targets[i], the engine's view.
+type Plan struct {
+	Cloud       string // canonical
+	Region      string
+	Endpoints   []targets.Endpoint
+	Targets     []probe.Target
+	Resolvers   []string
+	Proxy       *report.ProxyInfo  // the run's proxy; nil when every route is direct
+	NotProbed   []report.NotProbed // catalog families without a member in this run
+	Concurrency int
+}
+
+// InputError is bad usage or bad input in the Options: the fix is the
+// caller's (check exits 2). Other errors from Build are the host's.
+type InputError struct{ Err error }
+
+func (e *InputError) Error() string { return e.Err.Error() }
+func (e *InputError) Unwrap() error { return e.Err }
+
+func inputErrorf(format string, a ...any) error { return &InputError{fmt.Errorf(format, a...)} }
+
+// Build plans a run: every endpoint × resolver × route. Every problem in the
+// options is an *InputError.
+func Build(opts Options, env Env) (*Plan, error) {
+	if opts.Timeout <= 0 {
+		return nil, inputErrorf("--timeout %s: must be a positive duration such as 10s or 1500ms", opts.Timeout)
+	}
+	if opts.Concurrency < 1 {
+		return nil, inputErrorf("--concurrency %d: must be at least 1", opts.Concurrency)
+	}
+	cloud, err := targets.CanonicalCloud(opts.Cloud)
+	if err != nil {
+		return nil, &InputError{fmt.Errorf("--cloud: %w", err)}
+	}
+	eps, err := endpoints(cloud, &opts)
+	if err != nil {
+		return nil, err
+	}
+	resolvers, err := Resolvers(opts.Resolvers, env.SystemResolvers)
+	if err != nil {
+		return nil, err
+	}
+	roots, err := loadRoots(opts.CAFile)
+	if err != nil {
+		return nil, err
+	}
+	sel, err := proxy.FromFlag(opts.Proxy, proxy.Lookup{Getenv: env.Getenv, System: env.SystemProxy})
+	if err != nil {
+		return nil, &InputError{err}
+	}
+	switch opts.Path {
+	case "", "direct", "proxy", "both":
+	default:
+		return nil, inputErrorf("--path %q: use direct, proxy or both", opts.Path)
+	}
+
+	p := &Plan{Cloud: cloud, Region: opts.Region, Resolvers: resolvers, Concurrency: opts.Concurrency}
+	if opts.CatalogRun() {
+		fams, err := targets.Uncovered(cloud, eps)
+		if err != nil {
+			return nil, err
+		}
+		for _, f := range fams {
+			p.NotProbed = append(p.NotProbed, report.NotProbed{Family: f.Pattern, ExpectedTags: slices.Clone(f.Tags)})
+		}
+	}
+	if err := p.addEndpoints(eps, sel, roots, &opts); err != nil {
+		return nil, err
+	}
+	if !opts.NoWildcardCheck && opts.CatalogRun() {
+		if err := p.addWildcardChecks(cloud, resolvers, opts.Timeout, env.Random); err != nil {
+			return nil, err
+		}
+	}
+	return p, nil
+}
+
+// addEndpoints adds every endpoint × resolver × route --path asks for.
+func (p *Plan) addEndpoints(eps []targets.Endpoint, sel *proxy.Selector, roots *x509.CertPool, opts *Options) error {
+	// Each endpoint's own route first: the first proxy found is the run's, and
+	// the fallback for a host NO_PROXY bypasses when --path asks for the proxy.
+	own := make([]proxy.Route, len(eps))
+	var fallback *proxy.Route
+	for i, ep := range eps {
+		if ep.Scheme == targets.SchemeDNS {
+			continue // resolution only: no route
+		}
+		var err error
+		if own[i], err = sel.Resolve(&url.URL{Scheme: ep.Scheme, Host: ep.Address()}); err != nil {
+			return &InputError{err}
+		}
+		if !own[i].Direct() && fallback == nil {
+			fallback = &own[i]
+			p.Proxy = &report.ProxyInfo{URL: own[i].Redacted(), Source: string(own[i].Source)}
+		}
+	}
+	for i, ep := range eps {
+		routes, err := Routes(opts.Path, ep, own[i], fallback)
+		if err != nil {
+			return err
+		}
+		for _, res := range p.Resolvers {
+			for _, route := range routes {
+				t := Target(ep, res, route, roots, opts)
+				if err := t.Validate(); err != nil {
+					return &InputError{err}
+				}
+				p.add(ep, t)
+			}
+		}
+	}
+	return nil
+}
+
+// Routes are the routes path (--path) asks for one endpoint whose own route
+// is own: by default that one; direct; the proxy (own, else the run's
+// fallback for a host NO_PROXY bypasses); or both.
+func Routes(path string, ep targets.Endpoint, own proxy.Route, fallback *proxy.Route) ([]proxy.Route, error) {
+	if ep.Scheme == targets.SchemeDNS || path == "" {
+		return []proxy.Route{own}, nil
+	}
+	direct := proxy.Route{Source: proxy.SourceNone, Detail: "--path " + path}
+	if path == "direct" {
+		return []proxy.Route{direct}, nil
+	}
+	viaProxy := own
+	if viaProxy.Direct() && fallback != nil {
+		viaProxy = *fallback
+	}
+	if viaProxy.Direct() {
+		return nil, inputErrorf("--path %s: no proxy is configured (%s); give --proxy URL or set HTTPS_PROXY", path, viaProxy.Detail)
+	}
+	if path == "both" {
+		return []proxy.Route{direct, viaProxy}, nil
+	}
+	return []proxy.Route{viaProxy}, nil
+}
+
+func (p *Plan) add(ep targets.Endpoint, t probe.Target) {
+	p.Endpoints = append(p.Endpoints, ep)
+	p.Targets = append(p.Targets, t)
+}
+
+// addWildcardChecks asks every wildcard family's zone for a random name with
+// each resolver: whether the zone answers anything decides whether a host rule
+// list can ever be complete.
+func (p *Plan) addWildcardChecks(cloud string, resolvers []string, timeout time.Duration, rnd io.Reader) error {
+	fams, err := targets.Families(cloud)
+	if err != nil {
+		return err
+	}
+	for _, f := range fams {
+		if !f.Wildcard() {
+			continue
+		}
+		name, err := targets.RandomLabel(f.Pattern, rnd)
+		if err != nil {
+			return err
+		}
+		ep := targets.Endpoint{Host: name, Scheme: targets.SchemeDNS, Family: f.Pattern, Cloud: cloud, Role: report.RoleWildcardCheck, Source: targets.SourceCatalog}
+		for _, res := range resolvers {
+			p.add(ep, probe.Target{Host: name, DNSOnly: true, Resolver: res, Timeout: timeout})
+		}
+	}
+	return nil
+}
+
+// endpoints are the targets given, else the built-in catalog of the cloud.
+func endpoints(cloud string, opts *Options) ([]targets.Endpoint, error) {
+	if opts.CatalogRun() {
+		eps, err := targets.Catalog(cloud, targets.Options{Region: opts.Region, Members: opts.Members, StorageAccounts: opts.StorageAccounts, Vaults: opts.Vaults})
+		if err != nil {
+			return nil, &InputError{err}
+		}
+		return eps, nil
+	}
+	if len(opts.Members)+len(opts.StorageAccounts)+len(opts.Vaults) > 0 {
+		return nil, inputErrorf("--member, --storage-account and --vault add to the built-in catalog; with explicit targets, list those hosts as targets")
+	}
+	var eps []targets.Endpoint
+	for _, a := range opts.Targets {
+		ep, err := targets.ParseTarget(a)
+		if err != nil {
+			return nil, &InputError{err}
+		}
+		eps = append(eps, ep)
+	}
+	fe, err := targetsFile(opts)
+	if err != nil {
+		return nil, &InputError{err}
+	}
+	eps = append(eps, fe...)
+	if len(eps) == 0 {
+		return nil, inputErrorf("--targets %s: no targets in the file", opts.TargetsFile)
+	}
+	if err := targets.AssignFamilies(cloud, eps); err != nil {
+		return nil, &InputError{err}
+	}
+	return eps, nil
+}
+
+// targetsFile parses the targets file, from TargetsData when given.
+func targetsFile(opts *Options) ([]targets.Endpoint, error) {
+	switch {
+	case opts.TargetsData != nil:
+		return targets.ParseFile(opts.TargetsFile, opts.TargetsData)
+	case opts.TargetsFile != "":
+		return targets.ReadFile(opts.TargetsFile)
+	}
+	return nil, nil
+}

@@ -1,0 +1,112 @@
+package plan
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"sync"
+	"time"
+
+	"egressprobe/internal/providers"
+	"egressprobe/probe"
+	"egressprobe/report"
+	"egressprobe/servicetags"
+)
+
+// RunOptions are the engine's options for this plan; progress may be nil.
+func (p *Plan) RunOptions(progress func(done, total int)) probe.RunOptions {
+	return probe.RunOptions{Concurrency: p.Concurrency, Progress: progress}
+}
+
+// Report joins the observations of p's targets (probe.Run's result) with the
+// plan and the attribution into the run's report.
+func (p *Plan) Report(started, finished time.Time, obs []probe.Observation, a Attribution) *report.Report {
+	return report.Build(report.Input{
+		Started: started, Finished: finished,
+		Cloud: p.Cloud, Region: p.Region,
+		Resolvers: p.Resolvers, Proxy: p.Proxy,
+		Endpoints: p.Endpoints, Observations: obs, NotProbed: p.NotProbed,
+		Tags: a.Tags, TagsInfo: a.TagsInfo, Provider: a.Provider,
+	})
+}
+
+// Attribution says who owns an address: the service tags containing it and
+// the CDN, WAF or cloud provider.
+type Attribution struct {
+	Tags     func(netip.Addr) []report.TagMatch // nil: no feed loaded (TagsInfo.Note says why)
+	TagsInfo report.ServiceTagsInfo
+	Provider func(netip.Addr) *report.Provider
+}
+
+// LoadAttribution loads opts.ServiceTags, else the cached feed of opts.Cloud.
+// No feed is not an error: the report says tags were not checked and how to
+// fetch them.
+func LoadAttribution(opts Options) Attribution {
+	tags, info := loadTags(opts.ServiceTags, opts.Cloud)
+	return Attribution{Tags: tags, TagsInfo: info, Provider: providerLookup()}
+}
+
+func loadTags(file, cloud string) (func(netip.Addr) []report.TagMatch, report.ServiceTagsInfo) {
+	var (
+		ix   *servicetags.Index
+		info report.ServiceTagsInfo
+	)
+	if file != "" {
+		f, err := servicetags.LoadFile(file)
+		if err != nil {
+			info.Note = err.Error()
+			return nil, info
+		}
+		ix, info.Source = servicetags.NewIndex(f), file
+	} else {
+		idx, ci, err := servicetags.LoadCached(cloud)
+		switch {
+		case errors.Is(err, servicetags.ErrNotCached):
+			info.Note = fmt.Sprintf("no cached feed for --cloud %s; run 'egressprobe servicetags update --cloud %s' where Microsoft's download site is reachable, or pass --service-tags FILE", cloud, cloud)
+			return nil, info
+		case err != nil:
+			info.Note = err.Error()
+			return nil, info
+		}
+		ix, info.Source, info.Updated = idx, ci.Path, ci.Modified.UTC()
+	}
+	feed := ix.Feed()
+	info.Cloud, info.ChangeNumber = feed.Cloud, int(feed.ChangeNumber)
+	return func(a netip.Addr) []report.TagMatch {
+		ms := ix.Lookup(a)
+		out := make([]report.TagMatch, len(ms))
+		for i, m := range ms {
+			out[i] = report.TagMatch{Tag: m.Tag, Region: m.Region, SystemService: m.SystemService, Prefix: m.Prefix.String()}
+		}
+		return out
+	}, info
+}
+
+// providerLookup names the CDN, WAF or cloud owning an address, with
+// cdncheck's ranges as generated into internal/providers (the binary does not
+// link cdncheck: its init costs every start ~170 ms). The table is decoded on
+// first use; if it cannot be (a build defect: its tests decode it), no address
+// gets a provider, as with cdncheck.
+func providerLookup() func(netip.Addr) *report.Provider {
+	table := sync.OnceValue(func() *providers.Table {
+		t, err := providers.Load()
+		if err != nil {
+			return nil
+		}
+		return t
+	})
+	return func(a netip.Addr) *report.Provider {
+		if !a.IsGlobalUnicast() || a.IsPrivate() {
+			return nil // no provider owns loopback or private space: skip decoding the table
+		}
+		t := table()
+		if t == nil {
+			return nil
+		}
+		name, kind, ok := t.Lookup(a)
+		if !ok {
+			return nil
+		}
+		return &report.Provider{Name: name, Kind: kind}
+	}
+}
