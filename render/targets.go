@@ -20,6 +20,7 @@ type TargetsListing struct {
 	Cloud     string
 	Region    string // display name of the chosen region, "" when none
 	Geo       string // its Azure Backup geo code, "" when none or undocumented
+	Pods      bool   // the region's public Backup pods are in Endpoints
 	Endpoints []targets.Endpoint
 	Uncovered []targets.Family
 }
@@ -81,7 +82,7 @@ func targetsTable(w io.Writer, l TargetsListing) error {
 			t.AppendRow(table.Row{e.Family})
 			prev = e.Family
 		}
-		t.AppendRow(table.Row{"  " + e.URL(), targetExpect(e), e.Role, strings.TrimSpace(e.Source + " " + cite(e.Doc))})
+		t.AppendRow(table.Row{"  " + e.URL(), targetExpect(e), e.Role, strings.TrimSpace(targetSource(e) + " " + cite(e.Doc))})
 	}
 	b.WriteString(t.Render() + "\n")
 
@@ -104,14 +105,25 @@ func targetsTable(w io.Writer, l TargetsListing) error {
 func targetsTitle(l TargetsListing) string {
 	s := "MARS endpoint catalog, cloud " + l.Cloud
 	switch {
-	case l.Region != "" && l.Geo != "":
+	case l.Region != "" && l.Geo != "" && l.Pods:
 		s += ", region " + l.Region + " (Backup geo code " + l.Geo + ")"
+	case l.Region != "" && l.Geo != "":
+		s += ", region " + l.Region + " (Backup geo code " + l.Geo + " for --vault; no public pod names published for it)"
 	case l.Region != "":
 		s += ", region " + l.Region + " (no published Backup geo code: no service pods listed)"
 	default:
 		s += " (no --region: the vault's Backup service pods and regional tags are not listed)"
 	}
 	return s
+}
+
+// targetSource is where an endpoint comes from and, for the catalog's and
+// --vault's, how it is known: "catalog: observed".
+func targetSource(e targets.Endpoint) string {
+	if e.Evidence == "" {
+		return e.Source
+	}
+	return e.Source + ": " + e.Evidence
 }
 
 // expectWidth keeps the table near 120 columns while the longest regional tag
@@ -179,10 +191,10 @@ func targetsJSON(w io.Writer, l TargetsListing) error {
 // spreadsheet keeps one value per cell.
 func targetsCSV(w io.Writer, l TargetsListing) error {
 	cw := csv.NewWriter(w)
-	rows := [][]string{{"family", "host", "port", "scheme", "path", "expected_tags", "role", "source", "doc"}}
+	rows := [][]string{{"family", "host", "port", "scheme", "path", "expected_tags", "role", "source", "doc", "evidence", "private_link"}}
 	for _, e := range l.Endpoints {
 		rows = append(rows, []string{e.Family, e.Host, strconv.Itoa(e.Port), e.Scheme, e.Path,
-			strings.Join(e.ExpectedTags, ";"), e.Role, e.Source, e.Doc})
+			strings.Join(e.ExpectedTags, ";"), e.Role, e.Source, e.Doc, e.Evidence, e.PrivateLink})
 	}
 	if err := cw.WriteAll(rows); err != nil {
 		return err

@@ -37,7 +37,7 @@ func listing(t *testing.T, cloud, region string, opts targets.Options) TargetsLi
 		if err != nil {
 			t.Fatal(err)
 		}
-		l.Region, l.Geo = r.Display, r.Geo
+		l.Region, l.Geo, l.Pods = r.Display, r.Geo, r.Pods
 	}
 	return l
 }
@@ -54,6 +54,7 @@ func TestTargetsGolden(t *testing.T) {
 		{"public.txt", "", listing(t, "public", "", targets.Options{})},
 		{"china-chinanorth3.txt", "table", listing(t, "china", "chinanorth3", targets.Options{})},
 		{"usgov-usgovvirginia.txt", "table", listing(t, "usgov", "usgovvirginia", targets.Options{})},
+		{"public-austriaeast-vault.txt", "table", listing(t, "public", "austriaeast", targets.Options{Vaults: []string{"1132794570626989392"}, PrivateEndpoint: true})},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"egressprobe/probe"
+	"egressprobe/targets"
 )
 
 // actions turns failures and warnings into the changes that would fix them,
@@ -44,6 +45,9 @@ func actions(r *Report) []Action {
 		res := &r.Results[i]
 		if res.Status != string(probe.OK) && res.Status != string(probe.Cancelled) && !worked[res.Host] {
 			hop, change := fixFor(res)
+			if res.Evidence == targets.EvidenceObserved {
+				change += observedNote
+			}
 			add(hop, change, res)
 		}
 		for _, w := range res.Warnings {
@@ -59,6 +63,10 @@ func actions(r *Report) []Action {
 	}
 	return orEmpty(out)
 }
+
+// observedNote qualifies the advice for hosts only Microsoft's scripts and
+// examples use: no page promises them, so one may be gone rather than blocked.
+const observedNote = " (these names are observed in Microsoft's support scripts and examples, not documented: one that no longer exists fails the same way, so check it against the catalog's sources before opening anything)"
 
 // fixFor phrases the change that would fix one failed result.
 func fixFor(res *Result) (hop, change string) {

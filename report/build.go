@@ -91,6 +91,7 @@ func buildResult(in *Input, o *probe.Observation) Result {
 		Scheme:       ep.Scheme,
 		Family:       ep.Family,
 		Role:         ep.Role,
+		Evidence:     ep.Evidence,
 		Path:         o.Path(),
 		Resolver:     o.Target.Resolver,
 		Status:       string(o.Outcome),

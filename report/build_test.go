@@ -303,3 +303,30 @@ func TestStaleFeedNote(t *testing.T) {
 		}
 	}
 }
+
+// A failure on a host only Microsoft's scripts use says so in its advice, and
+// the result carries the evidence; documented hosts get the plain advice.
+func TestObservedHostAdvice(t *testing.T) {
+	manag := ep("pod01-manag1.we.backup.windowsazure.com", "*.windowsazure.com", "AzureBackup.WestEurope")
+	manag.Evidence = targets.EvidenceObserved
+	login := ep("login.microsoftonline.com", "*.microsoftonline.com", "AzureActiveDirectory")
+	login.Evidence = targets.EvidenceDocumented
+	nx := func(i int, host string) probe.Observation {
+		d := &probe.DNSResult{Host: host, Server: "127.0.0.1:53"}
+		d.Outcome = probe.DNSNXDomain
+		return obs(i, d, "", probe.DNSNXDomain)
+	}
+	rep := Build(Input{Endpoints: []targets.Endpoint{manag, login}, Observations: []probe.Observation{nx(0, manag.Host), nx(1, login.Host)}})
+	if rep.Results[0].Evidence != "observed" || rep.Results[1].Evidence != "documented" {
+		t.Errorf("evidence: %q, %q", rep.Results[0].Evidence, rep.Results[1].Evidence)
+	}
+	if len(rep.Open) != 2 {
+		t.Fatalf("actions = %+v, want one for each evidence", rep.Open)
+	}
+	for _, a := range rep.Open {
+		observed := strings.Contains(a.Change, "observed in Microsoft's support scripts")
+		if want := slices.Equal(a.Hosts, []string{manag.Host}); observed != want || !strings.Contains(a.Change, "NXDOMAIN") {
+			t.Errorf("action for %v: %q", a.Hosts, a.Change)
+		}
+	}
+}

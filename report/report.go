@@ -77,6 +77,7 @@ type Result struct {
 	Scheme         string     `json:"scheme"`
 	Family         string     `json:"family"`
 	Role           string     `json:"role,omitempty"`
+	Evidence       string     `json:"evidence,omitempty"` // documented or observed: how a catalog host is known
 	IP             *string    `json:"ip"`
 	Path           string     `json:"path"`  // direct | proxy
 	Proxy          *string    `json:"proxy"` // redacted URL

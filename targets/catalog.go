@@ -24,33 +24,55 @@ const (
 
 // Roles of catalog endpoints.
 const (
-	RoleSignIn  = "sign-in"
-	RoleBackup  = "backup-service"
-	RoleStorage = "storage"
-	RoleNCSI    = "ncsi"
-	RoleCustom  = "custom"
+	RoleSignIn   = "sign-in"
+	RoleBackup   = "backup-service"
+	RoleStorage  = "storage"
+	RoleNCSI     = "ncsi"
+	RoleDownload = "download"
+	RoleVault    = "vault"
+	RoleCustom   = "custom"
 )
 
-// Where the catalog entries are documented.
+// Evidence says how a catalog entry is known.
+const (
+	// EvidenceDocumented: a Microsoft documentation page names the host.
+	EvidenceDocumented = "documented"
+	// EvidenceObserved: only Microsoft's support scripts, tools or examples use
+	// it; Microsoft may rename or retire it without notice.
+	EvidenceObserved = "observed"
+)
+
+// Where the catalog entries come from (dates: when they were last checked).
 const (
 	// The FQDN lists per cloud (public and US Gov in the page, China in the
-	// docs.azure.cn edition of the same page).
+	// docs.azure.cn edition of the same page, which since 2020 also lists
+	// *.microsoft.com).
 	docMARS      = "https://learn.microsoft.com/azure/backup/install-mars-agent#verify-internet-access"
 	docMARSChina = "https://docs.azure.cn/en-us/backup/install-mars-agent"
-	// "Set up proxy server for Recovery Services vault with private endpoint"
-	// lists the sign-in hosts (login.microsoftonline.com, login.windows.net,
-	// login.microsoft.com) next to *.backup.windowsazure.com and the Storage zones.
+	// "Set up proxy server for Recovery Services vault with private endpoint":
+	// its table lists the sign-in hosts (login.microsoftonline.com,
+	// login.windows.net, login.microsoft.com, loginex.microsoftonline.com,
+	// login.microsoftonline-p.com, graph.windows.net, *.msftauth.net, ...) next
+	// to *.backup.windowsazure.com and the Storage zones.
 	docSignIn = "https://learn.microsoft.com/azure/backup/private-endpoints#set-up-proxy-server-for-recovery-services-vault-with-private-endpoint"
+	// The private endpoints overview lists *.storage.azure.net and
+	// *.login.microsoft.com among the names a vault's clients reach.
+	docPEOverview = "https://learn.microsoft.com/azure/backup/private-endpoints-overview"
 	// The Microsoft Entra endpoints of the sovereign clouds.
 	docSignInChina = "https://learn.microsoft.com/azure/china/resources-developer-guide#check-endpoints-in-azure"
 	docSignInUSGov = "https://learn.microsoft.com/azure/azure-government/compare-azure-government-global-azure#guidance-for-developers"
-	// The pod host names pod01-<service>.<geo>.backup.windowsazure.<tld>: the
-	// services are those a vault's private endpoint gets records for ("Step 1:
-	// Get required DNS entries"); the public form is what Microsoft's SAP HANA
-	// pre-registration script probes (pod01-prot1.<geo>...).
+	// A vault's private-endpoint records <vaultId>-ab-pod01-<service> in the
+	// zone privatelink.<geo>.backup.windowsazure.<tld> ("Step 1: Get required
+	// DNS entries", sample output for eus).
 	docPods = "https://learn.microsoft.com/azure/backup/private-endpoints#step-1-get-required-dns-entries"
-	docFab  = "https://aka.ms/scriptforpermsonhana"
-	docGeo  = "https://learn.microsoft.com/azure/backup/scripts/geo-code-list"
+	// The SAP HANA pre-registration script probes, per region, the fabric
+	// storage account and pod01-prot1.<geo>.backup.windowsazure.<tld>.
+	docFab = "https://aka.ms/scriptforpermsonhana"
+	// The connectivity-check scripts of Microsoft's Japanese Azure Backup
+	// support team probe pod01-manag1.jpe, pod01-prot1.jpe, pod01-id1.jpw and
+	// download.microsoft.com.
+	docSupport = "https://github.com/jpabrs-scem/blog"
+	docGeo     = "https://learn.microsoft.com/azure/backup/scripts/geo-code-list"
 	// NCSI: what Windows fetches and expects.
 	docNCSI = "https://learn.microsoft.com/troubleshoot/windows-client/networking/internet-explorer-edge-open-connect-corporate-public-network"
 )
@@ -82,8 +104,8 @@ func (f Family) Matches(host string) bool {
 
 // member is a fixed catalog host: it needs no region and no user input.
 type member struct {
-	host, role, doc string
-	tags            []string
+	host, role, doc, evidence string
+	tags                      []string
 }
 
 type cloudDef struct {
@@ -100,6 +122,11 @@ var (
 	tagsBackup  = []string{TagAzureBackup}
 	tagsStorage = []string{TagStorage}
 )
+
+// downloadMember is where the agent and its updates are downloaded from, the
+// same host in every cloud (under *.microsoft.com, which every cloud's list
+// has). It sits on a CDN: no service tag to expect.
+var downloadMember = member{"download.microsoft.com", RoleDownload, docSupport, EvidenceObserved, nil}
 
 // ncsiFamilies are the same in every cloud: Windows' own connectivity probes.
 var ncsiFamilies = []Family{
@@ -122,11 +149,20 @@ func clouds() []cloudDef {
 				{Pattern: "*.blob.core.windows.net", Tags: tagsStorage, Doc: docMARS},
 				{Pattern: "*.queue.core.windows.net", Tags: tagsStorage, Doc: docMARS},
 				{Pattern: "*.blob.storage.azure.net", Tags: tagsStorage, Doc: docMARS},
+				// Also named by the private-endpoint pages.
+				{Pattern: "*.microsoftonline-p.com", Tags: tagsAAD, Doc: docSignIn},
+				{Pattern: "*.msftauth.net", Doc: docSignIn},
+				{Pattern: "*.storage.azure.net", Tags: tagsStorage, Doc: docPEOverview},
+				{Pattern: "*.login.microsoft.com", Tags: tagsAAD, Doc: docPEOverview},
 			},
 			members: []member{
-				{"login.microsoftonline.com", RoleSignIn, docSignIn, tagsAAD},
-				{"login.windows.net", RoleSignIn, docSignIn, tagsAAD},
-				{"login.microsoft.com", RoleSignIn, docSignIn, tagsAAD},
+				{"login.microsoftonline.com", RoleSignIn, docSignIn, EvidenceDocumented, tagsAAD},
+				{"login.windows.net", RoleSignIn, docSignIn, EvidenceDocumented, tagsAAD},
+				{"login.microsoft.com", RoleSignIn, docSignIn, EvidenceDocumented, tagsAAD},
+				{"loginex.microsoftonline.com", RoleSignIn, docSignIn, EvidenceDocumented, tagsAAD},
+				{"login.microsoftonline-p.com", RoleSignIn, docSignIn, EvidenceDocumented, tagsAAD},
+				{"graph.windows.net", RoleSignIn, docSignIn, EvidenceDocumented, tagsAAD},
+				downloadMember,
 			},
 			regions: publicRegions,
 			backup:  "backup.windowsazure.com",
@@ -145,7 +181,8 @@ func clouds() []cloudDef {
 				{Pattern: "*.blob.storage.azure.net", Tags: tagsStorage, Doc: docMARS},
 			},
 			members: []member{
-				{"login.microsoftonline.us", RoleSignIn, docSignInUSGov, tagsAAD},
+				{"login.microsoftonline.us", RoleSignIn, docSignInUSGov, EvidenceDocumented, tagsAAD},
+				downloadMember,
 			},
 			regions: usgovRegions,
 			backup:  "backup.windowsazure.us",
@@ -154,6 +191,7 @@ func clouds() []cloudDef {
 		{
 			name: CloudChina,
 			families: []Family{
+				{Pattern: "*.microsoft.com", Doc: docMARSChina},
 				{Pattern: "*.azure.cn", Doc: docMARSChina},
 				{Pattern: "*.partner.microsoftonline.cn", Tags: tagsAAD, Doc: docMARSChina},
 				{Pattern: "*.chinacloudapi.cn", Doc: docMARSChina},
@@ -165,8 +203,9 @@ func clouds() []cloudDef {
 				{Pattern: "*.microsoftonline.cn", Tags: tagsAAD, Doc: docMARSChina},
 			},
 			members: []member{
-				{"login.partner.microsoftonline.cn", RoleSignIn, docSignInChina, tagsAAD},
-				{"login.chinacloudapi.cn", RoleSignIn, docSignInChina, tagsAAD},
+				{"login.partner.microsoftonline.cn", RoleSignIn, docSignInChina, EvidenceDocumented, tagsAAD},
+				{"login.chinacloudapi.cn", RoleSignIn, docSignInChina, EvidenceDocumented, tagsAAD},
+				downloadMember,
 			},
 			regions: chinaRegions,
 			backup:  "backup.windowsazure.cn",
@@ -256,30 +295,50 @@ type Options struct {
 	// NAME.queue.core.<suffix> of the cloud.
 	StorageAccounts []string
 	// Vaults are vault IDs, the number before "-ab-pod01-" in the vault's
-	// private-endpoint FQDNs; they need Region.
+	// private-endpoint records; they need Region.
 	Vaults []string
+	// PrivateEndpoint states that the vaults use a private endpoint: their
+	// names must then resolve to private addresses (PrivateLinkRequired).
+	PrivateEndpoint bool
 }
 
-// podServices are the Backup service pods a vault has in its region, each as
-// pod01-<service>.<geo>.<backup zone>. prot1, id1 and rec2 are the ones seen
-// answering under these public names in Microsoft's material (the HANA
-// script probes prot1; registration errors name pod01-id1.<geo>; restore uses
-// rec2); the private-endpoint page lists all of vaultServices.
-var podServices = []string{"id1", "prot1", "rec2"}
+// pod is a Backup service host of a region, pod01-<service>.<geo>.<backup zone>,
+// and where it is seen. Microsoft documents only the wildcard; these are what
+// its own tools probe (rec2, which examples show for file recovery from VM
+// backups, is not a MARS name and is left out).
+type pod struct{ service, doc string }
 
-// vaultServices are the per-vault names "<vaultId>-ab-pod01-<service>" a private
-// endpoint creates records for (docPods).
+var podServices = []pod{
+	{"manag1", docSupport}, // the support scripts' first Backup probe
+	{"prot1", docFab},      // the HANA script's, per region
+	{"id1", docSupport},    // registration (IdMgmtService); in examples for ea, wus, jpw
+}
+
+// vaultServices are the per-vault records "<vaultId>-ab-pod01-<service>" a
+// private endpoint creates (docPods). Microsoft adds services without notice
+// (a prot1i record exists), so the list can miss one: --member adds it.
 var vaultServices = []string{"fc1", "fab1", "prot1", "rec2", "ecs1", "id1", "tel1", "wbcm1"}
+
+// PrivateLink modes of an Endpoint: how a vault's private-endpoint name is
+// judged.
+const (
+	// PrivateLinkOptional (--vault): NXDOMAIN is expected when the vault has no
+	// private endpoint or the resolver does not use the private DNS zone.
+	PrivateLinkOptional = "optional"
+	// PrivateLinkRequired (--vault with --private-endpoint): the name must
+	// resolve to a private address.
+	PrivateLinkRequired = "required"
+)
 
 var (
 	storageAccountRE = regexp.MustCompile(`^[a-z0-9]{3,24}$`)
 	vaultIDRE        = regexp.MustCompile(`^[0-9]{1,20}$`)
 )
 
-// Catalog returns the endpoints to probe for a cloud: the fixed sign-in
-// members, the region's Backup pods and Storage account when opts.Region is
-// set, the user's members, storage accounts and vaults, and the NCSI probes.
-// The order is the catalog's family order; duplicates are dropped.
+// Catalog returns the endpoints to probe for a cloud: the fixed members, the
+// region's Backup pods and Storage account when opts.Region is set, the
+// user's members, storage accounts and vaults, and the NCSI probes. The
+// order is the catalog's family order; duplicates are dropped.
 func Catalog(cloud string, opts Options) ([]Endpoint, error) {
 	c, err := lookupCloud(cloud)
 	if err != nil {
@@ -295,33 +354,25 @@ func Catalog(cloud string, opts Options) ([]Endpoint, error) {
 	}
 	b := builder{c: c, region: region}
 	for _, m := range c.members {
-		b.add(m.host, m.role, m.doc, m.tags, SourceCatalog)
+		b.add(m.host, m.role, m.doc, m.evidence, m.tags, SourceCatalog)
 	}
-	if region != nil && region.Geo != "" {
-		for _, svc := range podServices {
-			b.add("pod01-"+svc+"."+region.Geo+"."+c.backup, RoleBackup, docPods, tagsBackup, SourceCatalog)
+	if region != nil && region.Pods {
+		for _, p := range podServices {
+			b.add("pod01-"+p.service+"."+region.Geo+"."+c.backup, RoleBackup, p.doc, EvidenceObserved, tagsBackup, SourceCatalog)
 		}
 	}
 	if region != nil && region.FabricAccount != "" {
-		b.addStorage(region.FabricAccount, docFab, SourceCatalog)
+		b.addStorage(region.FabricAccount, docFab, EvidenceObserved, SourceCatalog)
 	}
 	for _, name := range opts.StorageAccounts {
 		n := strings.ToLower(strings.TrimSpace(name))
 		if !storageAccountRE.MatchString(n) {
 			return nil, fmt.Errorf("--storage-account %q: a storage account name is 3 to 24 lower-case letters and digits (the NAME in NAME.blob.%s)", name, c.storage)
 		}
-		b.addStorage(n, "", "--storage-account")
+		b.addStorage(n, "", "", "--storage-account")
 	}
-	if len(opts.Vaults) > 0 && (region == nil || region.Geo == "") {
-		return nil, fmt.Errorf("--vault needs --region with a documented Azure Backup geo code (see %s)", docGeo)
-	}
-	for _, id := range opts.Vaults {
-		if !vaultIDRE.MatchString(id) {
-			return nil, fmt.Errorf("--vault %q: give the vault ID, the number before \"-ab-pod01-\" in the vault's private endpoint DNS records", id)
-		}
-		for _, svc := range vaultServices {
-			b.add(id+"-ab-pod01-"+svc+"."+region.Geo+"."+c.backup, RoleBackup, docPods, tagsBackup, "--vault")
-		}
+	if err := b.addVaults(opts); err != nil {
+		return nil, err
 	}
 	for _, m := range opts.Members {
 		host, err := ParseHost(m)
@@ -334,10 +385,59 @@ func Catalog(cloud string, opts Options) ([]Endpoint, error) {
 				Role: RoleCustom, ExpectedTags: []string{}, Source: "--member"})
 			continue
 		}
-		b.add(host, roleOf(f), "", f.Tags, "--member")
+		b.add(host, roleOf(f), "", "", f.Tags, "--member")
 	}
 	b.out = append(b.out, ncsiEndpoints(c.name)...)
 	return b.sorted(), nil
+}
+
+// addVaults adds each vault's private-endpoint names
+// <id>-ab-pod01-<service>.privatelink.<geo>.<backup zone>. They exist only in
+// the vault's private DNS zone (there is no public CNAME to it), so they are
+// resolved, not connected to: the DNS answer is the verdict.
+func (b *builder) addVaults(opts Options) error {
+	if opts.PrivateEndpoint && len(opts.Vaults) == 0 {
+		return fmt.Errorf("--private-endpoint says the vault uses a private endpoint: name the vault with --vault ID")
+	}
+	if len(opts.Vaults) > 0 && (b.region == nil || b.region.Geo == "") {
+		return fmt.Errorf("--vault needs --region with a documented Azure Backup geo code (see %s)", docGeo)
+	}
+	mode := PrivateLinkOptional
+	if opts.PrivateEndpoint {
+		mode = PrivateLinkRequired
+	}
+	for _, id := range opts.Vaults {
+		if err := checkVaultID(id); err != nil {
+			return err
+		}
+		for _, svc := range vaultServices {
+			b.add(id+"-ab-pod01-"+svc+".privatelink."+b.region.Geo+"."+b.c.backup, RoleVault, docPods, EvidenceDocumented, tagsBackup, "--vault")
+			e := &b.out[len(b.out)-1]
+			e.Scheme, e.Port, e.PrivateLink = SchemeDNS, 0, mode
+		}
+	}
+	return nil
+}
+
+// checkVaultID explains a bad vault ID; the common mistakes are a whole
+// record name and the vault's name.
+func checkVaultID(id string) error {
+	if vaultIDRE.MatchString(id) {
+		return nil
+	}
+	hint := "the number before \"-ab-pod01-\" in the vault's private-endpoint DNS records, e.g. 1132794570626989392"
+	if i := strings.Index(id, "-ab-pod01-"); i > 0 && vaultIDRE.MatchString(id[:i]) {
+		hint = "give only the number before \"-ab-pod01-\": --vault " + id[:i]
+	}
+	return fmt.Errorf("--vault %q: a vault ID is %s", clip(id, 60), hint)
+}
+
+// clip cuts long user input for an error message.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "..."
 }
 
 // roleOf guesses a user member's role from its family's tags.
@@ -362,19 +462,19 @@ type builder struct {
 
 // add appends an HTTPS/443 endpoint under the family host falls under, with
 // tags made regional when a region is set.
-func (b *builder) add(host, role, doc string, tags []string, source string) {
+func (b *builder) add(host, role, doc, evidence string, tags []string, source string) {
 	f, _ := b.c.familyOf(host)
 	b.out = append(b.out, Endpoint{
 		Host: host, Port: 443, Scheme: SchemeHTTPS,
 		Family: f.Pattern, Cloud: b.c.name, Role: role,
 		ExpectedTags: regionalTags(tags, b.region),
-		Source:       source, Doc: doc,
+		Source:       source, Doc: doc, Evidence: evidence,
 	})
 }
 
-func (b *builder) addStorage(account, doc, source string) {
+func (b *builder) addStorage(account, doc, evidence, source string) {
 	for _, svc := range []string{"blob", "queue"} {
-		b.add(account+"."+svc+"."+b.c.storage, RoleStorage, doc, tagsStorage, source)
+		b.add(account+"."+svc+"."+b.c.storage, RoleStorage, doc, evidence, tagsStorage, source)
 	}
 }
 
@@ -427,7 +527,7 @@ func ncsiEndpoints(cloud string) []Endpoint {
 		}
 		return Endpoint{Host: host, Port: port, Scheme: scheme, Path: path, Family: family, Cloud: cloud,
 			Role: role, ExpectedTags: []string{}, ExpectBody: body, ExpectAddrs: addrs, JudgeByName: true,
-			Source: SourceCatalog, Doc: docNCSI}
+			Source: SourceCatalog, Doc: docNCSI, Evidence: EvidenceDocumented}
 	}
 	const ct, ncsi = "www.msftconnecttest.com", "www.msftncsi.com"
 	return []Endpoint{

@@ -27,14 +27,16 @@ func find(t *testing.T, eps []Endpoint, host string) Endpoint {
 	return Endpoint{}
 }
 
-// The families must be exactly the issue's lists (the MARS docs' FQDN lists).
+// The families must be exactly the MARS docs' FQDN lists, plus (public) the
+// wildcards of the private-endpoint pages and (China) *.microsoft.com.
 func TestFamiliesPerCloud(t *testing.T) {
 	want := map[string][]string{
 		CloudPublic: {"*.microsoft.com", "*.windowsazure.com", "*.microsoftonline.com", "*.windows.net",
-			"*.blob.core.windows.net", "*.queue.core.windows.net", "*.blob.storage.azure.net"},
+			"*.blob.core.windows.net", "*.queue.core.windows.net", "*.blob.storage.azure.net",
+			"*.microsoftonline-p.com", "*.msftauth.net", "*.storage.azure.net", "*.login.microsoft.com"},
 		CloudUSGov: {"*.microsoft.com", "*.windowsazure.us", "*.microsoftonline.us", "*.windows.net", "*.usgovcloudapi.net",
 			"*.blob.core.windows.net", "*.queue.core.windows.net", "*.blob.storage.azure.net"},
-		CloudChina: {"*.azure.cn", "*.partner.microsoftonline.cn", "*.chinacloudapi.cn", "*.blob.core.chinacloudapi.cn",
+		CloudChina: {"*.microsoft.com", "*.azure.cn", "*.partner.microsoftonline.cn", "*.chinacloudapi.cn", "*.blob.core.chinacloudapi.cn",
 			"*.queue.core.chinacloudapi.cn", "*.blob.storage.chinacloudapi.cn", "*.windowsazure.cn", "*.microsoftonline.cn"},
 	}
 	for cloud, w := range want {
@@ -64,9 +66,10 @@ func TestCatalogNoRegion(t *testing.T) {
 		cloud string
 		want  []string
 	}{
-		{CloudPublic, []string{"login.microsoft.com", "login.microsoftonline.com", "login.windows.net"}},
-		{CloudUSGov, []string{"login.microsoftonline.us"}},
-		{CloudChina, []string{"login.partner.microsoftonline.cn", "login.chinacloudapi.cn"}},
+		{CloudPublic, []string{"login.microsoft.com", "download.microsoft.com", "login.microsoftonline.com", "loginex.microsoftonline.com",
+			"login.windows.net", "graph.windows.net", "login.microsoftonline-p.com"}},
+		{CloudUSGov, []string{"download.microsoft.com", "login.microsoftonline.us"}},
+		{CloudChina, []string{"download.microsoft.com", "login.partner.microsoftonline.cn", "login.chinacloudapi.cn"}},
 	}
 	ncsi := []string{"www.msftconnecttest.com", "ipv6.msftconnecttest.com", "www.msftncsi.com", "ipv6.msftncsi.com", "dns.msftncsi.com"}
 	for _, tt := range tests {
@@ -81,6 +84,10 @@ func TestCatalogNoRegion(t *testing.T) {
 			for _, e := range eps {
 				if e.Cloud != tt.cloud || e.Source != SourceCatalog || e.Doc == "" || e.Family == "" {
 					t.Errorf("%s: cloud %q source %q doc %q family %q", e.Host, e.Cloud, e.Source, e.Doc, e.Family)
+				}
+				// Only the agent's download host is known from support scripts alone.
+				if want := map[bool]string{true: EvidenceObserved, false: EvidenceDocumented}[e.Host == "download.microsoft.com"]; e.Evidence != want {
+					t.Errorf("%s: evidence %q, want %q", e.Host, e.Evidence, want)
 				}
 				if e.Role == RoleSignIn && !slices.Equal(e.ExpectedTags, []string{TagAAD}) {
 					t.Errorf("%s: tags %v", e.Host, e.ExpectedTags)
@@ -127,7 +134,7 @@ func TestCatalogRegion(t *testing.T) {
 		wantTag       map[string]string // host -> its only expected tag
 	}{
 		{CloudPublic, "West Europe", []string{
-			"pod01-id1.we.backup.windowsazure.com", "pod01-prot1.we.backup.windowsazure.com", "pod01-rec2.we.backup.windowsazure.com",
+			"pod01-manag1.we.backup.windowsazure.com", "pod01-prot1.we.backup.windowsazure.com", "pod01-id1.we.backup.windowsazure.com",
 			"wepod01fab1wxsa4wq1d.blob.core.windows.net", "wepod01fab1wxsa4wq1d.queue.core.windows.net"},
 			map[string]string{
 				"pod01-prot1.we.backup.windowsazure.com":     "AzureBackup.WestEurope",
@@ -185,33 +192,67 @@ func TestCatalogRegionFamiliesAndOrder(t *testing.T) {
 	if e := find(t, eps, "wepod01fab1wxsa4wq1d.blob.core.windows.net"); e.Family != "*.blob.core.windows.net" || e.Role != RoleStorage {
 		t.Errorf("storage member: %+v", e)
 	}
-	if e := find(t, eps, "pod01-rec2.we.backup.windowsazure.com"); e.Family != "*.windowsazure.com" || e.Role != RoleBackup {
+	if e := find(t, eps, "pod01-manag1.we.backup.windowsazure.com"); e.Family != "*.windowsazure.com" || e.Role != RoleBackup {
 		t.Errorf("pod: %+v", e)
+	}
+	// rec2 is documented for file recovery from VM backups, not for MARS.
+	if slices.ContainsFunc(eps, func(e Endpoint) bool { return strings.Contains(e.Host, "rec2") }) {
+		t.Errorf("rec2 pod listed: %v", hosts(eps))
 	}
 }
 
-// A region with a tag but no published geo code gets regional tags but no pods.
-func TestCatalogRegionWithoutGeo(t *testing.T) {
-	eps, err := Catalog(CloudPublic, Options{Region: "Italy North", StorageAccounts: []string{"mysa"}})
+// Pods and fabric accounts are what Microsoft's scripts probe: observed, not
+// documented; each names the script it comes from.
+func TestCatalogRegionEvidence(t *testing.T) {
+	eps, err := Catalog(CloudPublic, Options{Region: "westeurope"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, e := range eps {
-		if strings.Contains(e.Host, "backup.windowsazure") {
-			t.Errorf("unexpected pod %s", e.Host)
+	for host, doc := range map[string]string{
+		"pod01-manag1.we.backup.windowsazure.com":     docSupport,
+		"pod01-prot1.we.backup.windowsazure.com":      docFab,
+		"pod01-id1.we.backup.windowsazure.com":        docSupport,
+		"wepod01fab1wxsa4wq1d.blob.core.windows.net":  docFab,
+		"wepod01fab1wxsa4wq1d.queue.core.windows.net": docFab,
+	} {
+		if e := find(t, eps, host); e.Evidence != EvidenceObserved || e.Doc != doc {
+			t.Errorf("%s: evidence %q doc %q, want observed, %s", host, e.Evidence, e.Doc, doc)
 		}
 	}
-	if e := find(t, eps, "mysa.blob.core.windows.net"); !slices.Equal(e.ExpectedTags, []string{"Storage.ItalyNorth"}) {
-		t.Errorf("tags %v", e.ExpectedTags)
+	for _, e := range eps {
+		if e.Source == SourceCatalog && e.Evidence != EvidenceDocumented && e.Evidence != EvidenceObserved {
+			t.Errorf("%s: evidence %q", e.Host, e.Evidence)
+		}
 	}
-	unc, _ := Uncovered(CloudPublic, eps)
-	var pats []string
-	for _, f := range unc {
-		pats = append(pats, f.Pattern)
+}
+
+// A region whose geo code only the Landing Zones maps give (a private DNS
+// zone name) gets regional tags and --vault names, but no public pods: no
+// source shows pod names there (as for the EUAP test regions ccy, ecy).
+func TestCatalogRegionCodeWithoutPods(t *testing.T) {
+	for _, region := range []string{"Austria East", "centraluseuap", "eastus2euap"} {
+		eps, err := Catalog(CloudPublic, Options{Region: region, StorageAccounts: []string{"mysa"}, Vaults: []string{"42"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, _ := LookupRegion(CloudPublic, region)
+		for _, e := range eps {
+			if strings.Contains(e.Host, "backup.windowsazure") && e.PrivateLink == "" {
+				t.Errorf("%s: unexpected pod %s", region, e.Host)
+			}
+		}
+		find(t, eps, "42-ab-pod01-prot1.privatelink."+r.Geo+".backup.windowsazure.com")
+		if e := find(t, eps, "mysa.blob.core.windows.net"); !slices.Equal(e.ExpectedTags, []string{"Storage." + r.Tag}) {
+			t.Errorf("%s: tags %v", region, e.ExpectedTags)
+		}
 	}
-	if !slices.Equal(pats, []string{"*.windowsazure.com", "*.blob.storage.azure.net"}) {
-		t.Errorf("uncovered = %v", pats)
+	// The newer regions of the HANA script get their pods (fabric accounts
+	// need the script's 2.1.0.11 block; see testdata/sources).
+	eps, err := Catalog(CloudPublic, Options{Region: "Italy North"})
+	if err != nil {
+		t.Fatal(err)
 	}
+	find(t, eps, "pod01-prot1.itn.backup.windowsazure.com")
 }
 
 func TestCatalogUserOptions(t *testing.T) {
@@ -230,8 +271,8 @@ func TestCatalogUserOptions(t *testing.T) {
 	}{
 		{"mystorage1.blob.core.chinacloudapi.cn", "*.blob.core.chinacloudapi.cn", RoleStorage, "--storage-account", []string{"Storage.ChinaNorth2"}},
 		{"mystorage1.queue.core.chinacloudapi.cn", "*.queue.core.chinacloudapi.cn", RoleStorage, "--storage-account", []string{"Storage.ChinaNorth2"}},
-		{"1132794570626989392-ab-pod01-fc1.bjb2.backup.windowsazure.cn", "*.windowsazure.cn", RoleBackup, "--vault", []string{"AzureBackup.ChinaNorth2"}},
-		{"1132794570626989392-ab-pod01-wbcm1.bjb2.backup.windowsazure.cn", "*.windowsazure.cn", RoleBackup, "--vault", []string{"AzureBackup.ChinaNorth2"}},
+		{"1132794570626989392-ab-pod01-fc1.privatelink.bjb2.backup.windowsazure.cn", "*.windowsazure.cn", RoleVault, "--vault", []string{"AzureBackup.ChinaNorth2"}},
+		{"1132794570626989392-ab-pod01-wbcm1.privatelink.bjb2.backup.windowsazure.cn", "*.windowsazure.cn", RoleVault, "--vault", []string{"AzureBackup.ChinaNorth2"}},
 		{"mystorageaccount.blob.core.chinacloudapi.cn", "*.blob.core.chinacloudapi.cn", RoleStorage, "--member", []string{"Storage.ChinaNorth2"}},
 		{"backup.contoso.cn", FamilyCustom, RoleCustom, "--member", []string{}},
 		// A member equal to a catalog host is the catalog's, once.
@@ -269,8 +310,11 @@ func TestCatalogErrors(t *testing.T) {
 		{"bad storage account", CloudPublic, Options{StorageAccounts: []string{"my_sa"}}, []string{`--storage-account "my_sa"`, "3 to 24"}},
 		{"storage account as host", CloudPublic, Options{StorageAccounts: []string{"x.blob.core.windows.net"}}, []string{"NAME in NAME.blob.core.windows.net"}},
 		{"vault without region", CloudPublic, Options{Vaults: []string{"123"}}, []string{"--vault needs --region", "geo-code-list"}},
-		{"vault region without geo", CloudPublic, Options{Region: "italynorth", Vaults: []string{"123"}}, []string{"--vault needs --region"}},
-		{"vault name not id", CloudPublic, Options{Region: "westeurope", Vaults: []string{"myvault"}}, []string{`--vault "myvault"`, "vault ID"}},
+		{"vault name not id", CloudPublic, Options{Region: "westeurope", Vaults: []string{"myvault"}}, []string{`--vault "myvault"`, "vault ID", "-ab-pod01-", "1132794570626989392"}},
+		{"vault record not id", CloudPublic, Options{Region: "westeurope", Vaults: []string{"1132794570626989392-ab-pod01-fc1.privatelink.we.backup.windowsazure.com"}},
+			[]string{"give only the number", "--vault 1132794570626989392"}},
+		{"vault id too long", CloudPublic, Options{Region: "westeurope", Vaults: []string{strings.Repeat("7", 200)}}, []string{"vault ID", "..."}},
+		{"private endpoint without vault", CloudPublic, Options{Region: "westeurope", PrivateEndpoint: true}, []string{"--private-endpoint", "--vault ID"}},
 		{"wildcard member", CloudPublic, Options{Members: []string{"*.blob.core.windows.net"}}, []string{`--member "*.blob.core.windows.net"`, "wildcard", "x.blob.core.windows.net"}},
 		{"bad member", CloudPublic, Options{Members: []string{"bad host"}}, []string{`--member "bad host"`}},
 	}
@@ -382,14 +426,45 @@ func TestEndpointAddressAndURL(t *testing.T) {
 
 func ExampleCatalog() {
 	eps, _ := Catalog("public", Options{Region: "westeurope"})
-	for _, e := range eps[:6] {
+	for _, e := range eps[:7] {
 		fmt.Println(e.Family, e.Host, e.ExpectedTags)
 	}
 	// Output:
 	// *.microsoft.com login.microsoft.com [AzureActiveDirectory]
-	// *.windowsazure.com pod01-id1.we.backup.windowsazure.com [AzureBackup.WestEurope]
+	// *.microsoft.com download.microsoft.com []
+	// *.windowsazure.com pod01-manag1.we.backup.windowsazure.com [AzureBackup.WestEurope]
 	// *.windowsazure.com pod01-prot1.we.backup.windowsazure.com [AzureBackup.WestEurope]
-	// *.windowsazure.com pod01-rec2.we.backup.windowsazure.com [AzureBackup.WestEurope]
+	// *.windowsazure.com pod01-id1.we.backup.windowsazure.com [AzureBackup.WestEurope]
 	// *.microsoftonline.com login.microsoftonline.com [AzureActiveDirectory]
-	// *.windows.net login.windows.net [AzureActiveDirectory]
+	// *.microsoftonline.com loginex.microsoftonline.com [AzureActiveDirectory]
+}
+
+// --vault adds the eight documented private-endpoint records of the vault, in
+// its private DNS zone, resolved only; --private-endpoint makes them required.
+func TestCatalogVaultNames(t *testing.T) {
+	for _, pe := range []bool{false, true} {
+		eps, err := Catalog(CloudUSGov, Options{Region: "usgovvirginia", Vaults: []string{"77"}, PrivateEndpoint: pe})
+		if err != nil {
+			t.Fatal(err)
+		}
+		mode := map[bool]string{false: PrivateLinkOptional, true: PrivateLinkRequired}[pe]
+		var got []string
+		for _, e := range eps {
+			if e.Source != "--vault" {
+				continue
+			}
+			got = append(got, e.Host)
+			if e.Scheme != SchemeDNS || e.Port != 0 || e.PrivateLink != mode || e.Evidence != EvidenceDocumented ||
+				e.Doc != docPods || e.Role != RoleVault || !slices.Equal(e.ExpectedTags, []string{"AzureBackup.USGovVirginia"}) {
+				t.Errorf("%s: %+v", e.Host, e)
+			}
+		}
+		var want []string
+		for _, svc := range []string{"fc1", "fab1", "prot1", "rec2", "ecs1", "id1", "tel1", "wbcm1"} {
+			want = append(want, "77-ab-pod01-"+svc+".privatelink.ugv.backup.windowsazure.us")
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("vault names:\n got %v\nwant %v", got, want)
+		}
+	}
 }

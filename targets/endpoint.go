@@ -50,7 +50,13 @@ type Endpoint struct {
 	Timeout time.Duration `json:"-"`
 
 	Source string `json:"source"`        // SourceCatalog, SourceCLI, "--member", or "file:line"
-	Doc    string `json:"doc,omitempty"` // where the catalog entry is documented
+	Doc    string `json:"doc,omitempty"` // where the catalog entry comes from
+	// Evidence is EvidenceDocumented or EvidenceObserved for a catalog or
+	// --vault entry; "" for what the user named.
+	Evidence string `json:"evidence,omitempty"`
+	// PrivateLink is PrivateLinkOptional or PrivateLinkRequired for a vault's
+	// private-endpoint name (--vault); "" otherwise.
+	PrivateLink string `json:"private_link,omitempty"`
 }
 
 // Address is host:port for dialling ("" port for SchemeDNS endpoints yields host only).

@@ -11,110 +11,131 @@ type Region struct {
 	Name    string // canonical: "westeurope" (the ARM location name)
 	Display string // "West Europe"
 	Tag     string // service-tag suffix: "WestEurope" as in "AzureBackup.WestEurope"
-	Geo     string // Azure Backup geo code in pod host names: "we"; "" when undocumented
+	// Geo is the Azure Backup geo code in pod host names and in the vault's
+	// private DNS zone privatelink.<geo>.backup.windowsazure.<tld>: "we".
+	Geo string
+	// Pods: Microsoft's own connectivity check (the SAP HANA script) lists the
+	// region, so its public pods pod01-<service>.<geo>... are catalog members.
+	// A code known only from the Landing Zones maps (private DNS zones) says
+	// nothing about public pod names.
+	Pods bool
 	// FabricAccount is the region's Azure Backup service storage account, which
-	// Microsoft's own connectivity check probes; "" when not published.
+	// the same script probes; "" when no source available here names it.
 	FabricAccount string
+	// Source is the testdata/sources file (without .txt) that Geo, Pods and
+	// FabricAccount come from; TestRegionsMatchSources checks every row
+	// against every file there.
+	Source string
 }
 
-// The tables below join three sources:
-//   - Name, Display and Tag: the regional AzureBackup.* / Storage.* tags and their
-//     "region" property in the service-tag files (ServiceTags_Public_20250908.json,
-//     ServiceTags_China_20260720.json, ServiceTags_AzureGovernment_20260720.json from
-//     https://www.microsoft.com/download/details.aspx?id=56519, id=57062, id=57063);
-//   - Geo: "Geo-code mapping", https://learn.microsoft.com/azure/backup/scripts/geo-code-list
-//     (only the primary codes; the codes ending in "r" there name the paired region);
-//   - FabricAccount: Check.ServiceConnectivity in Microsoft's SAP HANA pre-registration
-//     script (https://aka.ms/scriptforpermsonhana), which probes
-//     https://<account>.blob.core.<suffix>, .queue.core.<suffix> and
-//     https://pod01-prot1.<geo>.backup.windowsazure.<tld> for each region.
-//
-// Regions whose tag exists but whose geo code Microsoft has not published get no
-// backup pods; `targets list` names them so the user can add hosts with --member.
+// Sources of the region tables, in the order they are preferred; each is
+// kept as an extract in testdata/sources with its URL, version and date.
+const (
+	// Microsoft's SAP HANA pre-registration script (https://aka.ms/scriptforpermsonhana),
+	// version 2.0.8.3: Check.ServiceConnectivity probes, per region,
+	// https://<account>.blob.core.<suffix>, .queue.core.<suffix> and
+	// https://pod01-prot1.<geo>.backup.windowsazure.<tld>.
+	srcHANA2083 = "hana-script-2.0.8.3"
+	// The same script, version 2.1.0.11 (2025-08): the regions it adds, as
+	// issue #19 lists them; the account names were not available.
+	srcHANA21011 = "hana-script-2.1.0.11"
+	// Azure Landing Zones: azBackupGeoCodes in Azure/Enterprise-Scale
+	// eslzArm/eslzArm.json, and the newer map of the AVM private DNS zones
+	// module the Landing Zones accelerators deploy.
+	srcESLZ = "alz-eslzArm-azBackupGeoCodes"
+	srcAVM  = "alz-avm-private-link-dns-zones"
+)
+
+// The tables join the region's names from the service-tag files (the regional
+// AzureBackup.* / Storage.* tags and their "region" property in
+// ServiceTags_Public_20250908.json, ServiceTags_China_20260720.json,
+// ServiceTags_AzureGovernment_20260720.json from
+// https://www.microsoft.com/download/details.aspx?id=56519, id=57062, id=57063)
+// with the Backup data of the sources above (Geo, Pods, FabricAccount, Source).
 var publicRegions = []Region{
-	{"australiacentral", "Australia Central", "AustraliaCentral", "acl", "aclpod01fab1wxsajyqyj"},
-	{"australiacentral2", "Australia Central 2", "AustraliaCentral2", "acl2", "acl2pod01fab1wxsaa1ghw"},
-	{"australiaeast", "Australia East", "AustraliaEast", "ae", "aepod01fab1wxsai4sv4"},
-	{"australiasoutheast", "Australia Southeast", "AustraliaSoutheast", "ase", "asepod01fab1wxsatu7ut"},
-	{"austriaeast", "Austria East", "AustriaEast", "", ""},
-	{"brazilsouth", "Brazil South", "BrazilSouth", "brs", "brspod01fab1wxsaj8cwf"},
-	{"brazilsoutheast", "Brazil Southeast", "BrazilSoutheast", "bse", ""},
-	{"canadacentral", "Canada Central", "CanadaCentral", "cnc", "cncpod01fab1wxsakmklr"},
-	{"canadaeast", "Canada East", "CanadaEast", "cne", "cnepod01fab1wxsald6z1"},
-	{"centralindia", "Central India", "CentralIndia", "inc", "incpod01fab1wxsafouqx"},
-	{"centralus", "Central US", "CentralUS", "cus", "cuspod01fab1wxsar4zyr"},
-	{"centraluseuap", "Central US EUAP", "CentralUSEUAP", "ccy", ""},
-	{"chilecentral", "Chile Central", "ChileCentral", "", ""},
-	{"eastasia", "East Asia", "EastAsia", "ea", "eapod01fab1wxsaa7o8l"},
-	{"eastus", "East US", "EastUS", "eus", "euspod01fab1wxsanhice"},
-	{"eastus2", "East US 2", "EastUS2", "eus2", "eus2pod01fab1wxsadqy6r"},
-	{"eastus2euap", "East US 2 EUAP", "EastUS2EUAP", "ecy", ""},
-	{"francecentral", "France Central", "FranceCentral", "frc", "frcpod01fab1wxsat4ryw"},
-	{"francesouth", "France South", "FranceSouth", "frs", "frspod01fab1wxsaxyjax"},
-	{"germanynorth", "Germany North", "GermanyNorth", "gn", "gnpod01fab1wxsa9iii0"},
-	{"germanywestcentral", "Germany West Central", "GermanyWestCentral", "gwc", "gwcpod01fab1wxsagzbp5"},
-	{"indonesiacentral", "Indonesia Central", "IndonesiaCentral", "", ""},
-	{"israelcentral", "Israel Central", "IsraelCentral", "", ""},
-	{"israelnorthwest", "Israel Northwest", "IsraelNorthwest", "", ""},
-	{"italynorth", "Italy North", "ItalyNorth", "", ""},
-	{"japaneast", "Japan East", "JapanEast", "jpe", "jpepod01fab1wxsas2j8q"},
-	{"japanwest", "Japan West", "JapanWest", "jpw", "jpwpod01fab1wxsaj9ksn"},
-	{"jioindiacentral", "Jio India Central", "JioIndiaCentral", "jic", ""},
-	{"jioindiawest", "Jio India West", "JioIndiaWest", "jiw", ""},
-	{"koreacentral", "Korea Central", "KoreaCentral", "krc", "krcpod01fab1wxsa2m8aq"},
-	{"koreasouth", "Korea South", "KoreaSouth", "krs", "krspod01fab1wxsak15a6"},
-	{"malaysiasouth", "Malaysia South", "MalaysiaSouth", "", ""},
-	{"malaysiawest", "Malaysia West", "MalaysiaWest", "", ""},
-	{"mexicocentral", "Mexico Central", "MexicoCentral", "", ""},
-	{"newzealandnorth", "New Zealand North", "NewZealandNorth", "", ""},
-	{"northcentralus", "North Central US", "NorthCentralUS", "ncus", "ncuspod01fab1wxsac19bc"},
-	{"northeurope", "North Europe", "NorthEurope", "ne", "nepod01fab1wxsag8ksw"},
-	{"norwayeast", "Norway East", "NorwayEast", "nwe", "nwepod01fab1wxsa56atw"},
-	{"norwaywest", "Norway West", "NorwayWest", "nww", "nwwpod01fab1wxsacnbvq"},
-	{"polandcentral", "Poland Central", "PolandCentral", "", ""},
-	{"qatarcentral", "Qatar Central", "QatarCentral", "", ""},
-	{"southafricanorth", "South Africa North", "SouthAfricaNorth", "san", "sanpod01fab1wxsaqslgm"},
-	{"southafricawest", "South Africa West", "SouthAfricaWest", "saw", "sawpod01fab1wxsaor9bk"},
-	{"southcentralus", "South Central US", "SouthCentralUS", "scus", "scuspod01fab1wxsaojuir"},
-	{"southcentralus2", "South Central US 2", "SouthCentralUS2", "", ""},
-	{"southeastasia", "Southeast Asia", "SoutheastAsia", "sea", "seapod01fab1wxsapk732"},
-	{"southeastus", "Southeast US", "SoutheastUS", "", ""},
-	{"southeastus3", "Southeast US 3", "SoutheastUS3", "", ""},
-	{"southindia", "South India", "SouthIndia", "ins", "inspod01fab1wxsajidjx"},
-	{"spaincentral", "Spain Central", "SpainCentral", "", ""},
-	{"swedencentral", "Sweden Central", "SwedenCentral", "sdc", ""},
-	{"swedensouth", "Sweden South", "SwedenSouth", "sds", ""},
-	{"switzerlandnorth", "Switzerland North", "SwitzerlandNorth", "szn", "sznpod01fab1wxsaoh61w"},
-	{"switzerlandwest", "Switzerland West", "SwitzerlandWest", "szw", "szwpod01fab1wxsazdbvl"},
-	{"taiwannorth", "Taiwan North", "TaiwanNorth", "", ""},
-	{"taiwannorthwest", "Taiwan Northwest", "TaiwanNorthwest", "", ""},
-	{"uaecentral", "UAE Central", "UAECentral", "uac", "uacpod01fab1wxsa97cxf"},
-	{"uaenorth", "UAE North", "UAENorth", "uan", "uanpod01fab1wxsaozt5l"},
-	{"uksouth", "UK South", "UKSouth", "uks", "ukspod01fab1wxsarr1fn"},
-	{"ukwest", "UK West", "UKWest", "ukw", "ukwpod01fab1wxsajx51y"},
-	{"westcentralus", "West Central US", "WestCentralUS", "wcus", "wcuspod01fab1wxsaqdfdu"},
-	{"westeurope", "West Europe", "WestEurope", "we", "wepod01fab1wxsa4wq1d"},
-	{"westindia", "West India", "WestIndia", "inw", "inwpod01fab1wxsakmfn8"},
-	{"westus", "West US", "WestUS", "wus", "wuspod01fab1wxsa95jfo"},
-	{"westus2", "West US 2", "WestUS2", "wus2", "wus2pod01fab1wxsata8kz"},
-	{"westus3", "West US 3", "WestUS3", "wus3", ""},
+	{"australiacentral", "Australia Central", "AustraliaCentral", "acl", true, "aclpod01fab1wxsajyqyj", srcHANA2083},
+	{"australiacentral2", "Australia Central 2", "AustraliaCentral2", "acl2", true, "acl2pod01fab1wxsaa1ghw", srcHANA2083},
+	{"australiaeast", "Australia East", "AustraliaEast", "ae", true, "aepod01fab1wxsai4sv4", srcHANA2083},
+	{"australiasoutheast", "Australia Southeast", "AustraliaSoutheast", "ase", true, "asepod01fab1wxsatu7ut", srcHANA2083},
+	{"austriaeast", "Austria East", "AustriaEast", "aue", false, "", srcAVM},
+	{"brazilsouth", "Brazil South", "BrazilSouth", "brs", true, "brspod01fab1wxsaj8cwf", srcHANA2083},
+	{"brazilsoutheast", "Brazil Southeast", "BrazilSoutheast", "bse", true, "", srcHANA21011},
+	{"canadacentral", "Canada Central", "CanadaCentral", "cnc", true, "cncpod01fab1wxsakmklr", srcHANA2083},
+	{"canadaeast", "Canada East", "CanadaEast", "cne", true, "cnepod01fab1wxsald6z1", srcHANA2083},
+	{"centralindia", "Central India", "CentralIndia", "inc", true, "incpod01fab1wxsafouqx", srcHANA2083},
+	{"centralus", "Central US", "CentralUS", "cus", true, "cuspod01fab1wxsar4zyr", srcHANA2083},
+	{"centraluseuap", "Central US EUAP", "CentralUSEUAP", "ccy", false, "", srcESLZ},
+	{"chilecentral", "Chile Central", "ChileCentral", "clc", false, "", srcAVM},
+	{"eastasia", "East Asia", "EastAsia", "ea", true, "eapod01fab1wxsaa7o8l", srcHANA2083},
+	{"eastus", "East US", "EastUS", "eus", true, "euspod01fab1wxsanhice", srcHANA2083},
+	{"eastus2", "East US 2", "EastUS2", "eus2", true, "eus2pod01fab1wxsadqy6r", srcHANA2083},
+	{"eastus2euap", "East US 2 EUAP", "EastUS2EUAP", "ecy", false, "", srcESLZ},
+	{"francecentral", "France Central", "FranceCentral", "frc", true, "frcpod01fab1wxsat4ryw", srcHANA2083},
+	{"francesouth", "France South", "FranceSouth", "frs", true, "frspod01fab1wxsaxyjax", srcHANA2083},
+	{"germanynorth", "Germany North", "GermanyNorth", "gn", true, "gnpod01fab1wxsa9iii0", srcHANA2083},
+	{"germanywestcentral", "Germany West Central", "GermanyWestCentral", "gwc", true, "gwcpod01fab1wxsagzbp5", srcHANA2083},
+	{"indonesiacentral", "Indonesia Central", "IndonesiaCentral", "idc", false, "", srcAVM},
+	{"israelcentral", "Israel Central", "IsraelCentral", "ilc", true, "", srcHANA21011},
+	{"israelnorthwest", "Israel Northwest", "IsraelNorthwest", "iln", false, "", srcAVM},
+	{"italynorth", "Italy North", "ItalyNorth", "itn", true, "", srcHANA21011},
+	{"japaneast", "Japan East", "JapanEast", "jpe", true, "jpepod01fab1wxsas2j8q", srcHANA2083},
+	{"japanwest", "Japan West", "JapanWest", "jpw", true, "jpwpod01fab1wxsaj9ksn", srcHANA2083},
+	{"jioindiacentral", "Jio India Central", "JioIndiaCentral", "jic", true, "", srcHANA21011},
+	{"jioindiawest", "Jio India West", "JioIndiaWest", "jiw", true, "", srcHANA21011},
+	{"koreacentral", "Korea Central", "KoreaCentral", "krc", true, "krcpod01fab1wxsa2m8aq", srcHANA2083},
+	{"koreasouth", "Korea South", "KoreaSouth", "krs", true, "krspod01fab1wxsak15a6", srcHANA2083},
+	{"malaysiasouth", "Malaysia South", "MalaysiaSouth", "mys", true, "", srcHANA21011},
+	{"malaysiawest", "Malaysia West", "MalaysiaWest", "myw", false, "", srcAVM},
+	{"mexicocentral", "Mexico Central", "MexicoCentral", "mxc", true, "", srcHANA21011},
+	{"newzealandnorth", "New Zealand North", "NewZealandNorth", "nzn", true, "", srcHANA21011},
+	{"northcentralus", "North Central US", "NorthCentralUS", "ncus", true, "ncuspod01fab1wxsac19bc", srcHANA2083},
+	{"northeurope", "North Europe", "NorthEurope", "ne", true, "nepod01fab1wxsag8ksw", srcHANA2083},
+	{"norwayeast", "Norway East", "NorwayEast", "nwe", true, "nwepod01fab1wxsa56atw", srcHANA2083},
+	{"norwaywest", "Norway West", "NorwayWest", "nww", true, "nwwpod01fab1wxsacnbvq", srcHANA2083},
+	{"polandcentral", "Poland Central", "PolandCentral", "plc", true, "", srcHANA21011},
+	{"qatarcentral", "Qatar Central", "QatarCentral", "qac", true, "", srcHANA21011},
+	{"southafricanorth", "South Africa North", "SouthAfricaNorth", "san", true, "sanpod01fab1wxsaqslgm", srcHANA2083},
+	{"southafricawest", "South Africa West", "SouthAfricaWest", "saw", true, "sawpod01fab1wxsaor9bk", srcHANA2083},
+	{"southcentralus", "South Central US", "SouthCentralUS", "scus", true, "scuspod01fab1wxsaojuir", srcHANA2083},
+	{"southcentralus2", "South Central US 2", "SouthCentralUS2", "usc2", false, "", srcAVM},
+	{"southeastasia", "Southeast Asia", "SoutheastAsia", "sea", true, "seapod01fab1wxsapk732", srcHANA2083},
+	{"southeastus", "Southeast US", "SoutheastUS", "use", false, "", srcAVM},
+	{"southeastus3", "Southeast US 3", "SoutheastUS3", "use3", false, "", srcAVM},
+	{"southindia", "South India", "SouthIndia", "ins", true, "inspod01fab1wxsajidjx", srcHANA2083},
+	{"spaincentral", "Spain Central", "SpainCentral", "spc", true, "", srcHANA21011},
+	{"swedencentral", "Sweden Central", "SwedenCentral", "sdc", true, "", srcHANA21011},
+	{"swedensouth", "Sweden South", "SwedenSouth", "sds", true, "", srcHANA21011},
+	{"switzerlandnorth", "Switzerland North", "SwitzerlandNorth", "szn", true, "sznpod01fab1wxsaoh61w", srcHANA2083},
+	{"switzerlandwest", "Switzerland West", "SwitzerlandWest", "szw", true, "szwpod01fab1wxsazdbvl", srcHANA2083},
+	{"taiwannorth", "Taiwan North", "TaiwanNorth", "twn", true, "", srcHANA21011},
+	{"taiwannorthwest", "Taiwan Northwest", "TaiwanNorthwest", "tnw", true, "", srcHANA21011},
+	{"uaecentral", "UAE Central", "UAECentral", "uac", true, "uacpod01fab1wxsa97cxf", srcHANA2083},
+	{"uaenorth", "UAE North", "UAENorth", "uan", true, "uanpod01fab1wxsaozt5l", srcHANA2083},
+	{"uksouth", "UK South", "UKSouth", "uks", true, "ukspod01fab1wxsarr1fn", srcHANA2083},
+	{"ukwest", "UK West", "UKWest", "ukw", true, "ukwpod01fab1wxsajx51y", srcHANA2083},
+	{"westcentralus", "West Central US", "WestCentralUS", "wcus", true, "wcuspod01fab1wxsaqdfdu", srcHANA2083},
+	{"westeurope", "West Europe", "WestEurope", "we", true, "wepod01fab1wxsa4wq1d", srcHANA2083},
+	{"westindia", "West India", "WestIndia", "inw", true, "inwpod01fab1wxsakmfn8", srcHANA2083},
+	{"westus", "West US", "WestUS", "wus", true, "wuspod01fab1wxsa95jfo", srcHANA2083},
+	{"westus2", "West US 2", "WestUS2", "wus2", true, "wus2pod01fab1wxsata8kz", srcHANA2083},
+	{"westus3", "West US 3", "WestUS3", "wus3", true, "", srcHANA21011},
 }
 
 var chinaRegions = []Region{
-	{"chinaeast", "China East", "ChinaEast", "sha", "shapod01fab1wxsad4ak9"},
-	{"chinaeast2", "China East 2", "ChinaEast2", "sha2", "sha2pod01fab1wxsai042v"},
-	{"chinaeast3", "China East 3", "ChinaEast3", "", ""},
-	{"chinanorth", "China North", "ChinaNorth", "bjb", "bjbpod01fab1wxsa93erj"},
-	{"chinanorth2", "China North 2", "ChinaNorth2", "bjb2", "bjb2pod01fab1wxsa5pys4"},
-	{"chinanorth3", "China North 3", "ChinaNorth3", "", ""},
+	{"chinaeast", "China East", "ChinaEast", "sha", true, "shapod01fab1wxsad4ak9", srcHANA2083},
+	{"chinaeast2", "China East 2", "ChinaEast2", "sha2", true, "sha2pod01fab1wxsai042v", srcHANA2083},
+	{"chinaeast3", "China East 3", "ChinaEast3", "sha3", true, "", srcHANA21011},
+	{"chinanorth", "China North", "ChinaNorth", "bjb", true, "bjbpod01fab1wxsa93erj", srcHANA2083},
+	{"chinanorth2", "China North 2", "ChinaNorth2", "bjb2", true, "bjb2pod01fab1wxsa5pys4", srcHANA2083},
+	{"chinanorth3", "China North 3", "ChinaNorth3", "bjb3", true, "", srcHANA21011},
 }
 
 var usgovRegions = []Region{
-	{"usdodcentral", "USDoD Central", "USDoDCentral", "udc", "udcpod01fab1wxsahrru3"},
-	{"usdodeast", "USDoD East", "USDoDEast", "ude", "udepod01fab1wxsaxxsyj"},
-	{"usgovarizona", "USGov Arizona", "USGovArizona", "uga", "ugapod01fab1wxsasbss5"},
-	{"usgovtexas", "USGov Texas", "USGovTexas", "ugt", "ugtpod01fab1wxsayj9k8"},
-	{"usgovvirginia", "USGov Virginia", "USGovVirginia", "ugv", "ugvpod01fab1wxsa4lrr1"},
+	{"usdodcentral", "USDoD Central", "USDoDCentral", "udc", true, "udcpod01fab1wxsahrru3", srcHANA2083},
+	{"usdodeast", "USDoD East", "USDoDEast", "ude", true, "udepod01fab1wxsaxxsyj", srcHANA2083},
+	{"usgovarizona", "USGov Arizona", "USGovArizona", "uga", true, "ugapod01fab1wxsasbss5", srcHANA2083},
+	{"usgovtexas", "USGov Texas", "USGovTexas", "ugt", true, "ugtpod01fab1wxsayj9k8", srcHANA2083},
+	{"usgovvirginia", "USGov Virginia", "USGovVirginia", "ugv", true, "ugvpod01fab1wxsa4lrr1", srcHANA2083},
 }
 
 // normRegion folds "West Europe", "WestEurope", "west-europe" to "westeurope".

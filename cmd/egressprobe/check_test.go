@@ -302,7 +302,7 @@ func TestCheckChinaCatalog(t *testing.T) {
 		t.Cleanup(func() { ln.Close() })
 		return ln
 	}
-	signin := []string{"login.partner.microsoftonline.cn", "login.chinacloudapi.cn"}
+	signin := []string{"login.partner.microsoftonline.cn", "login.chinacloudapi.cn", "download.microsoft.com"}
 	storage := []string{"labacct.blob.core.chinacloudapi.cn", "labacct.queue.core.chinacloudapi.cn"}
 	cert := l.ca.Leaf(t, signin, nil, testnet.LeafOptions{})
 	testnet.ServeHTTPOn(t, listen("127.0.92.1:443"), testnet.NCSI("ok"), &cert)

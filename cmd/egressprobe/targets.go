@@ -19,6 +19,7 @@ type targetsListOptions struct {
 	members         []string
 	storageAccounts []string
 	vaults          []string
+	privateEndpoint bool
 }
 
 func newTargetsCmd(s *streams) *cobra.Command {
@@ -56,6 +57,7 @@ Families with no host to probe are listed under the table: name one with --membe
 	f.StringArrayVar(&opts.members, "member", nil, "an extra host to list under its family (repeatable)")
 	f.StringArrayVar(&opts.storageAccounts, "storage-account", nil, "a storage account NAME: NAME.blob.core... and NAME.queue.core... (repeatable)")
 	f.StringArrayVar(&opts.vaults, "vault", nil, "a vault ID from its private endpoint FQDNs (<ID>-ab-pod01-...; repeatable; needs --region)")
+	f.BoolVar(&opts.privateEndpoint, "private-endpoint", false, "the --vault uses a private endpoint: list its names as required to resolve privately")
 	return cmd
 }
 
@@ -73,10 +75,11 @@ func runTargetsList(_ context.Context, s *streams, opts *targetsListOptions) err
 		if err != nil {
 			return usageErrorf("--region: %w", err)
 		}
-		l.Region, l.Geo = r.Display, r.Geo
+		l.Region, l.Geo, l.Pods = r.Display, r.Geo, r.Pods
 	}
 	eps, err := targets.Catalog(cloud, targets.Options{
 		Region: opts.region, Members: opts.members, StorageAccounts: opts.storageAccounts, Vaults: opts.vaults,
+		PrivateEndpoint: opts.privateEndpoint,
 	})
 	if err != nil {
 		return usageErrorf("%w", err)

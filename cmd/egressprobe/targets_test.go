@@ -21,8 +21,17 @@ func TestTargetsList(t *testing.T) {
 			[]string{"cloud china, region China East 2 (Backup geo code sha2)", "https://pod01-prot1.sha2.backup.windowsazure.cn", "Storage.ChinaEast2", "login.partner.microsoftonline.cn"},
 			[]string{"login.microsoftonline.com"}},
 		{"user additions", []string{"targets", "list", "--region", "westeurope", "--storage-account", "contoso1", "--member", "app.contoso.example", "--vault", "42"},
-			[]string{"contoso1.blob.core.windows.net", "--storage-account", "app.contoso.example", "42-ab-pod01-wbcm1.we.backup.windowsazure.com"},
-			nil},
+			[]string{"contoso1.blob.core.windows.net", "--storage-account", "app.contoso.example", "dns:42-ab-pod01-wbcm1.privatelink.we.backup.windowsazure.com",
+				"--vault: documented", "pod01-manag1.we.backup.windowsazure.com", "catalog: observed"},
+			// The public form of a vault's names does not exist; rec2 is no MARS name.
+			[]string{"42-ab-pod01-wbcm1.we.", "pod01-rec2.we"}},
+		// No source shows public pods for the EUAP test regions.
+		{"test region", []string{"targets", "list", "--region", "centraluseuap"},
+			[]string{"Backup geo code ccy for --vault; no public pod names published"},
+			[]string{"pod01-prot1.ccy", "pod01-id1.ccy", "pod01-manag1.ccy"}},
+		{"new region", []string{"targets", "list", "--region", "italynorth"},
+			[]string{"Backup geo code itn)", "https://pod01-prot1.itn.backup.windowsazure.com"},
+			[]string{"no published"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -54,6 +63,7 @@ func TestTargetsListJSONAndCSV(t *testing.T) {
 		Endpoints []struct {
 			Host         string   `json:"host"`
 			ExpectedTags []string `json:"expected_tags"`
+			Evidence     string   `json:"evidence"`
 		} `json:"endpoints"`
 	}
 	if err := json.Unmarshal([]byte(out), &got); err != nil {
@@ -61,7 +71,7 @@ func TestTargetsListJSONAndCSV(t *testing.T) {
 	}
 	found := false
 	for _, e := range got.Endpoints {
-		if e.Host == "pod01-prot1.ugt.backup.windowsazure.us" && strings.Join(e.ExpectedTags, ",") == "AzureBackup.USGovTexas" {
+		if e.Host == "pod01-prot1.ugt.backup.windowsazure.us" && strings.Join(e.ExpectedTags, ",") == "AzureBackup.USGovTexas" && e.Evidence == "observed" {
 			found = true
 		}
 	}
@@ -89,6 +99,8 @@ func TestTargetsListUsageErrors(t *testing.T) {
 		{"bad member", []string{"--member", "*.windows.net"}, `--member "*.windows.net"`},
 		{"bad storage account", []string{"--storage-account", "Bad_Name"}, `--storage-account "Bad_Name"`},
 		{"vault without region", []string{"--vault", "42"}, "--vault needs --region"},
+		{"bad vault id", []string{"--region", "westeurope", "--vault", "my-vault"}, `--vault "my-vault": a vault ID is the number before "-ab-pod01-"`},
+		{"private endpoint without vault", []string{"--region", "westeurope", "--private-endpoint"}, "--private-endpoint says the vault uses a private endpoint: name the vault with --vault ID"},
 		{"positional argument", []string{"extra"}, `unknown command "extra"`},
 	}
 	for _, tt := range tests {
