@@ -22,13 +22,14 @@ import (
 type dialFault uint8
 
 const (
-	faultOther           dialFault = iota // an error that names no path problem (bad address, no sockets left)
+	faultOther           dialFault = iota // an error that names no path problem (e.g. a bad address)
 	faultRefused                          // a TCP reset answered the SYN
 	faultTimeout                          // nothing answered before the deadline
 	faultCanceled                         // the probe was stopped before anything answered
 	faultHostUnreachable                  // ICMP host/admin unreachable from a router or firewall
 	faultNetUnreachable                   // no route, or an ICMP network unreachable
 	faultLocalPolicy                      // this host's own firewall or policy refused the socket (EACCES/EPERM)
+	faultLocalResources                   // this host is out of local ports or file descriptors
 )
 
 // outcome maps the fault onto the TCP vocabulary. Callers dialling something
@@ -39,6 +40,8 @@ func (f dialFault) outcome() Outcome {
 		return TCPRefused
 	case faultTimeout, faultCanceled:
 		return TCPTimeout
+	case faultLocalResources:
+		return LocalResources
 	default:
 		// Local policy (EACCES/EPERM) is "unreachable", not "refused": no
 		// RST came from the path, this host's own firewall stopped the SYN
@@ -60,6 +63,10 @@ func (f dialFault) explain() string {
 		return "host unreachable (ICMP): a router or firewall on the path reports the address cannot be reached — look for a reject rule or a missing route"
 	case faultNetUnreachable:
 		return "network unreachable: this host has no route to the address (or a router says so) — check the routing table and default gateway"
+	case faultLocalResources:
+		return "this host is out of local ports or file descriptors, not a network problem: wait for sockets in TIME_WAIT to clear, " +
+			"widen the ephemeral port range (Linux: net.ipv4.ip_local_port_range; Windows: netsh int ipv4 set dynamicport tcp), " +
+			"raise the open-file limit (ulimit -n), or lower --concurrency"
 	case faultLocalPolicy:
 		return "permission denied on this host: a local firewall or security policy blocked the connection before it left — check the host firewall (Windows Defender Firewall, nftables/iptables output rules)"
 	default:
@@ -102,6 +109,9 @@ func dialError(hop string, addr netip.AddrPort, f dialFault, budget time.Duratio
 	switch {
 	case f == faultOther:
 		return fmt.Sprintf("%s %s: could not connect: %v", hop, addr, innermost(err))
+	case f == faultLocalResources:
+		// Which resource ran out is in the errno (ports or descriptors).
+		return fmt.Sprintf("%s %s: %v: %s", hop, addr, innermost(err), f.explain())
 	case f == faultTimeout && budget > 0:
 		return fmt.Sprintf("%s %s: %s (waited %s)", hop, addr, f.explain(), budget.Round(time.Millisecond))
 	default:

@@ -40,6 +40,17 @@ func TestClassifyRealErrors(t *testing.T) {
 		_, err = c.Read(make([]byte, 1))
 		return err
 	}
+	// A bind to a port that is taken: the EADDRINUSE an explicit bind gets
+	// when the ports run out (WSAEADDRINUSE on Windows).
+	portTaken := func() error {
+		var dd net.Dialer
+		dd.LocalAddr = net.TCPAddrFromAddrPort(silent)
+		c, err := dd.Dial("tcp", closed.String())
+		if err == nil {
+			c.Close()
+		}
+		return err
+	}
 	canceled := func() error {
 		ctx, cancel := context.WithCancel(context.Background())
 		time.AfterFunc(20*time.Millisecond, cancel)
@@ -58,6 +69,7 @@ func TestClassifyRealErrors(t *testing.T) {
 		{"connect to blackhole, ctx deadline", dial(hole.String(), 100*time.Millisecond), faultTimeout, true},
 		{"read past socket deadline", readTimeout(), faultTimeout, true},
 		{"connect cancelled", canceled(), faultCanceled, false},
+		{"bind to a local port in use", portTaken(), faultLocalResources, false},
 		{"connect to port 0", dial(net.JoinHostPort(testnet.LoopbackIP(204), "0"), time.Second), faultRefused, false},
 	}
 	for _, tc := range tests {
@@ -94,6 +106,7 @@ func TestDialFaultVocabulary(t *testing.T) {
 	want := map[dialFault]Outcome{
 		faultOther: TCPUnreachable, faultRefused: TCPRefused, faultTimeout: TCPTimeout, faultCanceled: TCPTimeout,
 		faultHostUnreachable: TCPUnreachable, faultNetUnreachable: TCPUnreachable, faultLocalPolicy: TCPUnreachable,
+		faultLocalResources: LocalResources,
 	}
 	for f, o := range want {
 		if f.outcome() != o {

@@ -11,7 +11,7 @@ import (
 
 // ConnectResult is the proxy CONNECT step.
 type ConnectResult struct {
-	Step              // ok | proxy_unreachable | proxy_auth_required | proxy_denied | proxy_error | proxy_timeout
+	Step              // ok | proxy_unreachable | proxy_auth_required | proxy_denied | proxy_error | proxy_timeout | local_resources
 	Proxy      string `json:"proxy"`       // redacted proxy URL
 	ProxyAddr  string `json:"proxy_addr"`  // the proxy's own address that was dialled "IP:PORT"
 	StatusCode int    `json:"status_code"` // CONNECT status, 0 when none was read
@@ -80,6 +80,8 @@ func classifyConnect(err error) Outcome {
 	var oe *proxy.OpError
 	if errors.As(err, &oe) {
 		switch {
+		case oe.Op == proxy.OpDial && classifyDial(oe.Err) == faultLocalResources:
+			return LocalResources
 		case oe.Op == proxy.OpResolve || oe.Op == proxy.OpDial:
 			return ProxyUnreachable
 		case oe.Timeout():

@@ -50,7 +50,7 @@ type CNAME struct {
 // Outcome is ok when at least one address came back. With no address, A and
 // AAAA may have ended differently; the result then carries the more
 // informative of the two, in this order: dns_nxdomain, dns_refused,
-// dns_servfail, dns_error, dns_timeout, dns_nodata (an answer with an rcode
+// dns_servfail, local_resources, dns_error, dns_timeout, dns_nodata (an answer with an rcode
 // says more than a malformed one, which says more than silence; NODATA only
 // stands when both families answered without addresses). On a tie A's message
 // is kept.
@@ -319,13 +319,15 @@ func (r *resolution) transportFailure(err error, qt string) (Outcome, error) {
 			r.res.Server, r.host, qt, r.deadline.Sub(r.res.Start).Round(time.Millisecond), r.server.Port())
 	case faultOther:
 		return DNSError, fmt.Errorf("resolver %s, %s query for %q: %w", r.res.Server, qt, r.host, err)
+	case faultLocalResources:
+		return LocalResources, fmt.Errorf("resolver %s, %s query for %q: %s: %w", r.res.Server, qt, r.host, f.explain(), err)
 	default:
 		return DNSError, fmt.Errorf("resolver %s unreachable: %s; check the resolver address or give another with --resolver: %w", r.res.Server, f.explain(), err)
 	}
 }
 
 // failurePrecedence orders the outcomes of a family without addresses; see DNSResult.
-var failurePrecedence = [...]Outcome{DNSNXDomain, DNSRefused, DNSServfail, DNSError, DNSTimeout, DNSNoData}
+var failurePrecedence = [...]Outcome{DNSNXDomain, DNSRefused, DNSServfail, LocalResources, DNSError, DNSTimeout, DNSNoData}
 
 func rank(o Outcome) int {
 	for i, p := range failurePrecedence {

@@ -18,10 +18,12 @@ func errnoFault(e syscall.Errno) dialFault {
 		// Linux reports ICMP host-unreachable and admin-prohibited
 		// (packet filtered, code 13) alike as EHOSTUNREACH.
 		return faultHostUnreachable
-	case syscall.ENETUNREACH, syscall.ENETDOWN, syscall.EADDRNOTAVAIL:
-		// EADDRNOTAVAIL: no local address of that family (IPv6 target,
-		// no IPv6 address here) — equally "no way out".
+	case syscall.ENETUNREACH, syscall.ENETDOWN:
 		return faultNetUnreachable
+	case syscall.EADDRNOTAVAIL, syscall.EADDRINUSE, syscall.EMFILE, syscall.ENFILE, syscall.ENOBUFS:
+		// connect(2) says EADDRNOTAVAIL when every ephemeral port is taken
+		// (bind says EADDRINUSE); EMFILE/ENFILE: no file descriptor left.
+		return faultLocalResources
 	case syscall.EACCES, syscall.EPERM:
 		return faultLocalPolicy
 	}

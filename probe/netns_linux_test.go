@@ -205,3 +205,46 @@ func (ns *netns) listen(t *testing.T, addr netip.AddrPort) {
 	}
 	t.Cleanup(func() { ln.Close() })
 }
+
+// TestDialTCPOutOfPorts gives a namespace of its own two ephemeral ports.
+// With both held by connections to one server, a connection to another
+// server still gets a port (connect alone shares a port between
+// destinations; a bind before connect, as DialTCP once did, takes one of its
+// own and fails with EADDRINUSE), and a third connection to the first server
+// is local_resources: this host's problem, not the firewall's.
+func TestDialTCPOutOfPorts(t *testing.T) {
+	ns := newNetns(t)
+	ns.run(t, "ip", "link", "set", "lo", "up")
+	ns.run(t, "sh", "-c", "echo 40000 40001 > /proc/sys/net/ipv4/ip_local_port_range")
+	first, second := netip.MustParseAddrPort("127.0.0.1:7001"), netip.MustParseAddrPort("127.0.0.1:7002")
+	ns.listen(t, first)
+	ns.listen(t, second)
+
+	dial := func(addr netip.AddrPort) TCPResult {
+		var res TCPResult
+		ns.do(t, func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			var conn net.Conn
+			conn, res = DialTCP(ctx, addr)
+			if conn != nil {
+				t.Cleanup(func() { conn.Close() })
+			}
+		})
+		t.Logf("DialTCP(%s) = %s %s", addr, res.Outcome, res.Error)
+		return res
+	}
+	for range 2 {
+		if res := dial(first); !res.OK() {
+			t.Fatalf("DialTCP(%s) with ports free = %s (%s), want ok", first, res.Outcome, res.Error)
+		}
+	}
+	if res := dial(second); !res.OK() {
+		t.Errorf("DialTCP(%s) with both ports held by connections to %s = %s (%s), want ok: the dial must not bind before connect",
+			second, first, res.Outcome, res.Error)
+	}
+	res := dial(first)
+	if res.Outcome != LocalResources || !strings.Contains(res.Error, "out of local ports") {
+		t.Errorf("DialTCP(%s) with every port to it in use = %s (%s), want local_resources saying this host is out of local ports", first, res.Outcome, res.Error)
+	}
+}

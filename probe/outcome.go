@@ -30,6 +30,11 @@ const (
 	TCPTimeout     Outcome = "tcp_timeout"     // silence: a firewall dropped the SYN
 	TCPUnreachable Outcome = "tcp_unreachable" // ICMP unreachable, or no route
 
+	// LocalResources: this host ran out of local ports or file descriptors
+	// (EADDRNOTAVAIL, EADDRINUSE, EMFILE, ENFILE, ENOBUFS and the WSAE*
+	// equivalents) at any step: the host's problem, never the network's.
+	LocalResources Outcome = "local_resources"
+
 	ProxyUnreachable  Outcome = "proxy_unreachable"   // the proxy itself could not be reached
 	ProxyAuthRequired Outcome = "proxy_auth_required" // 407
 	ProxyDenied       Outcome = "proxy_denied"        // 403 and other 4xx: proxy policy

@@ -9,7 +9,7 @@ import (
 )
 
 // TCPResult is one TCP connect to one address.
-// Outcome: ok | tcp_refused | tcp_timeout | tcp_unreachable.
+// Outcome: ok | tcp_refused | tcp_timeout | tcp_unreachable | local_resources.
 type TCPResult struct {
 	Step
 	Addr netip.AddrPort `json:"addr"`
@@ -17,7 +17,8 @@ type TCPResult struct {
 
 // DialTCP connects to addr within ctx's deadline and tells apart a reset
 // (tcp_refused), silence (tcp_timeout) and an ICMP/no-route/local-policy
-// failure (tcp_unreachable). The conn is nil unless the outcome is ok; the
+// failure (tcp_unreachable), and this host running out of ports or file
+// descriptors (local_resources). The conn is nil unless the outcome is ok; the
 // caller closes it.
 func DialTCP(ctx context.Context, addr netip.AddrPort) (net.Conn, TCPResult) {
 	res := TCPResult{Addr: addr}
@@ -28,9 +29,12 @@ func DialTCP(ctx context.Context, addr netip.AddrPort) (net.Conn, TCPResult) {
 		return nil, res
 	}
 	// Keep-alive probes are pointless on a connection that lives for one
-	// probe, and turning them off saves the setsockopt calls.
+	// probe, and turning them off saves the setsockopt calls. No local
+	// address: DialTCP with one (even the zero AddrPort) binds to 0.0.0.0:0
+	// before connecting, which takes a port of its own per connection, while
+	// connect alone lets a port in TIME_WAIT to one destination serve another.
 	d := net.Dialer{KeepAlive: -1}
-	c, err := d.DialTCP(ctx, "tcp", netip.AddrPort{}, addr)
+	c, err := d.DialContext(ctx, "tcp", addr.String())
 	res.Duration = time.Since(res.Start)
 	if err == nil {
 		res.Outcome = OK

@@ -14,10 +14,13 @@ const (
 	winErrorPortUnreachable     = 1234  // ERROR_PORT_UNREACHABLE
 	winErrorConnectionAborted   = 1236  // ERROR_CONNECTION_ABORTED
 	wsaEACCES                   = 10013 // WSAEACCES: Windows Defender Firewall (WFP) blocked the connect
+	wsaEMFILE                   = 10024 // no socket handle left for this process
+	wsaEADDRINUSE               = 10048 // bind: the local port is taken
 	wsaEADDRNOTAVAIL            = 10049
 	wsaENETDOWN                 = 10050
 	wsaENETUNREACH              = 10051
 	wsaECONNRESET               = 10054
+	wsaENOBUFS                  = 10055 // what connect says when the dynamic port range is used up
 	wsaETIMEDOUT                = 10060
 	wsaECONNREFUSED             = 10061
 	wsaEHOSTDOWN                = 10064
@@ -39,6 +42,10 @@ func windowsErrorFault(code uint32) dialFault {
 		return faultNetUnreachable
 	case wsaEACCES, winErrorAccessDenied:
 		return faultLocalPolicy
+	case wsaEADDRINUSE, wsaENOBUFS, wsaEMFILE:
+		// Unlike Unix, WSAEADDRNOTAVAIL on connect means the remote address
+		// is not one (0.0.0.0): it stays with the unreachable ones above.
+		return faultLocalResources
 	}
 	return faultOther
 }

@@ -15,6 +15,7 @@ func TestWindowsErrorFault(t *testing.T) {
 		{10065, faultHostUnreachable}, {1232, faultHostUnreachable}, {10064, faultHostUnreachable},
 		{10051, faultNetUnreachable}, {1231, faultNetUnreachable}, {10050, faultNetUnreachable}, {10049, faultNetUnreachable}, {1233, faultNetUnreachable},
 		{10013, faultLocalPolicy}, {5, faultLocalPolicy},
+		{10048, faultLocalResources}, {10055, faultLocalResources}, {10024, faultLocalResources},
 		{0, faultOther}, {10022, faultOther}, // WSAEINVAL: a bug, not a path problem
 	}
 	for _, tc := range tests {

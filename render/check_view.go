@@ -255,6 +255,8 @@ func statusHint(status string) string {
 		return "every connection is refused; something on the way rejects all outbound traffic"
 	case strings.HasPrefix(status, "proxy_"):
 		return "the proxy is the problem, not the endpoints"
+	case status == "local_resources":
+		return "this server ran out of local ports or file descriptors; the network was not tested"
 	case status == "tls_intercepted":
 		return "a TLS-inspecting middlebox intercepts every host"
 	case status == "cancelled":
@@ -386,6 +388,8 @@ func hopLabel(hop string) string {
 		return "TLS inspection"
 	case "clock":
 		return "Clock"
+	case "host":
+		return "This host"
 	case "":
 		return "Change"
 	}

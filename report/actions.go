@@ -10,15 +10,32 @@ import (
 )
 
 // actions turns failures and warnings into the changes that would fix them,
-// one Action per (hop, change), hosts and IPs merged. A host that worked on
-// another path (--path both) needs no change for the path that failed: the
-// agent can be pointed at the one that works.
+// one Action per (hop, change), hosts and IPs merged. A failure needs no change
+// when the same endpoint worked on another path (--path both): the agent can be
+// pointed at the one that works. Another address, port or resolver of the
+// host that worked does not excuse it: the agent may get the failing one.
 func actions(r *Report) []Action {
-	worked := map[string]bool{}
+	// Direct successes by (host, port, address); proxy successes by (host,
+	// port) alone: through a proxy no local address is connected to, so the
+	// proxy path working covers every address of the endpoint.
+	direct, viaProxy := map[endpointKey]bool{}, map[endpointKey]bool{}
 	for i := range r.Results {
-		if r.Results[i].Status == string(probe.OK) {
-			worked[r.Results[i].Host] = true
+		if res := &r.Results[i]; res.Status == string(probe.OK) {
+			if k := keyOf(res); res.Path == "proxy" {
+				k.ip = ""
+				viaProxy[k] = true
+			} else {
+				direct[k] = true
+			}
 		}
+	}
+	workedElsewhere := func(res *Result) bool {
+		k := keyOf(res)
+		if res.Path == "proxy" {
+			return direct[k]
+		}
+		k.ip = ""
+		return viaProxy[k]
 	}
 	var out []Action
 	idx := map[string]int{}
@@ -43,9 +60,9 @@ func actions(r *Report) []Action {
 	}
 	for i := range r.Results {
 		res := &r.Results[i]
-		if res.Status != string(probe.OK) && res.Status != string(probe.Cancelled) && !worked[res.Host] {
+		if res.Status != string(probe.OK) && res.Status != string(probe.Cancelled) && !workedElsewhere(res) {
 			hop, change := fixFor(res)
-			if res.Evidence == targets.EvidenceObserved {
+			if res.Evidence == targets.EvidenceObserved && hop != "host" {
 				change += observedNote
 			}
 			add(hop, change, res)
@@ -67,6 +84,22 @@ func actions(r *Report) []Action {
 // observedNote qualifies the advice for hosts only Microsoft's scripts and
 // examples use: no page promises them, so one may be gone rather than blocked.
 const observedNote = " (these names are observed in Microsoft's support scripts and examples, not documented: one that no longer exists fails the same way, so check it against the catalog's sources before opening anything)"
+
+// endpointKey is one endpoint: host, port and address (a proxy result's
+// address is the local resolver's first answer).
+type endpointKey struct {
+	host string
+	port int
+	ip   string
+}
+
+func keyOf(res *Result) endpointKey {
+	k := endpointKey{host: strings.ToLower(res.Host), port: res.Port}
+	if res.IP != nil {
+		k.ip = *res.IP
+	}
+	return k
+}
 
 // fixFor phrases the change that would fix one failed result.
 func fixFor(res *Result) (hop, change string) {
@@ -96,6 +129,9 @@ func fixFor(res *Result) (hop, change string) {
 		return "firewall", fmt.Sprintf("a device actively rejects (RST) outbound %s to these addresses: remove the reject rule or allow them", port)
 	case probe.TCPUnreachable:
 		return "firewall", fmt.Sprintf("these addresses are unreachable (no route or ICMP unreachable) on %s: add the route or allow them", port)
+	case probe.LocalResources:
+		return "host", "this server ran out of local ports or file descriptors while probing, so these results say nothing about the network: " +
+			"let sockets in TIME_WAIT clear, widen the ephemeral port range (net.ipv4.ip_local_port_range; netsh int ipv4 set dynamicport tcp), raise the open-file limit, or run with a lower --concurrency"
 	case probe.ProxyUnreachable:
 		return "proxy", fmt.Sprintf("this server cannot reach the proxy %s: allow TCP to the proxy, or correct its address", proxy)
 	case probe.ProxyAuthRequired:

@@ -330,3 +330,42 @@ func TestObservedHostAdvice(t *testing.T) {
 		}
 	}
 }
+
+// TestWhatToOpenSuppressesOnlyTheSameEndpoint: a failure leaves what_to_open
+// only when the same host, port and address worked on another path; another
+// address, port or resolver of the host that worked does not excuse it.
+func TestWhatToOpenSuppressesOnlyTheSameEndpoint(t *testing.T) {
+	pod := ep("pod01-prot1.we.backup.windowsazure.com", "*.windowsazure.com", "AzureBackup")
+	alt := pod
+	alt.Port = 8443
+	two := dnsOK(pod.Host, "127.0.0.1:53", "20.38.1.1", "20.38.1.2")
+	other := dnsOK(pod.Host, "127.0.0.2:53", "20.38.1.3")
+	observations := []probe.Observation{
+		obs(0, two, "20.38.1.1", probe.OK),
+		obs(0, two, "20.38.1.2", probe.TCPTimeout),                                          // another address of the host worked
+		obs(1, dnsOK(pod.Host, "127.0.0.1:53", "20.38.1.1"), "20.38.1.1", probe.TCPRefused), // another port worked
+		obs(2, other, "20.38.1.3", probe.TCPTimeout),                                        // another resolver's answer worked
+	}
+	rep := Build(Input{Endpoints: []targets.Endpoint{pod, alt, pod}, Observations: observations})
+	var ips []string
+	for _, a := range rep.Open {
+		if a.Hop == "firewall" {
+			ips = append(ips, a.IPs...)
+		}
+	}
+	slices.Sort(ips)
+	if want := []string{"20.38.1.1", "20.38.1.2", "20.38.1.3"}; !slices.Equal(ips, want) {
+		t.Errorf("firewall actions name %v, want %v (one per failing endpoint): %+v", ips, want, rep.Open)
+	}
+}
+
+// TestWhatToOpenLocalResources: a host out of ports or file descriptors is
+// told so as this host's change, never as a firewall rule.
+func TestWhatToOpenLocalResources(t *testing.T) {
+	login := ep("login.microsoftonline.com", "*.microsoftonline.com", "AzureActiveDirectory")
+	o := obs(0, dnsOK(login.Host, "127.0.0.1:53", "40.126.1.1"), "40.126.1.1", probe.LocalResources)
+	rep := Build(Input{Endpoints: []targets.Endpoint{login}, Observations: []probe.Observation{o}})
+	if len(rep.Open) != 1 || rep.Open[0].Hop != "host" || len(rep.Open[0].IPs) != 0 || !strings.Contains(rep.Open[0].Change, "ran out of local ports") {
+		t.Errorf("what_to_open = %+v, want one change for this host, no firewall line", rep.Open)
+	}
+}

@@ -185,7 +185,7 @@ type FamilySummary struct {
 // Action is one line of the "what to open" list: the firewall or proxy change
 // that would fix a group of failures.
 type Action struct {
-	Hop    string   `json:"hop"` // dns, firewall, proxy, tls-inspection, clock
+	Hop    string   `json:"hop"` // dns, firewall, proxy, tls-inspection, clock, host (this server itself)
 	Change string   `json:"change"`
 	Hosts  []string `json:"hosts"`
 	IPs    []string `json:"ips,omitempty"`
