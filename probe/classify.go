@@ -25,7 +25,7 @@ const (
 	faultOther           dialFault = iota // an error that names no path problem (e.g. a bad address)
 	faultRefused                          // a TCP reset answered the SYN
 	faultTimeout                          // nothing answered before the deadline
-	faultCanceled                         // the probe was stopped before anything answered
+	faultCanceled                         // the run was stopped (Ctrl-C) before anything answered
 	faultHostUnreachable                  // ICMP host/admin unreachable from a router or firewall
 	faultNetUnreachable                   // no route, or an ICMP network unreachable
 	faultLocalPolicy                      // this host's own firewall or policy refused the socket (EACCES/EPERM)
@@ -38,8 +38,10 @@ func (f dialFault) outcome() Outcome {
 	switch f {
 	case faultRefused:
 		return TCPRefused
-	case faultTimeout, faultCanceled:
+	case faultTimeout:
 		return TCPTimeout
+	case faultCanceled:
+		return Cancelled
 	case faultLocalResources:
 		return LocalResources
 	default:
@@ -74,10 +76,11 @@ func (f dialFault) explain() string {
 	}
 }
 
-// classifyDial names the fault behind a failed dial. Deadlines are checked
-// first: a context or socket deadline is a timeout whatever errno came with it.
-func classifyDial(err error) dialFault {
-	if errors.Is(err, context.Canceled) {
+// classifyDial names the fault behind a dial on ctx that failed with err.
+// Cancellation and deadlines are checked first: a context or socket deadline
+// is a timeout whatever errno came with it.
+func classifyDial(ctx context.Context, err error) dialFault {
+	if stopped(ctx, err) {
 		return faultCanceled
 	}
 	if timedOut(err) {
@@ -88,6 +91,14 @@ func classifyDial(err error) dialFault {
 		return errnoFault(errno)
 	}
 	return faultOther
+}
+
+// stopped reports whether a step on ctx that ended with err (nil for none)
+// was cancelled from outside — Ctrl-C — rather than cut off by a deadline.
+// Every step asks this one question and then ends Cancelled, not *_timeout:
+// a socket call interrupted by cancellation fails like one past its deadline.
+func stopped(ctx context.Context, err error) bool {
+	return errors.Is(ctx.Err(), context.Canceled) || errors.Is(err, context.Canceled)
 }
 
 // timedOut reports whether err is a deadline: the context's, a socket

@@ -77,7 +77,7 @@ func TestClassifyRealErrors(t *testing.T) {
 			if tc.err == nil {
 				t.Fatal("the socket operation unexpectedly succeeded")
 			}
-			if got := classifyDial(tc.err); got != tc.want {
+			if got := classifyDial(context.Background(), tc.err); got != tc.want {
 				t.Errorf("classifyDial(%v) = %d (%s), want %d (%s)", tc.err, got, got.outcome(), tc.want, tc.want.outcome())
 			}
 			if got := timedOut(tc.err); got != tc.timeout {
@@ -99,12 +99,12 @@ func TestClassifyRealErrors(t *testing.T) {
 	}
 }
 
-// TestDialFaultVocabulary checks every fault maps into the TCP outcomes and
-// has an explanation.
+// TestDialFaultVocabulary checks every fault maps into the TCP outcomes (or
+// local_resources, cancelled) and has an explanation.
 func TestDialFaultVocabulary(t *testing.T) {
 	t.Parallel()
 	want := map[dialFault]Outcome{
-		faultOther: TCPUnreachable, faultRefused: TCPRefused, faultTimeout: TCPTimeout, faultCanceled: TCPTimeout,
+		faultOther: TCPUnreachable, faultRefused: TCPRefused, faultTimeout: TCPTimeout, faultCanceled: Cancelled,
 		faultHostUnreachable: TCPUnreachable, faultNetUnreachable: TCPUnreachable, faultLocalPolicy: TCPUnreachable,
 		faultLocalResources: LocalResources,
 	}

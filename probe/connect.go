@@ -11,7 +11,7 @@ import (
 
 // ConnectResult is the proxy CONNECT step.
 type ConnectResult struct {
-	Step              // ok | proxy_unreachable | proxy_auth_required | proxy_denied | proxy_error | proxy_timeout | local_resources
+	Step              // ok | proxy_unreachable | proxy_auth_required | proxy_denied | proxy_error | proxy_timeout | local_resources | cancelled
 	Proxy      string `json:"proxy"`       // redacted proxy URL
 	ProxyAddr  string `json:"proxy_addr"`  // the proxy's own address that was dialled "IP:PORT"
 	StatusCode int    `json:"status_code"` // CONNECT status, 0 when none was read
@@ -22,7 +22,7 @@ type ConnectResult struct {
 // no deadline set. ctx bounds the whole step: a proxy that never answers ends
 // in proxy_timeout at ctx's deadline.
 func Connect(ctx context.Context, route proxy.Route, target string) (net.Conn, ConnectResult) {
-	return proxyStep(route, "CONNECT "+target+": the route is direct, there is no proxy to ask", func(d proxy.Dialer) (net.Conn, proxy.Tunnel, error) {
+	return proxyStep(ctx, route, "CONNECT "+target+": the route is direct, there is no proxy to ask", func(d proxy.Dialer) (net.Conn, proxy.Tunnel, error) {
 		return d.Connect(ctx, route.Proxy, target)
 	})
 }
@@ -32,14 +32,14 @@ func Connect(ctx context.Context, route proxy.Route, target string) (net.Conn, C
 // them, go through a proxy. The result is classified as Connect's, with no
 // status code (the proxy's answer is the HTTP step's).
 func DialProxy(ctx context.Context, route proxy.Route) (net.Conn, ConnectResult) {
-	return proxyStep(route, "the route is direct, there is no proxy to send the request to", func(d proxy.Dialer) (net.Conn, proxy.Tunnel, error) {
+	return proxyStep(ctx, route, "the route is direct, there is no proxy to send the request to", func(d proxy.Dialer) (net.Conn, proxy.Tunnel, error) {
 		return d.Dial(ctx, route.Proxy)
 	})
 }
 
 // proxyStep times one way of reaching route's proxy and classifies how it
 // ended; direct is the error for a route that has no proxy.
-func proxyStep(route proxy.Route, direct string, reach func(proxy.Dialer) (net.Conn, proxy.Tunnel, error)) (net.Conn, ConnectResult) {
+func proxyStep(ctx context.Context, route proxy.Route, direct string, reach func(proxy.Dialer) (net.Conn, proxy.Tunnel, error)) (net.Conn, ConnectResult) {
 	res := ConnectResult{Step: Step{Start: time.Now()}, Proxy: route.Redacted()}
 	if route.Direct() {
 		res.Outcome = ProxyError
@@ -50,7 +50,7 @@ func proxyStep(route proxy.Route, direct string, reach func(proxy.Dialer) (net.C
 	res.Duration = time.Since(res.Start)
 	res.ProxyAddr, res.StatusCode = tun.Addr, tun.StatusCode
 	if err != nil {
-		res.Outcome = classifyConnect(err)
+		res.Outcome = classifyConnect(ctx, err)
 		res.Error = proxy.Redact(err.Error())
 		return nil, res
 	}
@@ -60,7 +60,7 @@ func proxyStep(route proxy.Route, direct string, reach func(proxy.Dialer) (net.C
 
 // classifyConnect maps the proxy dialer's typed errors onto the vocabulary:
 // the proxy's own address not reachable, its HTTP answer, or silence.
-func classifyConnect(err error) Outcome {
+func classifyConnect(ctx context.Context, err error) Outcome {
 	var se *proxy.StatusError
 	if errors.As(err, &se) {
 		switch {
@@ -72,15 +72,13 @@ func classifyConnect(err error) Outcome {
 			return ProxyError
 		}
 	}
-	if errors.Is(err, context.Canceled) {
-		// Stopped from outside (Ctrl-C) at any step: the proxy did not get to
-		// answer in time, whatever it would have said.
-		return ProxyTimeout
+	if stopped(ctx, err) {
+		return Cancelled
 	}
 	var oe *proxy.OpError
 	if errors.As(err, &oe) {
 		switch {
-		case oe.Op == proxy.OpDial && classifyDial(oe.Err) == faultLocalResources:
+		case oe.Op == proxy.OpDial && classifyDial(ctx, oe.Err) == faultLocalResources:
 			return LocalResources
 		case oe.Op == proxy.OpResolve || oe.Op == proxy.OpDial:
 			return ProxyUnreachable

@@ -189,8 +189,8 @@ func TestConnectCancel(t *testing.T) {
 		if elapsed := time.Since(start); elapsed > 3*time.Second {
 			t.Fatalf("%s proxy: Connect returned %v after cancel", p.URL.Scheme, elapsed)
 		}
-		if conn != nil || res.Outcome != ProxyTimeout || !strings.Contains(res.Error, "canceled") {
-			t.Fatalf("%s proxy: Connect = %s %q, want proxy_timeout naming the cancellation", p.URL.Scheme, res.Outcome, res.Error)
+		if conn != nil || res.Outcome != Cancelled || !strings.Contains(res.Error, "canceled") {
+			t.Fatalf("%s proxy: Connect = %s %q, want cancelled naming the cancellation", p.URL.Scheme, res.Outcome, res.Error)
 		}
 	}
 }
@@ -269,14 +269,14 @@ func TestClassifyConnect(t *testing.T) {
 		{fmt.Errorf("wrapped: %w", &proxy.OpError{Op: proxy.OpDial, Err: context.DeadlineExceeded}), ProxyUnreachable},
 		{&proxy.OpError{Op: proxy.OpResolve, Err: &net.DNSError{IsNotFound: true}}, ProxyUnreachable},
 		{&proxy.OpError{Op: proxy.OpConnect, Err: context.DeadlineExceeded}, ProxyTimeout},
-		{&proxy.OpError{Op: proxy.OpTLS, Err: context.Canceled}, ProxyTimeout},
-		{&proxy.OpError{Op: proxy.OpDial, Err: context.Canceled}, ProxyTimeout},
+		{&proxy.OpError{Op: proxy.OpTLS, Err: context.Canceled}, Cancelled},
+		{&proxy.OpError{Op: proxy.OpDial, Err: context.Canceled}, Cancelled},
 		{&proxy.OpError{Op: proxy.OpConnect, Err: proxy.ErrBadReply}, ProxyError},
 		{&proxy.OpError{Op: proxy.OpTunnel, Err: proxy.ErrTunnelClosed}, ProxyError},
 		{io.EOF, ProxyError},
 	}
 	for _, tt := range tests {
-		if got := classifyConnect(tt.err); got != tt.want {
+		if got := classifyConnect(context.Background(), tt.err); got != tt.want {
 			t.Errorf("classifyConnect(%v) = %s, want %s", tt.err, got, tt.want)
 		}
 	}

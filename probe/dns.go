@@ -50,7 +50,7 @@ type CNAME struct {
 // Outcome is ok when at least one address came back. With no address, A and
 // AAAA may have ended differently; the result then carries the more
 // informative of the two, in this order: dns_nxdomain, dns_refused,
-// dns_servfail, local_resources, dns_error, dns_timeout, dns_nodata (an answer with an rcode
+// dns_servfail, local_resources, dns_error, cancelled, dns_timeout, dns_nodata (an answer with an rcode
 // says more than a malformed one, which says more than silence; NODATA only
 // stands when both families answered without addresses). On a tie A's message
 // is kept.
@@ -310,11 +310,10 @@ func (r *resolution) settle(f *family, x *exchangeQuery, name, next string) {
 // transportFailure classifies an exchange that brought no usable answer,
 // with the classifier the dialling steps share (classify.go).
 func (r *resolution) transportFailure(err error, qt string) (Outcome, error) {
-	if errors.Is(r.ctx.Err(), context.Canceled) {
-		return DNSTimeout, fmt.Errorf("resolver %s: %s query for %q cancelled before an answer: %w", r.res.Server, qt, r.host, err)
-	}
-	switch f := classifyDial(err); f {
-	case faultTimeout, faultCanceled:
+	switch f := classifyDial(r.ctx, err); f {
+	case faultCanceled:
+		return Cancelled, fmt.Errorf("resolver %s: %s query for %q cancelled before an answer: %w", r.res.Server, qt, r.host, err)
+	case faultTimeout:
 		return DNSTimeout, fmt.Errorf("no answer from resolver %s for %q %s within %v: the resolver is down, or port %d to it is dropped by a firewall",
 			r.res.Server, r.host, qt, r.deadline.Sub(r.res.Start).Round(time.Millisecond), r.server.Port())
 	case faultOther:
@@ -327,7 +326,7 @@ func (r *resolution) transportFailure(err error, qt string) (Outcome, error) {
 }
 
 // failurePrecedence orders the outcomes of a family without addresses; see DNSResult.
-var failurePrecedence = [...]Outcome{DNSNXDomain, DNSRefused, DNSServfail, LocalResources, DNSError, DNSTimeout, DNSNoData}
+var failurePrecedence = [...]Outcome{DNSNXDomain, DNSRefused, DNSServfail, LocalResources, DNSError, Cancelled, DNSTimeout, DNSNoData}
 
 func rank(o Outcome) int {
 	for i, p := range failurePrecedence {

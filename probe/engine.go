@@ -434,12 +434,12 @@ func finish(ctx context.Context, obs Observation) Observation {
 		// resolution was ok without an address (a resolver bug; ResolveDNS
 		// says dns_nodata for that).
 		obs.Outcome, obs.Error = Cancelled, "cancelled before the connection"
-		if ctx.Err() == nil {
+		if !stopped(ctx, nil) {
 			obs.Outcome = DNSNoData
 			obs.Error = fmt.Sprintf("resolver %s gave no address for %s", obs.Target.Resolver, obs.Target.Host)
 		}
 	}
-	if ctx.Err() != nil && obs.Outcome != OK {
+	if stopped(ctx, nil) && obs.Outcome != OK {
 		if obs.Outcome != Cancelled {
 			obs.Error = fmt.Sprintf("cancelled during the probe (%s: %s)", obs.Outcome, obs.Error)
 		}
@@ -547,9 +547,10 @@ func (c *dnsCache) resolve(ctx context.Context, q DNSQuery, budget time.Duration
 	case <-ctx.Done():
 	case <-wait.C:
 	}
-	return &DNSResult{
-		Host: q.Host, Server: q.Server,
-		Step: Step{Start: start, Duration: time.Since(start), Outcome: DNSTimeout,
-			Error: fmt.Sprintf("resolver %s gave no answer for %s within the DNS budget of %s", q.Server, q.Host, budget)},
+	step := Step{Start: start, Duration: time.Since(start), Outcome: DNSTimeout,
+		Error: fmt.Sprintf("resolver %s gave no answer for %s within the DNS budget of %s", q.Server, q.Host, budget)}
+	if stopped(ctx, nil) {
+		step.Outcome, step.Error = Cancelled, fmt.Sprintf("resolver %s: the resolution of %s was cancelled before an answer", q.Server, q.Host)
 	}
+	return &DNSResult{Host: q.Host, Server: q.Server, Step: step}
 }

@@ -373,12 +373,35 @@ func TestRunCancel(t *testing.T) {
 		if o.Outcome != Cancelled || o.Index != i || (o.TLS != nil) != inFlight {
 			t.Errorf("#%d: %q steps %s (%s)", i, o.Outcome, stepsOf(&o), o.Error)
 		}
-		if inFlight && !strings.Contains(o.Error, "cancelled during the probe (tls_") {
-			t.Errorf("#%d: error %q does not say what was interrupted", i, o.Error)
+		if inFlight && (o.TLS.Outcome != Cancelled || !strings.Contains(o.Error, "handshake cancelled")) {
+			t.Errorf("#%d: TLS step %s, error %q: want the step cancelled, saying what was interrupted", i, o.TLS.Outcome, o.Error)
 		}
 	}
 	if calls != 2 {
 		t.Errorf("progress called %d times, want 2 (the targets that finished)", calls)
+	}
+}
+
+// Cancelling a run while its resolutions wait on a silent resolver: the DNS
+// step of each probe, the one resolving and the one waiting for the shared
+// answer, says cancelled, not dns_timeout (no resolver was judged).
+func TestRunCancelDuringDNS(t *testing.T) {
+	t.Parallel()
+	l := newLab(t)
+	l.zone["silent.egress.test"] = testnet.DNSName{Fault: testnet.DNSSilent}
+	dns := testnet.NewDNSServer(t, l.zone).Addr
+	a, b := l.target(dns, "silent.egress.test", 443), l.target(dns, "silent.egress.test", 443)
+	a.Timeout, b.Timeout = time.Minute, time.Minute
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(200*time.Millisecond, cancel)
+	for i, o := range Run(ctx, []Target{a, b}, RunOptions{Concurrency: 2}) {
+		if o.Outcome != Cancelled || o.DNS == nil || o.DNS.Outcome != Cancelled {
+			dns := Outcome("none")
+			if o.DNS != nil {
+				dns = o.DNS.Outcome
+			}
+			t.Errorf("#%d: %s, DNS step %s (%s), want both cancelled", i, o.Outcome, dns, o.Error)
+		}
 	}
 }
 

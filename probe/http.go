@@ -68,6 +68,9 @@ func HTTPGet(ctx context.Context, conn net.Conn, req HTTPRequest) HTTPResult {
 	res.Duration = time.Since(res.Start)
 	switch {
 	case err == nil:
+	case stopped(ctx, err):
+		res.Outcome = Cancelled
+		res.Error = fmt.Sprintf("GET %s via %s: cancelled before a complete answer", res.URL, where)
 	case timedOut(err):
 		res.Outcome = HTTPTimeout
 		res.Error = fmt.Sprintf("GET %s via %s: no complete HTTP answer within %s (%v): the server or a middlebox accepted the connection but stalled; check the firewall/proxy logs for this host",

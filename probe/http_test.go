@@ -158,8 +158,8 @@ func TestHTTPGetDeadline(t *testing.T) {
 		time.AfterFunc(100*time.Millisecond, cancel)
 		start := time.Now()
 		r := HTTPGet(ctx, dialT(t, testnet.HTTPStall(t, "127.0.0.1")), HTTPRequest{Host: "h.test"})
-		if el := time.Since(start); r.OK() || el > 2*time.Second {
-			t.Fatalf("%q after %v", r.Outcome, el)
+		if el := time.Since(start); r.Outcome != Cancelled || el > 2*time.Second {
+			t.Fatalf("%q (%s) after %v, want cancelled at once", r.Outcome, r.Error, el)
 		}
 	})
 }

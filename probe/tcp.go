@@ -9,7 +9,7 @@ import (
 )
 
 // TCPResult is one TCP connect to one address.
-// Outcome: ok | tcp_refused | tcp_timeout | tcp_unreachable | local_resources.
+// Outcome: ok | tcp_refused | tcp_timeout | tcp_unreachable | local_resources | cancelled.
 type TCPResult struct {
 	Step
 	Addr netip.AddrPort `json:"addr"`
@@ -40,7 +40,7 @@ func DialTCP(ctx context.Context, addr netip.AddrPort) (net.Conn, TCPResult) {
 		res.Outcome = OK
 		return c, res
 	}
-	f := classifyDial(err)
+	f := classifyDial(ctx, err)
 	res.Outcome = f.outcome()
 	res.Error = dialError("tcp", addr, f, budgetOf(ctx, res.Start), err)
 	return nil, res

@@ -82,7 +82,7 @@ func TestDialTCPCancel(t *testing.T) {
 		conn.Close()
 		t.Fatalf("DialTCP to a blackhole returned a connection")
 	}
-	if res.Outcome != TCPTimeout || !strings.Contains(res.Error, "cancelled") {
-		t.Fatalf("cancelled dial = %s (%s), want %s saying cancelled", res.Outcome, res.Error, TCPTimeout)
+	if res.Outcome != Cancelled || !strings.Contains(res.Error, "cancelled") {
+		t.Fatalf("cancelled dial = %s (%s), want %s saying cancelled", res.Outcome, res.Error, Cancelled)
 	}
 }

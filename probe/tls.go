@@ -133,8 +133,8 @@ func verifyName(conn net.Conn, sni string) string {
 // is tls_timeout, everything else (alerts, resets, non-TLS answers) is
 // tls_handshake_failed with what the server did.
 func handshakeFailure(ctx context.Context, hop string, start time.Time, err error) (Outcome, string) {
-	if errors.Is(ctx.Err(), context.Canceled) {
-		return TLSTimeout, hop + ": handshake cancelled before it completed"
+	if stopped(ctx, err) {
+		return Cancelled, hop + ": handshake cancelled before it completed"
 	}
 	if timedOut(err) || ctx.Err() != nil {
 		return TLSTimeout, fmt.Sprintf("%s: no complete handshake within %s: the server or a middlebox accepted TCP but did not finish TLS", hop, budgetOf(ctx, start).Round(time.Millisecond))

@@ -210,8 +210,8 @@ func TestHandshakeTLSCancel(t *testing.T) {
 	defer cancel()
 	time.AfterFunc(50*time.Millisecond, cancel)
 	conn, res := HandshakeTLS(ctx, raw, TLSOptions{ServerName: "x.test"})
-	if conn != nil || res.Outcome != TLSTimeout || !strings.Contains(res.Error, "cancelled") {
-		t.Fatalf("cancelled handshake = %s (%s), conn %v; want %s saying cancelled", res.Outcome, res.Error, conn, TLSTimeout)
+	if conn != nil || res.Outcome != Cancelled || !strings.Contains(res.Error, "cancelled") {
+		t.Fatalf("cancelled handshake = %s (%s), conn %v; want %s saying cancelled", res.Outcome, res.Error, conn, Cancelled)
 	}
 }
 

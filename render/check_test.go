@@ -691,3 +691,30 @@ func BenchmarkCheck(b *testing.B) {
 		})
 	}
 }
+
+// TestCheckAllCancelled: a run stopped while its probes were running does
+// not say it stopped before any endpoint was checked; one stopped before any
+// probe started does.
+func TestCheckAllCancelled(t *testing.T) {
+	r := &report.Report{SchemaVersion: 1, Cloud: "public", Resolvers: []string{"system"}}
+	for _, host := range []string{"login.microsoftonline.com", "www.msftconnecttest.com"} {
+		r.Results = append(r.Results, report.Result{Host: host, Port: 443, Family: "f", Path: "direct", Resolver: "system",
+			Status: "cancelled", Error: "cancelled before it started"})
+	}
+	r.Summary = report.Summary{Total: 2, Failed: 2, ByStatus: map[string]int{"cancelled": 2}}
+	render := func() string {
+		var out bytes.Buffer
+		if err := Check(&out, r, CheckOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		return out.String()
+	}
+	if out := render(); !strings.Contains(out, "stopped before any endpoint was checked") {
+		t.Errorf("no probe started, yet the footer does not say so:\n%s", out)
+	}
+	r.Results[0].DNS.Status, r.Results[0].Error = "cancelled", "resolver 127.0.0.53:53: the resolution was cancelled before an answer"
+	out := render()
+	if strings.Contains(out, "before any endpoint was checked") || !strings.Contains(out, "stopped while probes were running") {
+		t.Errorf("a probe was running, yet the footer says:\n%s", out)
+	}
+}

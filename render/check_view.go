@@ -233,10 +233,20 @@ func allSameLine(results []report.Result) string {
 		line = fmt.Sprintf("Every result failed at the same step (%s)", strings.Join(statuses, ", "))
 		hintFor = step(statuses[0]) + "_error" // the step's generic hint
 	}
-	if hint := statusHint(hintFor); hint != "" {
+	hint := statusHint(hintFor)
+	if hintFor == "cancelled" && slices.ContainsFunc(results, started) {
+		hint = "the run was stopped while probes were running, before any finished"
+	}
+	if hint != "" {
 		line += ": " + hint
 	}
 	return line + "."
+}
+
+// started reports whether a result got as far as one step before the run
+// was stopped.
+func started(r report.Result) bool {
+	return r.DNS.Status != "" || r.TCP != nil || r.ProxyConnect != nil || r.TLS != nil || r.HTTP != nil
 }
 
 // statusHint says what a status means for the whole server when every result
