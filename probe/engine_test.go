@@ -390,11 +390,7 @@ func TestRunCancel(t *testing.T) {
 // answer, says cancelled, not dns_timeout (no resolver was judged).
 func TestRunCancelDuringDNS(t *testing.T) {
 	t.Parallel()
-	l := newLab(t)
-	l.zone["silent.egress.test"] = testnet.DNSName{Fault: testnet.DNSSilent}
-	dns := testnet.NewDNSServer(t, l.zone).Addr
-	a, b := l.target(dns, "silent.egress.test", 443), l.target(dns, "silent.egress.test", 443)
-	a.Timeout, b.Timeout = time.Minute, time.Minute
+	a, b := silentPair(t, time.Minute, time.Minute)
 	ctx, cancel := context.WithCancel(context.Background())
 	time.AfterFunc(200*time.Millisecond, cancel)
 	for i, o := range Run(ctx, []Target{a, b}, RunOptions{Concurrency: 2}) {
@@ -408,15 +404,22 @@ func TestRunCancelDuringDNS(t *testing.T) {
 	}
 }
 
+// silentPair is two targets for one name whose resolver never answers, with
+// the timeouts given: one resolves, the other waits for that resolution.
+func silentPair(t *testing.T, ta, tb time.Duration) (a, b Target) {
+	l := newLab(t)
+	l.zone["silent.egress.test"] = testnet.DNSName{Fault: testnet.DNSSilent}
+	dns := testnet.NewDNSServer(t, l.zone).Addr
+	a, b = l.target(dns, "silent.egress.test", 443), l.target(dns, "silent.egress.test", 443)
+	a.Timeout, b.Timeout = ta, tb
+	return a, b
+}
+
 // A resolution shared by targets with different timeouts holds none of them
 // past its own DNS budget.
 func TestRunSharedDNSBudget(t *testing.T) {
 	t.Parallel()
-	l := newLab(t)
-	l.zone["silent.egress.test"] = testnet.DNSName{Fault: testnet.DNSSilent}
-	dns := testnet.NewDNSServer(t, l.zone).Addr
-	long, short := l.target(dns, "silent.egress.test", 443), l.target(dns, "silent.egress.test", 443)
-	long.Timeout, short.Timeout = 2*time.Second, 500*time.Millisecond
+	long, short := silentPair(t, 2*time.Second, 500*time.Millisecond)
 	obs := Run(context.Background(), []Target{long, short}, RunOptions{})
 	for i, o := range obs {
 		if o.Outcome != DNSTimeout || o.Elapsed > o.Target.Timeout+testSlack {
