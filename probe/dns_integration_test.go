@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"egressprobe/internal/testenv"
 	"egressprobe/internal/testnet"
 )
 
@@ -33,7 +34,7 @@ func startUnbound(t *testing.T, upstreams map[string]string) string {
 		}
 		t.Skipf("unbound not installed (apt-get install -y unbound); skipping the real-resolver test: %v", err)
 	}
-	dir := t.TempDir()
+	dir := testenv.TempDir(t)
 	port := testnet.FreePort(t)
 	var fwd strings.Builder
 	for _, zone := range slices.Sorted(maps.Keys(upstreams)) {

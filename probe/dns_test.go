@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
-	"net"
 	"net/netip"
 	"runtime"
 	"slices"
@@ -571,10 +570,7 @@ func BenchmarkMiekgExchange(b *testing.B) {
 // answers without allocating, so allocs/op are ResolveDNS's own (the miekg
 // server of BenchmarkResolveDNS runs in the same process and is counted there).
 func BenchmarkResolveDNSClientOnly(b *testing.B) {
-	pc, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.MustParseAddrPort("127.0.0.1:0")))
-	if err != nil {
-		b.Fatal(err)
-	}
+	pc := testnet.ListenUDP(b, "127.0.0.1:0")
 	b.Cleanup(func() { _ = pc.Close() })
 	go func() {
 		in, out := make([]byte, 1500), make([]byte, 0, 1500)
@@ -640,10 +636,7 @@ func FuzzResolveDNSAnswer(f *testing.F) {
 	}
 	f.Add([]byte("garbage"))
 
-	pc, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.MustParseAddrPort("127.0.0.1:0")))
-	if err != nil {
-		f.Fatal(err)
-	}
+	pc := testnet.ListenUDP(f, "127.0.0.1:0")
 	f.Cleanup(func() { _ = pc.Close() })
 	answers := make(chan []byte, 1)
 	answers <- nil

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"egressprobe/internal/testenv"
 )
 
 func TestParseResolvConf(t *testing.T) {
@@ -48,7 +50,7 @@ func TestParseResolvConf(t *testing.T) {
 
 func TestResolversFromFile(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
+	dir := testenv.TempDir(t)
 	good := filepath.Join(dir, "resolv.conf")
 	empty := filepath.Join(dir, "empty.conf")
 	if err := os.WriteFile(good, []byte("nameserver 10.0.0.2\n"), 0o600); err != nil {

@@ -8,6 +8,8 @@ import (
 	"reflect"
 	"slices"
 	"testing"
+
+	"egressprobe/internal/testenv"
 )
 
 func TestCompactFormRoundTrip(t *testing.T) {
@@ -77,7 +79,7 @@ func FuzzDecodeBinary(f *testing.F) {
 }
 
 func TestCacheLoadUsesCompactForm(t *testing.T) {
-	c := Cache{Dir: t.TempDir()}
+	c := Cache{Dir: testenv.TempDir(t)}
 	cl, _ := ParseCloud("public")
 	if _, _, err := c.Load(cl); !errors.Is(err, ErrNotCached) {
 		t.Fatalf("empty cache: err = %v, want ErrNotCached", err)
@@ -121,7 +123,7 @@ func TestCacheLoadUsesCompactForm(t *testing.T) {
 // LoadIndex answers the same from the JSON (first run) and from the compact
 // form (later runs) as NewIndex over the parsed feed.
 func TestCacheLoadIndex(t *testing.T) {
-	c := Cache{Dir: t.TempDir()}
+	c := Cache{Dir: testenv.TempDir(t)}
 	cl, _ := ParseCloud("public")
 	data := realFile(t, "ServiceTags_Public_20250908.json")
 	if err := os.WriteFile(c.JSONPath(cl), data, 0o644); err != nil {
@@ -150,7 +152,7 @@ func TestLoadCachedHonoursXDG(t *testing.T) {
 	if os.PathSeparator == '\\' {
 		t.Skip("os.UserCacheDir ignores XDG_CACHE_HOME on Windows")
 	}
-	dir := t.TempDir()
+	dir := testenv.TempDir(t)
 	t.Setenv("XDG_CACHE_HOME", dir)
 	c := Cache{Dir: filepath.Join(dir, "egressprobe", "servicetags")}
 	cl, _ := ParseCloud("china")

@@ -13,6 +13,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"egressprobe/internal/testenv"
 )
 
 // msServer stands in for Microsoft: a confirmation page linking the feed, and
@@ -82,7 +84,7 @@ func (s *msServer) lastRequest() *http.Request {
 
 func (s *msServer) updater(t *testing.T) *Updater {
 	return &Updater{
-		Cache:           Cache{Dir: filepath.Join(t.TempDir(), "cache")},
+		Cache:           Cache{Dir: filepath.Join(testenv.TempDir(t), "cache")},
 		HTTPClient:      s.Client(),
 		ConfirmationURL: s.URL + "/en-us/download/confirmation.aspx",
 		DownloadHosts:   []string{s.Listener.Addr().String()},
@@ -266,7 +268,7 @@ func TestUpdateSourceOverrides(t *testing.T) {
 	if err != nil || res.Status != UpToDate {
 		t.Fatalf("--source FILE with the same content: %+v, %v", res, err)
 	}
-	if _, err := u.Update(context.Background(), public, filepath.Join(t.TempDir(), "missing.json")); err == nil {
+	if _, err := u.Update(context.Background(), public, filepath.Join(testenv.TempDir(t), "missing.json")); err == nil {
 		t.Fatal("--source of a missing file succeeded")
 	}
 }

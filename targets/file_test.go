@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"egressprobe/internal/testenv"
 )
 
 const fixtures = "../testdata/targets"
@@ -150,7 +152,7 @@ func TestFileErrors(t *testing.T) {
 }
 
 func TestReadFileMissing(t *testing.T) {
-	_, err := ReadFile(filepath.Join(t.TempDir(), "nope.txt"))
+	_, err := ReadFile(filepath.Join(testenv.TempDir(t), "nope.txt"))
 	if err == nil || !errors.Is(err, os.ErrNotExist) || !strings.Contains(err.Error(), "nope.txt") {
 		t.Errorf("error %v: want not-exist naming the file", err)
 	}

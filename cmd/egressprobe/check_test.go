@@ -13,12 +13,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 
+	"egressprobe/internal/testenv"
 	"egressprobe/internal/testnet"
 	"egressprobe/report"
 	"egressprobe/servicetags"
@@ -33,8 +35,14 @@ var (
 	buildErr  error
 )
 
+// binary builds egressprobe once per test run, or returns $EGRESSPROBE_EXE
+// when that names a build already made: under Wine (.ci/wine/test) the tests
+// run where no Go toolchain can.
 func binary(t *testing.T) string {
 	t.Helper()
+	if exe := os.Getenv("EGRESSPROBE_EXE"); exe != "" {
+		return exe
+	}
 	buildOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "egressprobe-e2e")
 		if err != nil {
@@ -70,7 +78,7 @@ type runResult struct {
 func runBinary(t *testing.T, env []string, args ...string) runResult {
 	t.Helper()
 	cmd := exec.Command(binary(t), args...)
-	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(), "XDG_CACHE_HOME=" + t.TempDir()}, env...)
+	cmd.Env = append(cleanEnv(t), env...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
@@ -81,6 +89,13 @@ func runBinary(t *testing.T, env []string, args ...string) runResult {
 		t.Fatalf("running egressprobe: %v", err)
 	}
 	return runResult{code, out.String(), errb.String()}
+}
+
+// cleanEnv is an environment without proxy variables and with a private
+// user cache directory (XDG_CACHE_HOME; LocalAppData on Windows).
+func cleanEnv(t *testing.T) []string {
+	cache := testenv.TempDir(t)
+	return []string{"PATH=" + os.Getenv("PATH"), "HOME=" + testenv.TempDir(t), "XDG_CACHE_HOME=" + cache, "LOCALAPPDATA=" + cache}
 }
 
 // lab is a loopback world: a resolver, a CA, and TLS servers for names.
@@ -235,7 +250,7 @@ func TestCheckFormatsAndExitStatus(t *testing.T) {
 	}
 
 	t.Run("output file", func(t *testing.T) {
-		file := filepath.Join(t.TempDir(), "report.json")
+		file := filepath.Join(testenv.TempDir(t), "report.json")
 		r := runBinary(t, nil, append(base, "-o", "json", "--output-file", file, goodT)...)
 		data, err := os.ReadFile(file)
 		if r.code != 0 || r.stdout != "" || err != nil {
@@ -248,7 +263,7 @@ func TestCheckFormatsAndExitStatus(t *testing.T) {
 // TestCheckUsageErrors: exit 2, one line on stderr naming the input, nothing
 // on stdout.
 func TestCheckUsageErrors(t *testing.T) {
-	bad := filepath.Join(t.TempDir(), "targets.txt")
+	bad := filepath.Join(testenv.TempDir(t), "targets.txt")
 	if err := os.WriteFile(bad, []byte("ok.example\n\nnot a host!\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -285,9 +300,10 @@ func TestCheckUsageErrors(t *testing.T) {
 // TestCheckChinaCatalog runs the built-in china catalog against a lab where
 // the test resolver answers every catalog name with loopback addresses that a
 // hand-made China service-tag file attributes, and NCSI answers as Microsoft's
-// servers do. Ports 80 and 443 are the catalog's, so this needs root.
+// servers do. Ports 80 and 443 are the catalog's, so this needs root (not on
+// Windows, where any user may listen on them).
 func TestCheckChinaCatalog(t *testing.T) {
-	if os.Getuid() != 0 {
+	if runtime.GOOS != "windows" && os.Getuid() != 0 {
 		if os.Getenv("CI") == "true" {
 			t.Fatal("needs root to listen on ports 80 and 443 (CI runs as root)")
 		}
@@ -460,7 +476,7 @@ func TestCheckTargetsYAML(t *testing.T) {
 	l.zone["web.lab.test"] = testnet.DNSName{A: a("127.0.96.1")}
 	l.zone["mute.lab.test"] = testnet.DNSName{A: a("127.0.96.2")}
 	resolver := l.start(t)
-	file := filepath.Join(t.TempDir(), "targets.yaml")
+	file := filepath.Join(testenv.TempDir(t), "targets.yaml")
 	yaml := fmt.Sprintf(`# lab targets
 - host: web.lab.test
   port: %[1]d

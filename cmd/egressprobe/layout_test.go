@@ -13,12 +13,14 @@ import (
 // module each package may import (tests excluded). Data flows one way,
 // targets → probe → report → render; plan turns options into probe targets and
 // joins the observations into a report; only cmd imports render; nothing
-// imports cmd; internal/testnet is for _test.go files only.
+// imports cmd; internal/testnet and internal/testenv are for _test.go files
+// only.
 var allowedImports = map[string][]string{
 	"egressprobe/targets":            {},
 	"egressprobe/proxy":              {},
 	"egressprobe/servicetags":        {},
-	"egressprobe/internal/testnet":   {},
+	"egressprobe/internal/testnet":   {"egressprobe/internal/testenv"},
+	"egressprobe/internal/testenv":   {},
 	"egressprobe/internal/providers": {},
 	"egressprobe/probe":              {"egressprobe/proxy"},
 	"egressprobe/report":             {"egressprobe/probe", "egressprobe/targets"},

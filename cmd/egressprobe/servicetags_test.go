@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"egressprobe/internal/testenv"
 )
 
 var (
@@ -19,7 +21,7 @@ var (
 // isolatedCache points the user cache directory at a fresh temp dir.
 func isolatedCache(t *testing.T) string {
 	t.Helper()
-	dir := t.TempDir()
+	dir := testenv.TempDir(t)
 	t.Setenv("XDG_CACHE_HOME", dir)
 	t.Setenv("HOME", dir)
 	t.Setenv("LocalAppData", dir)
@@ -112,7 +114,7 @@ func TestServiceTagsUpdateThenCachedLookup(t *testing.T) {
 	}
 
 	// Failures keep the cache and say how old it is, in one line.
-	bad := filepath.Join(t.TempDir(), "ServiceTags_Public_bad.json")
+	bad := filepath.Join(testenv.TempDir(t), "ServiceTags_Public_bad.json")
 	if err := os.WriteFile(bad, []byte(`{"changeNumber":9,"cloud":"Public","values":[{"name":"X","properties":{"addressPrefixes":["10.0.0.300/24"]}}]}`), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -217,7 +219,7 @@ func TestServiceTagsExportNftLoads(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	file := filepath.Join(t.TempDir(), "st.nft")
+	file := filepath.Join(testenv.TempDir(t), "st.nft")
 	if err := os.WriteFile(file, []byte(out), 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,8 @@ import (
 
 	"github.com/gaissmai/bart"
 	"github.com/projectdiscovery/cdncheck"
+
+	"egressprobe/internal/testenv"
 )
 
 // source is cdncheck's own range data, read as its package init reads it:
@@ -205,7 +207,7 @@ func TestLookupAgreesWithCdncheck(t *testing.T) {
 }
 
 func TestEmbeddedUpToDate(t *testing.T) {
-	out := filepath.Join(t.TempDir(), "ranges.bin.gz")
+	out := filepath.Join(testenv.TempDir(t), "ranges.bin.gz")
 	cmd := exec.Command("go", "run", "gen/main.go", "-o", out)
 	if b, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go run gen/main.go: %v\n%s", err, b)

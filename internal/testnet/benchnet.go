@@ -27,6 +27,8 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+
+	"egressprobe/internal/testenv"
 )
 
 // BenchNet is the network the probe benchmarks race on: one resolver
@@ -65,7 +67,7 @@ func ServeBenchNet(t *testing.T, env string) {
 	}
 	lab := NewTLSLab(t)
 	zone := DNSZone{}
-	out := BenchNet{CA: lab.CA.PEM, CAFile: lab.CA.WritePEM(t), Targets: filepath.Join(t.TempDir(), "targets.txt")}
+	out := BenchNet{CA: lab.CA.PEM, CAFile: lab.CA.WritePEM(t), Targets: filepath.Join(testenv.TempDir(t), "targets.txt")}
 	var list strings.Builder
 	for i, a := range lab.Farm(t, n, delay) {
 		name := "h" + strconv.Itoa(i) + ".egress.test" // covered by the lab's *.egress.test leaf

@@ -19,6 +19,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"egressprobe/internal/testenv"
 )
 
 // CA is a throwaway certificate authority for tests.
@@ -142,7 +144,7 @@ func leafTemplate(names []string, ips []net.IP, opt LeafOptions) *x509.Certifica
 // WritePEM writes the CA certificate to a file in t.TempDir (for --ca-file).
 func (ca *CA) WritePEM(t testing.TB) string {
 	t.Helper()
-	p := filepath.Join(t.TempDir(), "ca.pem")
+	p := filepath.Join(testenv.TempDir(t), "ca.pem")
 	if err := os.WriteFile(p, ca.PEM, 0o600); err != nil {
 		t.Fatalf("testnet: write CA: %v", err)
 	}

@@ -106,10 +106,7 @@ func listenSamePort(t testing.TB) (net.PacketConn, net.Listener) {
 	}()
 	var lastErr error
 	for range 50 {
-		pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatalf("testnet: DNS UDP listen: %v", err)
-		}
+		pc := ListenUDP(t, "127.0.0.1:0")
 		ln, err := net.Listen("tcp", pc.LocalAddr().String())
 		if err == nil {
 			return pc, ln
@@ -267,10 +264,7 @@ func (s *DNSServer) answer(resp *dns.Msg, name string, qtype uint16) DNSFault {
 // a query there draws an ICMP port unreachable.
 func ClosedUDPPort(t testing.TB) string {
 	t.Helper()
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("testnet: closed port: %v", err)
-	}
+	pc := ListenUDP(t, "127.0.0.1:0")
 	addr := pc.LocalAddr().String()
 	if err := pc.Close(); err != nil {
 		t.Fatalf("testnet: closed port: %v", err)

@@ -9,9 +9,10 @@ import (
 )
 
 // LoopbackIP returns a distinct loopback address for each n: 127.x.y.z spread
-// over 127/8 on Linux, where the whole block answers, and 127.0.0.1 elsewhere.
+// over 127/8 on Linux and Windows, where the whole block answers, and
+// 127.0.0.1 elsewhere (macOS configures only that one).
 func LoopbackIP(n int) string {
-	if runtime.GOOS != "linux" {
+	if runtime.GOOS != "linux" && runtime.GOOS != "windows" {
 		return "127.0.0.1"
 	}
 	n++ // never 127.0.0.0
