@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"egressprobe/internal/testenv"
 	"egressprobe/probe"
 	"egressprobe/proxy"
 	"egressprobe/report"
@@ -189,7 +190,7 @@ func TestBuildPath(t *testing.T) {
 // TestBuildInputErrors: every bad option is an *InputError naming it; a host
 // that cannot say its resolvers is not the user's input.
 func TestBuildInputErrors(t *testing.T) {
-	dir := t.TempDir()
+	dir := testenv.TempDir(t)
 	notPEM := filepath.Join(dir, "ca.pem")
 	if err := os.WriteFile(notPEM, []byte("not a certificate"), 0o600); err != nil {
 		t.Fatal(err)
@@ -231,7 +232,7 @@ func TestBuildInputErrors(t *testing.T) {
 // TestBuildTargetsData: a targets file's contents plan as the file would.
 func TestBuildTargetsData(t *testing.T) {
 	data := []byte("- host: a.test\n  timeout: 2s\n- host: b.test\n  port: 8443\n")
-	path := filepath.Join(t.TempDir(), "targets.yaml")
+	path := filepath.Join(testenv.TempDir(t), "targets.yaml")
 	if err := os.WriteFile(path, data, 0o600); err != nil {
 		t.Fatal(err)
 	}
