@@ -71,9 +71,11 @@ func fromAuto(lk Lookup) *Selector {
 		getenv = func(string) string { return "" }
 	}
 	// First non-empty, upper case first, as httpproxy.FromEnvironment reads them.
+	// Trimmed, so that httpproxy (which rejects " proxy:3128") decides
+	// bypasses on the value ParseURL accepts.
 	first := func(names ...string) (string, string) {
 		for _, n := range names {
-			if v := getenv(n); v != "" {
+			if v := strings.TrimSpace(getenv(n)); v != "" {
 				return n, v
 			}
 		}
@@ -134,21 +136,25 @@ func (s *Selector) nothingFound() string {
 	return strings.Join(parts, "; ")
 }
 
+// resolve lets httpproxy decide whether the variable applies to target (its
+// NO_PROXY rules), but parses the variable's own value with ParseURL: the URL
+// httpproxy makes of a malformed value (it retries with "http://" in front)
+// is garbled, and its error quotes the value, password included.
 func (e envProxy) resolve(target *url.URL) (Route, error) {
-	name := e.httpName
+	name, raw := e.httpName, e.cfg.HTTPProxy
 	if target.Scheme == "https" {
-		name = e.httpsName
+		name, raw = e.httpsName, e.cfg.HTTPSProxy
 	}
 	u, err := e.proxyFor(target)
-	if err != nil {
-		return Route{}, fmt.Errorf("%s: %s (%s): %w", name, Redact(err.Error()), proxyURLFix, ErrBadProxyURL)
-	}
-	if u == nil {
+	if err == nil && u == nil {
 		return Route{Source: SourceEnv, Detail: e.bypassReason(target, name)}, nil
 	}
-	v, err := ParseURL(u.String())
+	v, perr := ParseURL(raw)
+	if perr != nil {
+		return Route{}, fmt.Errorf("%s: %w", name, perr)
+	}
 	if err != nil {
-		return Route{}, fmt.Errorf("%s: %w", name, err)
+		return Route{}, fmt.Errorf("%s: proxy %q: Go's proxy parser refuses it (%s): %w", name, conceal(raw), proxyURLFix, ErrBadProxyURL)
 	}
 	return Route{Proxy: v, Source: SourceEnv, Detail: name}, nil
 }
@@ -161,7 +167,19 @@ func (e envProxy) bypassReason(target *url.URL, name string) string {
 	if ip := net.ParseIP(host); host == "localhost" || ip != nil && ip.IsLoopback() {
 		return "loopback targets never use " + name
 	}
-	return fmt.Sprintf("%s=%s bypasses %s", e.noProxyName, e.cfg.NoProxy, name)
+	return fmt.Sprintf("%s=%s bypasses %s", e.noProxyName, concealEntries(e.cfg.NoProxy), name)
+}
+
+// concealEntries shows a comma-separated list (NO_PROXY) with every entry
+// holding an '@' — a credential pasted by mistake — concealed.
+func concealEntries(list string) string {
+	entries := strings.Split(list, ",")
+	for i, e := range entries {
+		if strings.Contains(e, "@") {
+			entries[i] = conceal(strings.TrimSpace(e))
+		}
+	}
+	return strings.Join(entries, ",")
 }
 
 // route applies one Windows setting to target; ok is false when the setting
@@ -193,7 +211,7 @@ func (st *Settings) route(target *url.URL, src Source) (r Route, ok bool, err er
 func (st *Settings) describe() string {
 	var parts []string
 	if st.Manual {
-		parts = append(parts, "proxy "+st.Server)
+		parts = append(parts, "proxy "+concealServers(st.Server))
 		if st.Bypass != "" {
 			parts = append(parts, "bypass "+st.Bypass)
 		}

@@ -131,7 +131,7 @@ func TestAutoSystem(t *testing.T) {
 		detail string
 	}{
 		{"nothing", System{}, nil, "https://login.microsoftonline.com", "direct", SourceNone, "no proxy variable"},
-		{"winhttp", System{WinHTTP: manual("wp:8080", "")}, nil, "https://login.microsoftonline.com", "http://wp:8080", SourceWinHTTP, "proxy wp:8080"},
+		{"winhttp", System{WinHTTP: manual("wp:8080", "")}, nil, "https://login.microsoftonline.com", "http://wp:8080", SourceWinHTTP, "proxy http://wp:8080"},
 		{"winhttp before ie", System{WinHTTP: manual("wp:8080", ""), IE: manual("ip:3128", "")}, nil,
 			"https://login.microsoftonline.com", "http://wp:8080", SourceWinHTTP, ""},
 		{"ie when winhttp is direct", System{WinHTTP: &Settings{}, IE: manual("http=ip:80;https=ip:443", "")}, nil,

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 )
@@ -14,16 +15,19 @@ var ErrBadProxyURL = errors.New("bad proxy URL")
 
 // proxyURLFix is the shape every bad-proxy-URL error points the user to.
 // It must not look like a URL with credentials, or Redact would mask it.
-const proxyURLFix = "want http://host:port or https://host:port, with user:password and an @ before the host when the proxy needs credentials"
+const proxyURLFix = "want http://host:port or https://host:port, with user:password and an @ before the host when the proxy needs credentials; " +
+	"a / # ? @ or : in the user name or password must be %-encoded as %2F %23 %3F %40 %3A"
 
 // ParseURL validates a proxy URL as curl reads one: a missing scheme means
 // http://, the scheme must be http or https, a host is required, and a missing
 // port defaults to 80 or 443. User and password are %-decoded by url.URL. The
-// error names the (redacted) value and the fix, and wraps ErrBadProxyURL.
+// error shows the value with everything that could be a password concealed
+// (see conceal), says why in words that quote none of it, gives the fix, and
+// wraps ErrBadProxyURL.
 func ParseURL(s string) (*url.URL, error) {
 	raw := strings.TrimSpace(s)
 	bad := func(reason string) error {
-		return fmt.Errorf("proxy %q: %s (%s): %w", Redact(raw), reason, proxyURLFix, ErrBadProxyURL)
+		return fmt.Errorf("proxy %q: %s (%s): %w", conceal(raw), reason, proxyURLFix, ErrBadProxyURL)
 	}
 	if raw == "" {
 		return nil, bad("empty")
@@ -31,6 +35,13 @@ func ParseURL(s string) (*url.URL, error) {
 	withScheme := raw
 	if !strings.Contains(raw, "://") {
 		withScheme = "http://" + raw
+	}
+	// url.Parse ends the authority at the first '/', '?' or '#', so a password
+	// holding one would be split into host, port and path: "invalid port
+	// ":<half the password>"", or worse, a URL that parses.
+	_, afterScheme, _ := strings.Cut(withScheme, "://")
+	if at := strings.LastIndexByte(afterScheme, '@'); at >= 0 && strings.ContainsAny(afterScheme[:at], "/?#") {
+		return nil, bad("a '/', '?' or '#' comes before the '@' that ends user:password")
 	}
 	u, err := url.Parse(withScheme)
 	if err != nil {
@@ -41,6 +52,8 @@ func ParseURL(s string) (*url.URL, error) {
 	case "socks4", "socks4a", "socks5", "socks5h":
 		return nil, bad("SOCKS proxies are not supported, only HTTP CONNECT")
 	default:
+		// The scheme is safe to quote: url.Parse accepted it, and no password
+		// comes before "://".
 		return nil, bad(fmt.Sprintf("scheme %q is not supported", u.Scheme))
 	}
 	host := u.Hostname()
@@ -58,13 +71,14 @@ func ParseURL(s string) (*url.URL, error) {
 		port = map[string]string{"http": "80", "https": "443"}[u.Scheme]
 	}
 	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
-		return nil, bad(fmt.Sprintf("port %q is not a number from 1 to 65535", port))
+		return nil, bad("the port is not a number from 1 to 65535")
 	}
 	return &url.URL{Scheme: u.Scheme, User: u.User, Host: net.JoinHostPort(host, port)}, nil
 }
 
-// parseReason turns a url.Parse error into a reason that cannot leak a
-// password: an invalid %-escape names the bytes, which may be the password's.
+// parseReason turns a url.Parse error into a reason that quotes nothing of
+// the input: url.Parse's own messages quote the port or the bad escape, which
+// may be part of a password.
 func parseReason(err error) string {
 	var ue *url.Error
 	if !errors.As(err, &ue) {
@@ -78,10 +92,36 @@ func parseReason(err error) string {
 	if errors.As(ue.Err, &host) {
 		return "invalid character in host"
 	}
-	msg := ue.Err.Error()
-	if strings.HasPrefix(msg, "invalid port") {
-		// The port comes after the last '@', never from the userinfo.
-		return Redact(msg)
+	if strings.HasPrefix(ue.Err.Error(), "invalid port") {
+		return "the port is not a number from 1 to 65535"
 	}
-	return "not a URL (a '@', '/' or ':' inside the password must be %-encoded)"
+	return "not a URL"
+}
+
+var (
+	schemeRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9+.\-]{0,15}$`)
+	// hostPortRE is a host (name, IPv4 or bracketed IPv6) with an optional
+	// numeric port and trailing slash: nothing a password could hide in.
+	hostPortRE = regexp.MustCompile(`^(?:[A-Za-z0-9._\-]{0,253}|\[[0-9A-Fa-f:.]{0,45}\])(?::[0-9]{0,5})?/?$`)
+)
+
+// conceal shows a proxy string that may not parse without any part that could
+// be a password: the scheme stays, everything up to the last '@' becomes
+// "xxxxx@" (user name included: when the string is malformed nobody knows where
+// the user name ends), and what follows stays only when it is plainly
+// host[:port]. Anything else after the scheme becomes "xxxxx". Unlike Redact,
+// it needs no URL syntax to be right.
+func conceal(raw string) string {
+	prefix, rest := "", raw
+	if scheme, after, ok := strings.Cut(raw, "://"); ok && schemeRE.MatchString(scheme) {
+		prefix, rest = scheme+"://", after
+	}
+	cred := ""
+	if at := strings.LastIndexByte(rest, '@'); at >= 0 {
+		cred, rest = redacted+"@", rest[at+1:]
+	}
+	if !hostPortRE.MatchString(rest) {
+		return prefix + redacted
+	}
+	return prefix + cred + rest
 }

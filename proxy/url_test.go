@@ -30,7 +30,7 @@ func TestParseURL(t *testing.T) {
 		{in: "http://:3128", errHas: "no host"},
 		{in: "http://proxy:99999", errHas: "port"},
 		{in: "http://proxy:0", errHas: "port"},
-		{in: "http://proxy:abc", errHas: "invalid port"},
+		{in: "http://proxy:abc", errHas: "the port is not a number"},
 		{in: "http://wpad/wpad.dat", errHas: "PAC"},
 		{in: "http://proxy:3128/?x=1", errHas: "query"},
 		{in: "http://u:s3cr%zzet@proxy:3128", errHas: "%-escape"},

@@ -128,7 +128,10 @@ func ParseServers(s string) (Servers, error) {
 		}
 		u, err := ParseURL(addr)
 		if err != nil {
-			return Servers{}, fmt.Errorf("ProxyServer entry %q: %w", Redact(e), err)
+			if perScheme {
+				return Servers{}, fmt.Errorf("ProxyServer entry for %s: %w", scheme, err)
+			}
+			return Servers{}, fmt.Errorf("ProxyServer entry: %w", err)
 		}
 		if !perScheme {
 			out.All = u
@@ -140,6 +143,26 @@ func ParseServers(s string) (Servers, error) {
 		out.ByScheme[scheme] = u
 	}
 	return out, nil
+}
+
+// concealServers shows a ProxyServer string entry by entry: a proxy URL
+// redacted, anything that does not parse as one concealed (see conceal).
+func concealServers(s string) string {
+	entries := strings.FieldsFunc(s, func(r rune) bool { return r == ';' || r == ' ' || r == '\t' })
+	for i, e := range entries {
+		prefix, addr, perScheme := strings.Cut(e, "=")
+		if perScheme && schemeRE.MatchString(prefix) {
+			prefix += "="
+		} else {
+			prefix, addr = "", e // an '=' in a password is no "scheme="
+		}
+		if u, err := ParseURL(addr); err == nil {
+			entries[i] = prefix + u.Redacted() // as used: scheme and port filled in
+		} else {
+			entries[i] = prefix + conceal(addr)
+		}
+	}
+	return strings.Join(entries, ";")
 }
 
 // Bypass is a parsed ProxyOverride list.

@@ -59,3 +59,44 @@ func TestCheckNeverPrintsProxyPassword(t *testing.T) {
 		t.Errorf("bad proxy URL: exit %d, stderr %q", r.code, r.stderr)
 	}
 }
+
+// TestCheckBadProxyURLHidesPassword: issue 11's two proxy strings, whose
+// password holds an unencoded '/' or '#', given as --proxy and as each proxy
+// variable, are a usage error (exit 2) that names the fix and shows no part of
+// the password on stdout or stderr.
+func TestCheckBadProxyURLHidesPassword(t *testing.T) {
+	const secret = "MyS3cretPassw0rd"
+	binary(t)
+	l := newLab(t)
+	l.zone["web.lab.test"] = testnet.DNSName{A: a("127.0.97.1")}
+	resolver := l.start(t)
+	for _, p := range []string{
+		"http://bob:" + secret + "/x@127.0.0.1:3128",
+		"http://bob:" + secret + "#x@127.0.0.1:3128",
+		"bob:" + secret + "?x@127.0.0.1:3128",
+	} {
+		for _, via := range []string{"--proxy", "HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"} {
+			args := []string{"check", "--resolver", resolver, "--timeout", "2s", "--path", "proxy", "web.lab.test", "http://web.lab.test/"}
+			var env []string
+			if via == "--proxy" {
+				args = append(args, "--proxy", p)
+			} else {
+				env = []string{via + "=" + p}
+			}
+			r := runBinary(t, env, args...)
+			if r.code != 2 || r.stdout != "" {
+				t.Errorf("%s=%s: exit %d with stdout %q, want exit 2 and nothing on stdout", via, p, r.code, r.stdout)
+			}
+			for _, want := range []string{via, "%-encoded", "xxxxx@127.0.0.1:3128"} {
+				if !strings.Contains(r.stderr, want) {
+					t.Errorf("%s=%s: stderr %q does not say %q", via, p, r.stderr, want)
+				}
+			}
+			for _, part := range []string{secret, "MyS3cret", "Passw0rd"} {
+				if strings.Contains(r.stdout+r.stderr, part) {
+					t.Errorf("%s=%s: %q shown:\nstdout %s\nstderr %s", via, p, part, r.stdout, r.stderr)
+				}
+			}
+		}
+	}
+}
