@@ -85,6 +85,8 @@ func TestAutoEnv(t *testing.T) {
 			"https://127.0.0.1:8443", "direct", "loopback"},
 		{"https proxy default port", map[string]string{"HTTPS_PROXY": "https://sp"},
 			"https://login.microsoftonline.com", "https://sp:443", ""},
+		{"NO_PROXY entry with a credential is concealed", map[string]string{"HTTPS_PROXY": "http://sp:3128", "NO_PROXY": "http://u:a/s3cret@sp:3128,login.microsoftonline.com"},
+			"https://login.microsoftonline.com", "direct", "NO_PROXY=http://xxxxx@sp:3128,login.microsoftonline.com bypasses"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
