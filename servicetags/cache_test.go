@@ -10,12 +10,13 @@ import (
 	"testing"
 
 	"egressprobe/internal/testenv"
+	"egressprobe/internal/testnet"
 )
 
 func TestCompactFormRoundTrip(t *testing.T) {
 	for _, name := range []string{"ServiceTags_Public_20250908.json", "ServiceTags_China_20260720.json"} {
 		t.Run(name, func(t *testing.T) {
-			data := realFile(t, name)
+			data := testnet.MicrosoftFeed(t, name)
 			f := mustParse(t, name, data)
 			k := keyOf(data)
 			bin := encodeBinary(f, k)
@@ -125,7 +126,7 @@ func TestCacheLoadUsesCompactForm(t *testing.T) {
 func TestCacheLoadIndex(t *testing.T) {
 	c := Cache{Dir: testenv.TempDir(t)}
 	cl, _ := ParseCloud("public")
-	data := realFile(t, "ServiceTags_Public_20250908.json")
+	data := testnet.MicrosoftFeed(t, "ServiceTags_Public_20250908.json")
 	if err := os.WriteFile(c.JSONPath(cl), data, 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"egressprobe/internal/testnet"
 	"go4.org/netipx"
 )
 
@@ -70,7 +71,7 @@ func unionSize(ps []netip.Prefix) *big.Int {
 }
 
 func TestExportRealPublic(t *testing.T) {
-	f := mustParse(t, "Public", realFile(t, "ServiceTags_Public_20250908.json"))
+	f := mustParse(t, "Public", testnet.MicrosoftFeed(t, "ServiceTags_Public_20250908.json"))
 	tags := []string{"AzureBackup", "Storage", "AzureActiveDirectory"}
 	var orig []netip.Prefix
 	for _, n := range tags {
@@ -160,8 +161,8 @@ func equalDiff(a, b DiffResult) bool {
 }
 
 func TestDiffRealWeeks(t *testing.T) {
-	old := mustParse(t, "20250901", realFile(t, "ServiceTags_Public_20250901.json"))
-	nw := mustParse(t, "20250908", realFile(t, "ServiceTags_Public_20250908.json"))
+	old := mustParse(t, "20250901", testnet.MicrosoftFeed(t, "ServiceTags_Public_20250901.json"))
+	nw := mustParse(t, "20250908", testnet.MicrosoftFeed(t, "ServiceTags_Public_20250908.json"))
 	d, err := Diff(old, nw, nil)
 	if err != nil {
 		t.Fatal(err)

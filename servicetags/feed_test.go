@@ -6,6 +6,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"egressprobe/internal/testnet"
 )
 
 func TestParseRealFeeds(t *testing.T) {
@@ -24,7 +26,7 @@ func TestParseRealFeeds(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
-			f := mustParse(t, tt.file, realFile(t, tt.file))
+			f := mustParse(t, tt.file, testnet.MicrosoftFeed(t, tt.file))
 			if f.Cloud != tt.cloud || f.ChangeNumber != tt.changeNumber || len(f.Tags) != tt.tags || f.NumPrefixes() != tt.prefixes {
 				t.Errorf("got cloud %s changeNumber %d, %d tags, %d prefixes; want %s %d, %d, %d",
 					f.Cloud, f.ChangeNumber, len(f.Tags), f.NumPrefixes(), tt.cloud, tt.changeNumber, tt.tags, tt.prefixes)

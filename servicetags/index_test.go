@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"egressprobe/internal/testnet"
 	"go4.org/netipx"
 )
 
@@ -96,7 +97,7 @@ func checkAgainstBruteForce(t *testing.T, f *Feed, addrs []netip.Addr) {
 }
 
 func TestLookupRealPublic(t *testing.T) {
-	f := mustParse(t, "Public", realFile(t, "ServiceTags_Public_20250908.json"))
+	f := mustParse(t, "Public", testnet.MicrosoftFeed(t, "ServiceTags_Public_20250908.json"))
 	n := 300
 	if testing.Short() {
 		n = 50
@@ -107,7 +108,7 @@ func TestLookupRealPublic(t *testing.T) {
 // The IPv4 prefixes are split over two tables: the addresses either side of
 // the split answer from the right one.
 func TestLookupAcrossIPv4Split(t *testing.T) {
-	f := mustParse(t, "Public", realFile(t, "ServiceTags_Public_20250908.json"))
+	f := mustParse(t, "Public", testnet.MicrosoftFeed(t, "ServiceTags_Public_20250908.json"))
 	ix := NewIndex(f)
 	if ix.split4 >= 1<<32 || ix.t4[0].Size() == 0 || ix.t4[1].Size() == 0 {
 		t.Fatalf("IPv4 not split: split at %#x, tables of %d and %d prefixes", ix.split4, ix.t4[0].Size(), ix.t4[1].Size())
@@ -122,7 +123,7 @@ func TestLookupAcrossIPv4Split(t *testing.T) {
 func TestLookupRealChinaAndGov(t *testing.T) {
 	for _, name := range []string{"ServiceTags_China_20260720.json", "ServiceTags_AzureGovernment_20260720.json"} {
 		t.Run(name, func(t *testing.T) {
-			f := mustParse(t, name, realFile(t, name))
+			f := mustParse(t, name, testnet.MicrosoftFeed(t, name))
 			checkAgainstBruteForce(t, f, sampleAddrs(f, 300))
 		})
 	}
@@ -167,7 +168,7 @@ func TestLookupAllocatesNothing(t *testing.T) {
 //
 //	go test ./servicetags -run '^$' -bench . -benchmem -benchtime 20x
 func BenchmarkLoadPublic(b *testing.B) {
-	data := realFile(b, "ServiceTags_Public_20250908.json")
+	data := testnet.MicrosoftFeed(b, "ServiceTags_Public_20250908.json")
 	b.Run("baseline=json-map-any", func(b *testing.B) {
 		b.SetBytes(int64(len(data)))
 		for b.Loop() {
@@ -211,7 +212,7 @@ func BenchmarkLoadPublic(b *testing.B) {
 // BenchmarkLoadRatio alternates the baseline and our two load paths within each
 // iteration, so load from other processes hits all alike, and reports the ratios.
 func BenchmarkLoadRatio(b *testing.B) {
-	data := realFile(b, "ServiceTags_Public_20250908.json")
+	data := testnet.MicrosoftFeed(b, "ServiceTags_Public_20250908.json")
 	bin := encodeBinary(mustParse(b, "Public", data), keyOf(data))
 	var base, parse, index, compact time.Duration
 	// timed runs step after a collection, so no step pays for the garbage of
@@ -257,7 +258,7 @@ func BenchmarkLoadRatio(b *testing.B) {
 }
 
 func BenchmarkLookup(b *testing.B) {
-	f := mustParse(b, "Public", realFile(b, "ServiceTags_Public_20250908.json"))
+	f := mustParse(b, "Public", testnet.MicrosoftFeed(b, "ServiceTags_Public_20250908.json"))
 	ix := NewIndex(f)
 	for _, fam := range []struct {
 		name string

@@ -393,7 +393,7 @@ func TestCheckChinaCatalog(t *testing.T) {
 // server: the report attributes the real address while no packet leaves the
 // machine (the proxy path never dials the address itself).
 func TestCheckAttributesWithRealFeed(t *testing.T) {
-	file := sharedFeed(t, "ServiceTags_Public_20250908.json")
+	file := testnet.MicrosoftFeedFile(t, "ServiceTags_Public_20250908.json")
 	feed, err := servicetags.LoadFile(file)
 	if err != nil {
 		t.Fatal(err)
@@ -448,20 +448,6 @@ func TestCheckAttributesWithRealFeed(t *testing.T) {
 	if res.Provider == nil || res.Provider.Name != "azure" {
 		t.Errorf("provider = %+v, want cdncheck's azure", res.Provider)
 	}
-}
-
-// sharedFeed is the path of one of Microsoft's real files in ../shared.
-func sharedFeed(t *testing.T, name string) string {
-	t.Helper()
-	p := filepath.Join("..", "..", "..", "shared", "data", "servicetags", name)
-	if _, err := os.Stat(p); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("real service-tag file %s missing: CI must have ../shared beside the repo", p)
-		}
-		t.Skipf("real service-tag file %s missing (../shared is not beside the repo)", p)
-	}
-	abs, _ := filepath.Abs(p)
-	return abs
 }
 
 func itoa(p uint16) string { return strconv.Itoa(int(p)) }
