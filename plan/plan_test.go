@@ -268,7 +268,7 @@ func TestReport(t *testing.T) {
 	if rep.Cloud != targets.CloudPublic || len(rep.Results) != 1 || rep.Summary.Failed != 1 {
 		t.Fatalf("report: cloud %q, %d results, %d failed; want public, 1, 1", rep.Cloud, len(rep.Results), rep.Summary.Failed)
 	}
-	if r := rep.Results[0]; r.Status != string(probe.TCPRefused) || r.IP == nil || *r.IP != "127.0.0.1" {
+	if r := rep.Results[0]; r.Status != probe.TCPRefused || r.IP == nil || *r.IP != "127.0.0.1" {
 		t.Errorf("result %+v, want tcp_refused at 127.0.0.1", r)
 	}
 }

@@ -4,7 +4,10 @@
 // prints, and a network failure is data in the result, never a Go error.
 package probe
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // Outcome is the stable, script-facing classification of a step or a result.
 // The strings are a documented contract (README, "Outcome vocabulary"): add new
@@ -57,7 +60,27 @@ const (
 	HTTPUnexpected Outcome = "http_unexpected" // NCSI: redirect or wrong body (captive portal, intercepting proxy)
 	HTTPTimeout    Outcome = "http_timeout"
 	HTTPError      Outcome = "http_error"
+
+	// Unknown is a judgement no observation could decide: a wildcard zone
+	// whose random name got an answer that says nothing about the zone.
+	Unknown Outcome = "unknown"
 )
+
+// The steps an outcome can name (Outcome.Step).
+const (
+	StepDNS   = "dns"
+	StepTCP   = "tcp"
+	StepProxy = "proxy"
+	StepTLS   = "tls"
+	StepHTTP  = "http"
+)
+
+// Step is the step an outcome belongs to: dns_timeout's is StepDNS; OK,
+// Cancelled and Unknown, which belong to no step, are their own.
+func (o Outcome) Step() string {
+	step, _, _ := strings.Cut(string(o), "_")
+	return step
+}
 
 // Step is what every prober's result embeds: when it ran, how long it took, and
 // how it ended. Error is the redacted, human-readable cause ("" when OK).

@@ -2,7 +2,6 @@ package render
 
 import (
 	"fmt"
-	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -10,6 +9,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"egressprobe/probe"
 	"egressprobe/report"
 )
 
@@ -69,7 +69,7 @@ func newCheckView(r *report.Report) checkView {
 		Title:     "egressprobe check: " + cloudLine(r),
 		Subtitle:  runLine(r),
 		Overall:   overallLine(r.Summary),
-		AllSame:   allSameLine(r.Results),
+		AllSame:   r.Summary.Verdict,
 		Clock:     clockLine(r.Clock),
 		Tags:      tagsLine(r.ServiceTags),
 		NotProbed: notProbedLine(r.NotProbed),
@@ -204,88 +204,12 @@ func plural(n int, noun string) string {
 	return strconv.Itoa(n) + " " + noun + "s"
 }
 
-// allSameLine says so plainly when every result failed at the same step
-// (dns_timeout everywhere, or dns_timeout and dns_error): then the cause is
-// the server's own network, not one endpoint.
-func allSameLine(results []report.Result) string {
-	var statuses []string
-	for i := range results {
-		st := results[i].Status
-		if st == "ok" {
-			return ""
-		}
-		if !slices.Contains(statuses, st) {
-			statuses = append(statuses, st)
-		}
-	}
-	if len(statuses) == 0 {
-		return ""
-	}
-	step := func(st string) string { s, _, _ := strings.Cut(st, "_"); return s }
-	for _, st := range statuses {
-		if step(st) != step(statuses[0]) {
-			return ""
-		}
-	}
-	line, hintFor := fmt.Sprintf("Every result failed the same way (%s)", statuses[0]), statuses[0]
-	if len(statuses) > 1 {
-		slices.Sort(statuses)
-		line = fmt.Sprintf("Every result failed at the same step (%s)", strings.Join(statuses, ", "))
-		hintFor = step(statuses[0]) + "_error" // the step's generic hint
-	}
-	hint := statusHint(hintFor)
-	if hintFor == "cancelled" && slices.ContainsFunc(results, started) {
-		hint = "the run was stopped while probes were running, before any finished"
-	}
-	if hint != "" {
-		line += ": " + hint
-	}
-	return line + "."
-}
-
-// started reports whether a result got as far as one step before the run
-// was stopped.
-func started(r report.Result) bool {
-	return r.DNS.Status != "" || r.TCP != nil || r.ProxyConnect != nil || r.TLS != nil || r.HTTP != nil
-}
-
-// statusHint says what a status means for the whole server when every result
-// has it.
-func statusHint(status string) string {
-	switch {
-	case status == "dns_timeout" || status == "dns_error" || status == "dns_servfail" || status == "dns_refused":
-		return "this server gets no usable DNS answers; check its resolver settings and that it may reach them"
-	case status == "dns_nxdomain":
-		return "the resolver knows none of these public names; it does not forward to the internet"
-	case status == "tcp_timeout":
-		return "every connection is silently dropped; outbound traffic is blocked or there is no network at all"
-	case status == "tcp_unreachable":
-		return "there is no route out of this server"
-	case status == "tcp_refused":
-		return "every connection is refused; something on the way rejects all outbound traffic"
-	case strings.HasPrefix(status, "proxy_"):
-		return "the proxy is the problem, not the endpoints"
-	case status == "local_resources":
-		return "this server ran out of local ports or file descriptors; the network was not tested"
-	case status == "tls_intercepted":
-		return "a TLS-inspecting middlebox intercepts every host"
-	case status == "cancelled":
-		return "the run was stopped before any endpoint was checked"
-	}
-	return ""
-}
-
+// clockLine is the report's clock message when the clock is skewed.
 func clockLine(c *report.Clock) string {
-	if c == nil || !c.Skewed {
+	if c == nil || !c.Skewed || c.Message == "" {
 		return ""
 	}
-	skew := time.Duration(math.Round(c.SkewSeconds)) * time.Second
-	dir := "behind"
-	if skew < 0 {
-		skew, dir = -skew, "ahead of"
-	}
-	return fmt.Sprintf("Clock: this server's clock is %s %s the Date header of %s; "+
-		"sign-in tokens and certificate checks fail beyond 5 minutes.", skew, dir, c.Source)
+	return "Clock: " + c.Message
 }
 
 func tagsLine(t report.ServiceTagsInfo) string {
@@ -354,14 +278,14 @@ func wildcardLines(ws []report.Wildcard) []string {
 // decides whether the firewall or proxy rule must be a wildcard; the random
 // name itself is in the JSON.
 func wildcardVerdict(w report.Wildcard) string {
-	answer := "unknown"
+	answer := string(probe.Unknown)
 	switch {
 	case w.AnswersAny:
 		answer = "yes, a random name resolves (wildcard DNS)"
-	case w.Status == "dns_nxdomain" || w.Status == "dns_nodata":
+	case w.Status == probe.DNSNXDomain || w.Status == probe.DNSNoData:
 		answer = "no, a random name does not resolve"
-	case w.Status != "" && w.Status != "unknown":
-		answer = "unknown (" + w.Status + ")"
+	case w.Status != "" && w.Status != probe.Unknown:
+		answer = fmt.Sprintf("%s (%s)", probe.Unknown, w.Status)
 	}
 	line := answer
 	if w.Explanation != "" {
@@ -388,17 +312,17 @@ func newActionView(a report.Action) actionView {
 
 func hopLabel(hop string) string {
 	switch hop {
-	case "dns":
+	case report.HopDNS:
 		return "DNS"
-	case "firewall":
+	case report.HopFirewall:
 		return "Firewall"
-	case "proxy":
+	case report.HopProxy:
 		return "Proxy"
-	case "tls-inspection":
+	case report.HopTLSInspection:
 		return "TLS inspection"
-	case "clock":
+	case report.HopClock:
 		return "Clock"
-	case "host":
+	case report.HopHost:
 		return "This host"
 	case "":
 		return "Change"
@@ -412,8 +336,8 @@ func newRowView(res *report.Result) rowView {
 		IP:       orDash(deref(res.IP)),
 		Path:     orDash(res.Path),
 		Resolver: orDash(res.Resolver),
-		Status:   orDash(res.Status),
-		OK:       res.Status == "ok",
+		Status:   orDash(string(res.Status)),
+		OK:       res.Status == probe.OK,
 		Detail:   detail(res),
 		Provider: "-",
 	}
@@ -467,15 +391,15 @@ func msCell(ms float64, present bool) string {
 // error.
 func detail(res *report.Result) string {
 	switch {
-	case res.Status == "ok" && res.TLS != nil && (res.TLS.Version != "" || res.TLS.Issuer != ""):
+	case res.Status == probe.OK && res.TLS != nil && (res.TLS.Version != "" || res.TLS.Issuer != ""):
 		return joinNonEmpty(", ", res.TLS.Version, commonName(res.TLS.Issuer))
-	case res.Status == "ok" && res.HTTP != nil && res.HTTP.BodyMatch:
+	case res.Status == probe.OK && res.HTTP != nil && res.HTTP.BodyMatch:
 		return fmt.Sprintf("HTTP %d, expected body", res.HTTP.StatusCode)
-	case res.Status == "tls_intercepted" && res.TLS != nil && res.TLS.InterceptedBy != "":
+	case res.Status == probe.TLSIntercepted && res.TLS != nil && res.TLS.InterceptedBy != "":
 		return "intercepted by " + res.TLS.InterceptedBy
-	case res.Status == "http_unexpected" && res.HTTP != nil && res.HTTP.Location != "":
+	case res.Status == probe.HTTPUnexpected && res.HTTP != nil && res.HTTP.Location != "":
 		return fmt.Sprintf("HTTP %d to %s", res.HTTP.StatusCode, res.HTTP.Location)
-	case strings.HasPrefix(res.Status, "proxy_") && res.ProxyConnect != nil && res.ProxyConnect.StatusCode != 0:
+	case res.Status.Step() == probe.StepProxy && res.ProxyConnect != nil && res.ProxyConnect.StatusCode != 0:
 		return fmt.Sprintf("proxy answered CONNECT with %d", res.ProxyConnect.StatusCode)
 	case res.Error != "":
 		return res.Error
@@ -520,7 +444,7 @@ func tagsCell(res *report.Result) (cell string, mismatch bool) {
 	var parts []string
 	if res.ExpectedTagsOK != nil {
 		if *res.ExpectedTagsOK {
-			parts = append(parts, "ok")
+			parts = append(parts, string(probe.OK)) // in the word of an ok result
 		} else {
 			parts, mismatch = append(parts, "MISMATCH"), true
 		}

@@ -20,7 +20,7 @@ func actions(r *Report) []Action {
 	// proxy path working covers every address of the endpoint.
 	direct, viaProxy := map[endpointKey]bool{}, map[endpointKey]bool{}
 	for i := range r.Results {
-		if res := &r.Results[i]; res.Status == string(probe.OK) {
+		if res := &r.Results[i]; res.Status == probe.OK {
 			if k := keyOf(res); res.Path == "proxy" {
 				k.ip = ""
 				viaProxy[k] = true
@@ -49,10 +49,10 @@ func actions(r *Report) []Action {
 		}
 		a := &out[i]
 		a.Hosts = appendNew(a.Hosts, res.Host)
-		if res.IP != nil && hop == "firewall" {
+		if res.IP != nil && hop == HopFirewall {
 			a.IPs = appendNew(a.IPs, *res.IP)
 		}
-		if hop == "firewall" {
+		if hop == HopFirewall {
 			for _, t := range res.ExpectedTags {
 				a.Tags = appendNew(a.Tags, t)
 			}
@@ -60,9 +60,9 @@ func actions(r *Report) []Action {
 	}
 	for i := range r.Results {
 		res := &r.Results[i]
-		if res.Status != string(probe.OK) && res.Status != string(probe.Cancelled) && !workedElsewhere(res) {
+		if res.Status != probe.OK && res.Status != probe.Cancelled && !workedElsewhere(res) {
 			hop, change := fixFor(res)
-			if res.Evidence == targets.EvidenceObserved && hop != "host" {
+			if res.Evidence == targets.EvidenceObserved && hop != HopHost {
 				change += observedNote
 			}
 			add(hop, change, res)
@@ -74,9 +74,9 @@ func actions(r *Report) []Action {
 		}
 	}
 	if c := r.Clock; c != nil && c.Skewed {
-		out = append(out, Action{Hop: "clock", Hosts: []string{c.Source}, Change: fmt.Sprintf(
-			"this server's clock is %s the servers' (%s): fix time synchronisation (w32tm /resync, chrony); sign-in tokens and certificate checks fail beyond 5 minutes",
-			skewText(c.SkewSeconds), c.Source)})
+		out = append(out, Action{Hop: HopClock, Hosts: []string{c.Source}, Change: fmt.Sprintf(
+			"this server's clock is %s the servers' (%s): fix time synchronisation (w32tm /resync, chrony); %s",
+			skewText(c.SkewSeconds), c.Source, clockSkewBreaks)})
 	}
 	return orEmpty(out)
 }
@@ -108,67 +108,67 @@ func fixFor(res *Result) (hop, change string) {
 	if res.Proxy != nil {
 		proxy = *res.Proxy
 	}
-	switch probe.Outcome(res.Status) {
+	switch res.Status {
 	case probe.DNSNXDomain:
-		return "dns", fmt.Sprintf("resolver %s says these names do not exist (NXDOMAIN): check its forwarders or conditional forwarders for them", res.Resolver)
+		return HopDNS, fmt.Sprintf("resolver %s says these names do not exist (NXDOMAIN): check its forwarders or conditional forwarders for them", res.Resolver)
 	case probe.DNSNoData:
-		return "dns", fmt.Sprintf("resolver %s has no address for these names (NODATA): check the zone or forwarder that answers them", res.Resolver)
+		return HopDNS, fmt.Sprintf("resolver %s has no address for these names (NODATA): check the zone or forwarder that answers them", res.Resolver)
 	case probe.DNSServfail:
-		return "dns", fmt.Sprintf("resolver %s fails to resolve these names (SERVFAIL): its upstream or forwarder cannot reach the public DNS", res.Resolver)
+		return HopDNS, fmt.Sprintf("resolver %s fails to resolve these names (SERVFAIL): its upstream or forwarder cannot reach the public DNS", res.Resolver)
 	case probe.DNSRefused:
-		return "dns", fmt.Sprintf("resolver %s refuses to resolve for this server (REFUSED): allow this server in its recursion ACL, or use another resolver", res.Resolver)
+		return HopDNS, fmt.Sprintf("resolver %s refuses to resolve for this server (REFUSED): allow this server in its recursion ACL, or use another resolver", res.Resolver)
 	case probe.DNSTimeout:
-		return "dns", fmt.Sprintf("resolver %s did not answer: allow UDP and TCP 53 from this server to it, or fix its upstream", res.Resolver)
+		return HopDNS, fmt.Sprintf("resolver %s did not answer: allow UDP and TCP 53 from this server to it, or fix its upstream", res.Resolver)
 	case probe.DNSError:
-		return "dns", fmt.Sprintf("resolving these names via %s fails (%s)", res.Resolver, firstLine(res.Error))
+		return HopDNS, fmt.Sprintf("resolving these names via %s fails (%s)", res.Resolver, firstLine(res.Error))
 	case probe.DNSUnexpected:
-		return "dns", fmt.Sprintf("resolver %s rewrites the NCSI name's answer: a captive portal or DNS filter; Windows will report no internet", res.Resolver)
+		return HopDNS, fmt.Sprintf("resolver %s rewrites the NCSI name's answer: a captive portal or DNS filter; Windows will report no internet", res.Resolver)
 	case probe.TCPTimeout:
-		return "firewall", fmt.Sprintf("allow outbound %s from this server to these addresses: packets are silently dropped", port)
+		return HopFirewall, fmt.Sprintf("allow outbound %s from this server to these addresses: packets are silently dropped", port)
 	case probe.TCPRefused:
-		return "firewall", fmt.Sprintf("a device actively rejects (RST) outbound %s to these addresses: remove the reject rule or allow them", port)
+		return HopFirewall, fmt.Sprintf("a device actively rejects (RST) outbound %s to these addresses: remove the reject rule or allow them", port)
 	case probe.TCPUnreachable:
-		return "firewall", fmt.Sprintf("these addresses are unreachable (no route or ICMP unreachable) on %s: add the route or allow them", port)
+		return HopFirewall, fmt.Sprintf("these addresses are unreachable (no route or ICMP unreachable) on %s: add the route or allow them", port)
 	case probe.LocalResources:
-		return "host", "this server ran out of local ports or file descriptors while probing, so these results say nothing about the network: " +
+		return HopHost, "this server ran out of local ports or file descriptors while probing, so these results say nothing about the network: " +
 			"let sockets in TIME_WAIT clear, widen the ephemeral port range (net.ipv4.ip_local_port_range; netsh int ipv4 set dynamicport tcp), raise the open-file limit, or run with a lower --concurrency"
 	case probe.ProxyUnreachable:
-		return "proxy", fmt.Sprintf("this server cannot reach the proxy %s: allow TCP to the proxy, or correct its address", proxy)
+		return HopProxy, fmt.Sprintf("this server cannot reach the proxy %s: allow TCP to the proxy, or correct its address", proxy)
 	case probe.ProxyAuthRequired:
-		return "proxy", fmt.Sprintf("%s requires authentication (407): put credentials in the proxy URL (http://user:password@host:port), or exempt this server or these hosts from proxy authentication", proxy)
+		return HopProxy, fmt.Sprintf("%s requires authentication (407): put credentials in the proxy URL (http://user:password@host:port), or exempt this server or these hosts from proxy authentication", proxy)
 	case probe.ProxyDenied:
-		return "proxy", fmt.Sprintf("allow CONNECT to these hosts on port %d on %s (its policy denied them)", res.Port, proxy)
+		return HopProxy, fmt.Sprintf("allow CONNECT to these hosts on port %d on %s (its policy denied them)", res.Port, proxy)
 	case probe.ProxyError:
-		return "proxy", fmt.Sprintf("%s failed to open a tunnel to these hosts (%s): check the proxy's own outbound access", proxy, firstLine(res.Error))
+		return HopProxy, fmt.Sprintf("%s failed to open a tunnel to these hosts (%s): check the proxy's own outbound access", proxy, firstLine(res.Error))
 	case probe.ProxyTimeout:
-		return "proxy", fmt.Sprintf("%s did not answer CONNECT for these hosts in time: check the proxy's own outbound access", proxy)
+		return HopProxy, fmt.Sprintf("%s did not answer CONNECT for these hosts in time: check the proxy's own outbound access", proxy)
 	case probe.TLSIntercepted:
 		by := "a TLS-inspecting middlebox"
 		if res.TLS != nil && res.TLS.InterceptedBy != "" {
 			by = "the middlebox whose CA is " + res.TLS.InterceptedBy
 		}
-		return "tls-inspection", fmt.Sprintf("exclude these hosts from TLS inspection on %s; the agent expects Microsoft's own certificates", by)
+		return HopTLSInspection, fmt.Sprintf("exclude these hosts from TLS inspection on %s; the agent expects Microsoft's own certificates", by)
 	case probe.TLSOldVersion:
-		return "tls-inspection", "something between this server and these hosts negotiates TLS below 1.2, which the agent refuses: enable TLS 1.2 on the middlebox or exclude the hosts"
+		return HopTLSInspection, "something between this server and these hosts negotiates TLS below 1.2, which the agent refuses: enable TLS 1.2 on the middlebox or exclude the hosts"
 	case probe.TLSUntrusted, probe.TLSHostnameMismatch, probe.TLSExpired:
-		return "tls-inspection", fmt.Sprintf("these hosts present a certificate this server does not accept (%s): a middlebox or a wrong DNS answer is in the way; exclude them from inspection or fix DNS", res.Status)
+		return HopTLSInspection, fmt.Sprintf("these hosts present a certificate this server does not accept (%s): a middlebox or a wrong DNS answer is in the way; exclude them from inspection or fix DNS", res.Status)
 	case probe.TLSHandshakeFailed, probe.TLSTimeout:
-		return "tls-inspection", "the handshake with these hosts fails after TCP connected: an IPS/DPI device breaks TLS; allow or exclude them"
+		return HopTLSInspection, "the handshake with these hosts fails after TCP connected: an IPS/DPI device breaks TLS; allow or exclude them"
 	case probe.HTTPUnexpected:
-		return "proxy", "the NCSI probes got a redirect or another page: a captive portal or intercepting proxy; let the NCSI URLs through unmodified"
+		return HopProxy, "the NCSI probes got a redirect or another page: a captive portal or intercepting proxy; let the NCSI URLs through unmodified"
 	default:
-		return "other", fmt.Sprintf("%s: %s", res.Status, firstLine(res.Error))
+		return HopOther, fmt.Sprintf("%s: %s", res.Status, firstLine(res.Error))
 	}
 }
 
 // fixForWarning phrases the change a warning asks for; "" when none.
 func fixForWarning(res *Result, w Warning) (hop, change string) {
 	switch w.Code {
-	case "tag_mismatch":
-		return "firewall", fmt.Sprintf("rules by service tag (%s) do not admit these addresses: allow them by FQDN or address as well",
+	case WarnTagMismatch:
+		return HopFirewall, fmt.Sprintf("rules by service tag (%s) do not admit these addresses: allow them by FQDN or address as well",
 			strings.Join(res.ExpectedTags, ", "))
-	case "privatelink_public":
-		return "dns", fmt.Sprintf("resolver %s does not use the private DNS zone of these private endpoints: add a conditional forwarder for the privatelink zone to Azure DNS (168.63.129.16) or link the zone",
+	case WarnPrivateLinkPublic:
+		return HopDNS, fmt.Sprintf("resolver %s does not use the private DNS zone of these private endpoints: add a conditional forwarder for the privatelink zone to Azure DNS (168.63.129.16) or link the zone",
 			res.Resolver)
 	}
 	return "", ""

@@ -78,7 +78,11 @@ func Build(in Input) *Report {
 	judgeWildcards(r.Wildcards, r.Results)
 	warnDisagreement(r.Results, probed)
 	r.Clock = clockSkew(probed)
+	if r.Clock != nil && r.Clock.Skewed {
+		r.Clock.Message = clockMessage(r.Clock)
+	}
 	r.Summary = summarize(r.Results)
+	r.Summary.Verdict = SummaryVerdict(r.Results)
 	r.Open = actions(r)
 	return r
 }
@@ -94,7 +98,7 @@ func buildResult(in *Input, o *probe.Observation) Result {
 		Evidence:     ep.Evidence,
 		Path:         o.Path(),
 		Resolver:     o.Target.Resolver,
-		Status:       string(o.Outcome),
+		Status:       o.Outcome,
 		Error:        o.Error,
 		Warnings:     []Warning{},
 		ServiceTags:  []TagMatch{},
@@ -134,7 +138,7 @@ func dnsOf(d *probe.DNSResult) DNS {
 	if d == nil {
 		return DNS{Status: "", CNAMEs: []string{}, Addrs: []string{}}
 	}
-	out := DNS{Status: string(d.Outcome), CNAMEs: make([]string, 0, len(d.CNAMEs)), Addrs: make([]string, 0, len(d.Addrs)), TTL: d.TTL, MS: d.MS()}
+	out := DNS{Status: d.Outcome, CNAMEs: make([]string, 0, len(d.CNAMEs)), Addrs: make([]string, 0, len(d.Addrs)), TTL: d.TTL, MS: d.MS()}
 	for _, c := range d.CNAMEs {
 		out.CNAMEs = append(out.CNAMEs, c.Target)
 	}
@@ -169,7 +173,7 @@ func judgeExpectedAddrs(res *Result, ep targets.Endpoint, o *probe.Observation) 
 			return
 		}
 	}
-	res.Status = string(probe.DNSUnexpected)
+	res.Status = probe.DNSUnexpected
 	res.Error = fmt.Sprintf("%s resolved to %s via %s, expected %s: the resolver rewrites answers (captive portal or DNS filter)",
 		ep.Host, strings.Join(res.DNS.Addrs, ", "), res.Resolver, joinAddrs(ep.ExpectAddrs))
 }
@@ -178,7 +182,7 @@ func judgeExpectedAddrs(res *Result, ep targets.Endpoint, o *probe.Observation) 
 // the warnings that follow from them.
 func attribute(in *Input, res *Result, ep targets.Endpoint, o *probe.Observation) {
 	if w := o.DNS; w != nil && w.Warning != "" {
-		res.Warnings = append(res.Warnings, Warning{Code: "dns_partial", Message: w.Warning})
+		res.Warnings = append(res.Warnings, Warning{Code: WarnDNSPartial, Message: w.Warning})
 	}
 	if !o.IP.IsValid() {
 		return
@@ -194,11 +198,11 @@ func attribute(in *Input, res *Result, ep targets.Endpoint, o *probe.Observation
 	res.DNS.Private = private && len(res.ServiceTags) == 0
 	switch {
 	case res.DNS.Private:
-		res.Warnings = append(res.Warnings, Warning{Code: "private_endpoint", Message: fmt.Sprintf(
+		res.Warnings = append(res.Warnings, Warning{Code: WarnPrivateEndpoint, Message: fmt.Sprintf(
 			"%s resolves to private address %s via %s: a private endpoint answer; traffic must reach its virtual network, and service-tag rules do not apply",
 			ep.Host, ip, res.Resolver)})
 	case o.DNS != nil && o.DNS.PrivateLink && !private:
-		res.Warnings = append(res.Warnings, Warning{Code: "privatelink_public", Message: fmt.Sprintf(
+		res.Warnings = append(res.Warnings, Warning{Code: WarnPrivateLinkPublic, Message: fmt.Sprintf(
 			"%s has a privatelink CNAME (%s) but %s answers public address %s: the endpoint has a private endpoint and this resolver does not use its private DNS zone",
 			ep.Host, privatelinkName(o.DNS), res.Resolver, ip)})
 	}
@@ -241,7 +245,7 @@ func warnDisagreement(results []Result, obs []probe.Observation) {
 		for _, r := range byHost[d.Host] {
 			parts = append(parts, fmt.Sprintf("%s → %s", r.Server, answerText(r)))
 		}
-		results[i].Warnings = append(results[i].Warnings, Warning{Code: "resolver_disagreement", Message: fmt.Sprintf(
+		results[i].Warnings = append(results[i].Warnings, Warning{Code: WarnResolverDisagreement, Message: fmt.Sprintf(
 			"resolvers disagree on %s (split-horizon DNS): %s", d.Host, strings.Join(parts, "; "))})
 	}
 }
@@ -281,7 +285,7 @@ func clockSkew(obs []probe.Observation) *Clock {
 }
 
 func summarize(results []Result) Summary {
-	s := Summary{ByStatus: map[string]int{}, Families: []FamilySummary{}}
+	s := Summary{ByStatus: map[probe.Outcome]int{}, Families: []FamilySummary{}}
 	fam := map[string]int{} // family → index in s.Families
 	for i := range results {
 		r := &results[i]
@@ -298,7 +302,7 @@ func summarize(results []Result) Summary {
 		}
 		f := &s.Families[fi]
 		f.Total++
-		if r.Status == string(probe.OK) {
+		if r.Status == probe.OK {
 			s.OK++
 			f.OK++
 			if !slices.Contains(f.Works, r.Path) {
@@ -332,7 +336,7 @@ func joinAddrs(as []netip.Addr) string {
 // wildcardOf judges a random name under a family's zone: an answer means the
 // zone answers any label, so only a wildcard rule can cover it.
 func wildcardOf(ep targets.Endpoint, o *probe.Observation) Wildcard {
-	w := Wildcard{Family: ep.Family, Probe: ep.Host, Resolver: o.Target.Resolver, Status: string(o.Outcome)}
+	w := Wildcard{Family: ep.Family, Probe: ep.Host, Resolver: o.Target.Resolver, Status: o.Outcome}
 	zone := strings.TrimPrefix(ep.Family, "*.")
 	switch {
 	case o.Outcome == probe.OK && o.DNS != nil && len(o.DNS.Addrs) > 0:
@@ -356,11 +360,11 @@ func judgeWildcards(ws []Wildcard, results []Result) {
 			continue
 		}
 		resolved := slices.ContainsFunc(results, func(r Result) bool {
-			return r.Family == w.Family && r.Resolver == w.Resolver && r.DNS.Status == string(probe.OK)
+			return r.Family == w.Family && r.Resolver == w.Resolver && r.DNS.Status == probe.OK
 		})
-		if !resolved && (w.Status == string(probe.DNSNXDomain) || w.Status == string(probe.DNSNoData)) {
+		if !resolved && (w.Status == probe.DNSNXDomain || w.Status == probe.DNSNoData) {
 			w.Explanation = fmt.Sprintf("%s resolved none of the family's members either, so a %s for a random name says nothing about the zone", w.Resolver, w.Status)
-			w.Status = "unknown"
+			w.Status = probe.Unknown
 		}
 	}
 }

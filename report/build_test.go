@@ -150,7 +150,7 @@ func TestNCSIDNSExpectation(t *testing.T) {
 	}{{"131.107.255.255", "ok"}, {"fd3e:4f5a:5b81::1", "ok"}, {"10.0.0.1", "dns_unexpected"}} {
 		o := probe.Observation{DNS: dnsOK(e.Host, "127.0.0.1:53", tc.addr), Outcome: probe.OK, IP: netip.MustParseAddr(tc.addr)}
 		rep := Build(Input{Endpoints: []targets.Endpoint{e}, Observations: []probe.Observation{o}})
-		if got := rep.Results[0].Status; got != tc.want {
+		if got := string(rep.Results[0].Status); got != tc.want {
 			t.Errorf("%s: status %s, want %s (%s)", tc.addr, got, tc.want, rep.Results[0].Error)
 		}
 	}
@@ -278,7 +278,7 @@ func TestWildcardVerdicts(t *testing.T) {
 				t.Fatalf("%d results, %d wildcards; want the probe name kept out of the results", len(rep.Results), len(rep.Wildcards))
 			}
 			w := rep.Wildcards[0]
-			if w.Status != tc.wantStatus || w.AnswersAny != tc.wantAny || w.Explanation == "" {
+			if string(w.Status) != tc.wantStatus || w.AnswersAny != tc.wantAny || w.Explanation == "" {
 				t.Errorf("wildcard = %+v, want status %s answers_any %v", w, tc.wantStatus, tc.wantAny)
 			}
 		})

@@ -5,7 +5,11 @@
 // inputs, so every verdict is table-tested without a network.
 package report
 
-import "time"
+import (
+	"time"
+
+	"egressprobe/probe"
+)
 
 // SchemaVersion is bumped only on a breaking change to the JSON shape.
 const SchemaVersion = 1
@@ -50,17 +54,19 @@ type ServiceTagsInfo struct {
 type Clock struct {
 	SkewSeconds float64 `json:"skew_seconds"` // server minus local; positive: local clock is behind
 	Source      string  `json:"source"`       // the host whose Date header was used
-	Skewed      bool    `json:"skewed"`       // |skew| > 5 minutes
+	Skewed      bool    `json:"skewed"`       // |skew| > MaxClockSkew
+	// Message says, when Skewed, how far off the clock is and what that breaks.
+	Message string `json:"message,omitempty"`
 }
 
 // Wildcard reports whether a family's zone answers a random label.
 type Wildcard struct {
-	Family      string `json:"family"`
-	Probe       string `json:"probe"` // the random name queried
-	Resolver    string `json:"resolver"`
-	AnswersAny  bool   `json:"answers_any"`
-	Status      string `json:"status"`
-	Explanation string `json:"explanation"`
+	Family      string        `json:"family"`
+	Probe       string        `json:"probe"` // the random name queried
+	Resolver    string        `json:"resolver"`
+	AnswersAny  bool          `json:"answers_any"`
+	Status      probe.Outcome `json:"status"` // probe.Unknown when the answer says nothing about the zone
+	Explanation string        `json:"explanation"`
 }
 
 // NotProbed is a catalog family the run had no member of: its rule cannot be
@@ -72,45 +78,54 @@ type NotProbed struct {
 
 // Result is one (host, resolver, path, address).
 type Result struct {
-	Host           string     `json:"host"`
-	Port           int        `json:"port"`
-	Scheme         string     `json:"scheme"`
-	Family         string     `json:"family"`
-	Role           string     `json:"role,omitempty"`
-	Evidence       string     `json:"evidence,omitempty"` // documented or observed: how a catalog host is known
-	IP             *string    `json:"ip"`
-	Path           string     `json:"path"`  // direct | proxy
-	Proxy          *string    `json:"proxy"` // redacted URL
-	Resolver       string     `json:"resolver"`
-	Status         string     `json:"status"`
-	Error          string     `json:"error"`
-	Warnings       []Warning  `json:"warnings"`
-	DNS            DNS        `json:"dns"`
-	TCP            *Timing    `json:"tcp"`
-	ProxyConnect   *Connect   `json:"proxy_connect"`
-	TLS            *TLS       `json:"tls"`
-	HTTP           *HTTP      `json:"http"`
-	ServiceTags    []TagMatch `json:"service_tags"`
-	ExpectedTags   []string   `json:"expected_tags"`
-	ExpectedTagsOK *bool      `json:"expected_tags_ok"` // null: not judged (no feed, no address, judged by name)
-	Provider       *Provider  `json:"provider"`
-	ElapsedMS      float64    `json:"elapsed_ms"`
+	Host           string        `json:"host"`
+	Port           int           `json:"port"`
+	Scheme         string        `json:"scheme"`
+	Family         string        `json:"family"`
+	Role           string        `json:"role,omitempty"`
+	Evidence       string        `json:"evidence,omitempty"` // documented or observed: how a catalog host is known
+	IP             *string       `json:"ip"`
+	Path           string        `json:"path"`  // direct | proxy
+	Proxy          *string       `json:"proxy"` // redacted URL
+	Resolver       string        `json:"resolver"`
+	Status         probe.Outcome `json:"status"`
+	Error          string        `json:"error"`
+	Warnings       []Warning     `json:"warnings"`
+	DNS            DNS           `json:"dns"`
+	TCP            *Timing       `json:"tcp"`
+	ProxyConnect   *Connect      `json:"proxy_connect"`
+	TLS            *TLS          `json:"tls"`
+	HTTP           *HTTP         `json:"http"`
+	ServiceTags    []TagMatch    `json:"service_tags"`
+	ExpectedTags   []string      `json:"expected_tags"`
+	ExpectedTagsOK *bool         `json:"expected_tags_ok"` // null: not judged (no feed, no address, judged by name)
+	Provider       *Provider     `json:"provider"`
+	ElapsedMS      float64       `json:"elapsed_ms"`
 }
 
 // Warning is a finding that does not fail the result by itself.
 type Warning struct {
-	Code    string `json:"code"` // tag_mismatch, privatelink_public, private_endpoint, resolver_disagreement, dns_partial
+	Code    string `json:"code"` // one of the Warn* codes
 	Message string `json:"message"`
 }
 
+// The warning codes, a contract like the outcomes: add new ones, never rename.
+const (
+	WarnTagMismatch          = "tag_mismatch"          // the IP is in none of the expected service tags
+	WarnPrivateLinkPublic    = "privatelink_public"    // a private endpoint's name answered with its public address
+	WarnPrivateEndpoint      = "private_endpoint"      // a private address: open the firewall to it, not to the tags
+	WarnResolverDisagreement = "resolver_disagreement" // resolvers answered the same name differently
+	WarnDNSPartial           = "dns_partial"           // one address family answered, the other failed
+)
+
 // DNS is the local resolution of the host.
 type DNS struct {
-	Status  string   `json:"status"`
-	CNAMEs  []string `json:"cnames"` // the chain from host to the name holding the address
-	Addrs   []string `json:"addrs"`
-	Private bool     `json:"private"` // private address in no service-tag prefix: a private-endpoint answer
-	TTL     uint32   `json:"ttl"`
-	MS      float64  `json:"ms"`
+	Status  probe.Outcome `json:"status"` // "" for an IP literal
+	CNAMEs  []string      `json:"cnames"` // the chain from host to the name holding the address
+	Addrs   []string      `json:"addrs"`
+	Private bool          `json:"private"` // private address in no service-tag prefix: a private-endpoint answer
+	TTL     uint32        `json:"ttl"`
+	MS      float64       `json:"ms"`
 }
 
 // Timing is a step that has nothing to report but how long it took.
@@ -163,11 +178,14 @@ type Provider struct {
 
 // Summary counts results overall and per family.
 type Summary struct {
-	Total    int             `json:"total"`
-	OK       int             `json:"ok"`
-	Failed   int             `json:"failed"`
-	Warnings int             `json:"warnings"`
-	ByStatus map[string]int  `json:"by_status"`
+	Total    int                   `json:"total"`
+	OK       int                   `json:"ok"`
+	Failed   int                   `json:"failed"`
+	Warnings int                   `json:"warnings"`
+	ByStatus map[probe.Outcome]int `json:"by_status"`
+	// Verdict is set when every result failed at the same step: the cause is
+	// then this server's own network, and the verdict says what to check.
+	Verdict  string          `json:"verdict,omitempty"`
 	Families []FamilySummary `json:"families"`
 }
 
@@ -182,10 +200,21 @@ type FamilySummary struct {
 	Works []string `json:"works"`
 }
 
+// The hops an Action fixes.
+const (
+	HopDNS           = "dns"
+	HopFirewall      = "firewall"
+	HopProxy         = "proxy"
+	HopTLSInspection = "tls-inspection"
+	HopClock         = "clock"
+	HopHost          = "host"  // this server itself (out of ports), not the network
+	HopOther         = "other" // an outcome no rule above knows
+)
+
 // Action is one line of the "what to open" list: the firewall or proxy change
 // that would fix a group of failures.
 type Action struct {
-	Hop    string   `json:"hop"` // dns, firewall, proxy, tls-inspection, clock, host (this server itself)
+	Hop    string   `json:"hop"` // one of the Hop* names
 	Change string   `json:"change"`
 	Hosts  []string `json:"hosts"`
 	IPs    []string `json:"ips,omitempty"`

@@ -198,7 +198,7 @@ func TestCheckFormatsAndExitStatus(t *testing.T) {
 			rep := decodeReport(t, out)
 			got := map[string]string{}
 			for _, r := range rep.Results {
-				got[r.Host] = r.Status
+				got[r.Host] = string(r.Status)
 			}
 			if got["good.lab.test"] != "ok" || got["closed.lab.test"] != "tcp_refused" || rep.Summary.Failed != 1 {
 				t.Errorf("statuses %v, summary %+v", got, rep.Summary)

@@ -24,7 +24,7 @@ var allowedImports = map[string][]string{
 	"egressprobe/internal/providers": {},
 	"egressprobe/probe":              {"egressprobe/proxy"},
 	"egressprobe/report":             {"egressprobe/probe", "egressprobe/targets"},
-	"egressprobe/render":             {"egressprobe/report", "egressprobe/servicetags", "egressprobe/targets"},
+	"egressprobe/render":             {"egressprobe/probe", "egressprobe/report", "egressprobe/servicetags", "egressprobe/targets"},
 	"egressprobe/plan": {"egressprobe/internal/providers", "egressprobe/probe", "egressprobe/proxy",
 		"egressprobe/report", "egressprobe/servicetags", "egressprobe/targets"},
 	"egressprobe/cmd/egressprobe": {"egressprobe/plan", "egressprobe/probe", "egressprobe/render",

@@ -52,7 +52,7 @@ func TestCheckTimeoutPerStep(t *testing.T) {
 		t.Errorf("exit %d, want 1", r.code)
 	}
 	for _, res := range rep.Results {
-		if res.Status != want[res.Host] {
+		if string(res.Status) != want[res.Host] {
 			t.Errorf("%s: %s (%s), want %s", res.Host, res.Status, res.Error, want[res.Host])
 		}
 		if res.ElapsedMS > float64((time.Second + 250*time.Millisecond).Milliseconds()) {
@@ -94,7 +94,7 @@ func TestCheckTimeoutBoundsTheRun(t *testing.T) {
 	rep := decodeReport(t, r.stdout)
 	statuses := map[string]int{}
 	for _, res := range rep.Results {
-		statuses[res.Status]++
+		statuses[string(res.Status)]++
 	}
 	if statuses["tls_timeout"] != 20 {
 		t.Errorf("statuses %v, want 20 tls_timeout", statuses)
