@@ -685,4 +685,3 @@ func BenchmarkCheck(b *testing.B) {
 		})
 	}
 }
-
