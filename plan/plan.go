@@ -16,6 +16,7 @@ import (
 	"slices"
 	"time"
 
+	"egressprobe/internal/quote"
 	"egressprobe/probe"
 	"egressprobe/proxy"
 	"egressprobe/report"
@@ -95,18 +96,24 @@ func (e *InputError) Unwrap() error { return e.Err }
 
 func inputErrorf(format string, a ...any) error { return &InputError{fmt.Errorf(format, a...)} }
 
+// flagErrorf is an InputError about one flag, in the CLI's one shape of flag
+// errors: "--flag: what is wrong; the fix".
+func flagErrorf(flag, format string, a ...any) error {
+	return &InputError{fmt.Errorf("%s: %s", flag, fmt.Sprintf(format, a...))}
+}
+
 // Build plans a run: every endpoint × resolver × route. Every problem in the
 // options is an *InputError.
 func Build(opts Options, env Env) (*Plan, error) {
 	if opts.Timeout <= 0 {
-		return nil, inputErrorf("--timeout %s: must be a positive duration such as 10s or 1500ms", opts.Timeout)
+		return nil, flagErrorf("--timeout", "%s is not a positive duration; give e.g. 10s or 1500ms", opts.Timeout)
 	}
 	if opts.Concurrency < 1 {
-		return nil, inputErrorf("--concurrency %d: must be at least 1", opts.Concurrency)
+		return nil, flagErrorf("--concurrency", "%d: give at least 1", opts.Concurrency)
 	}
 	cloud, err := targets.CanonicalCloud(opts.Cloud)
 	if err != nil {
-		return nil, &InputError{fmt.Errorf("--cloud: %w", err)}
+		return nil, flagErrorf("--cloud", "%v", err)
 	}
 	eps, err := endpoints(cloud, &opts)
 	if err != nil {
@@ -127,7 +134,7 @@ func Build(opts Options, env Env) (*Plan, error) {
 	switch opts.Path {
 	case "", "direct", "proxy", "both":
 	default:
-		return nil, inputErrorf("--path %q: use direct, proxy or both", opts.Path)
+		return nil, flagErrorf("--path", "unknown route %s%s", quote.Q(opts.Path), quote.OneOf(opts.Path, []string{"direct", "proxy", "both"}))
 	}
 
 	p := &Plan{Cloud: cloud, Region: opts.Region, Resolvers: resolvers, Concurrency: opts.Concurrency}
@@ -204,7 +211,7 @@ func Routes(path string, ep targets.Endpoint, own proxy.Route, fallback *proxy.R
 		viaProxy = *fallback
 	}
 	if viaProxy.Direct() {
-		return nil, inputErrorf("--path %s: no proxy is configured (%s); give --proxy URL or set HTTPS_PROXY", path, viaProxy.Detail)
+		return nil, flagErrorf("--path", "%s asks for a proxy, and none is configured (%s); give --proxy URL or set HTTPS_PROXY", quote.Q(path), viaProxy.Detail)
 	}
 	if path == "both" {
 		return []proxy.Route{direct, viaProxy}, nil
@@ -267,7 +274,7 @@ func endpoints(cloud string, opts *Options) ([]targets.Endpoint, error) {
 	}
 	eps = append(eps, fe...)
 	if len(eps) == 0 {
-		return nil, inputErrorf("--targets %s: no targets in the file", opts.TargetsFile)
+		return nil, flagErrorf("--targets", "no targets in %s", opts.TargetsFile)
 	}
 	if err := targets.AssignFamilies(cloud, eps); err != nil {
 		return nil, &InputError{err}

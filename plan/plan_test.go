@@ -200,16 +200,16 @@ func TestBuildInputErrors(t *testing.T) {
 		mod  func(*Options)
 		want string
 	}{
-		{"timeout", func(o *Options) { o.Timeout = 0 }, "--timeout 0s"},
-		{"concurrency", func(o *Options) { o.Concurrency = 0 }, "--concurrency 0"},
+		{"timeout", func(o *Options) { o.Timeout = 0 }, "--timeout: 0s is not a positive duration"},
+		{"concurrency", func(o *Options) { o.Concurrency = 0 }, "--concurrency: 0: give at least 1"},
 		{"cloud", func(o *Options) { o.Cloud = "mars" }, "--cloud: unknown cloud"},
-		{"resolver", func(o *Options) { o.Resolvers = []string{"dns.example"} }, `--resolver "dns.example"`},
-		{"resolver port 0", func(o *Options) { o.Resolvers = []string{"10.0.0.53:0"} }, `--resolver "10.0.0.53:0"`},
-		{"path", func(o *Options) { o.Path = "sideways" }, `--path "sideways"`},
-		{"no proxy", func(o *Options) { o.Path = "proxy" }, "--path proxy: no proxy is configured"},
+		{"resolver", func(o *Options) { o.Resolvers = []string{"dns.example"} }, `--resolver: "dns.example" is not IP or IP:PORT`},
+		{"resolver port 0", func(o *Options) { o.Resolvers = []string{"10.0.0.53:0"} }, `--resolver: "10.0.0.53:0" is not IP or IP:PORT`},
+		{"path", func(o *Options) { o.Path = "sideways" }, `--path: unknown route "sideways"; use one of direct, proxy, both`},
+		{"no proxy", func(o *Options) { o.Path = "proxy" }, `--path: "proxy" asks for a proxy, and none is configured`},
 		{"members with targets", func(o *Options) { o.Targets = []string{"a.test"}; o.Members = []string{"b.test"} }, "--member, --storage-account and --vault"},
 		{"ca file missing", func(o *Options) { o.CAFile = filepath.Join(dir, "none.pem") }, "--ca-file:"},
-		{"ca file not PEM", func(o *Options) { o.CAFile = notPEM }, "no PEM certificate found"},
+		{"ca file not PEM", func(o *Options) { o.CAFile = notPEM }, "--ca-file: no PEM certificate in"},
 		{"proxy", func(o *Options) { o.Proxy = "http://user:secret@bad host" }, "--proxy"},
 		{"targets data", func(o *Options) { o.TargetsFile = "t.txt"; o.TargetsData = []byte("# nothing\n") }, "t.txt: no targets"},
 	}
@@ -237,7 +237,7 @@ func TestBuildTargetsData(t *testing.T) {
 		t.Fatal(err)
 	}
 	fromFile := mustBuild(t, opts(func(o *Options) { o.TargetsFile = path }), testEnv(nil))
-	fromData := mustBuild(t, opts(func(o *Options) { o.TargetsFile = "targets.yaml"; o.TargetsData = data }), testEnv(nil))
+	fromData := mustBuild(t, opts(func(o *Options) { o.TargetsFile = path; o.TargetsData = data }), testEnv(nil))
 	if len(fromFile.Targets) != 2 || len(fromData.Targets) != 2 {
 		t.Fatalf("%d and %d targets, want 2", len(fromFile.Targets), len(fromData.Targets))
 	}

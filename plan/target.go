@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"os"
 
+	"egressprobe/internal/quote"
 	"egressprobe/probe"
 	"egressprobe/proxy"
 	"egressprobe/targets"
@@ -57,7 +58,7 @@ func Resolvers(given []string, system func() ([]string, error)) ([]string, error
 	for _, g := range given {
 		ap, err := probe.ParseResolver(g)
 		if err != nil {
-			return nil, inputErrorf("--resolver %q: want IP or IP:PORT, e.g. 10.0.0.53 or [fd00::53]:53", g)
+			return nil, flagErrorf("--resolver", "%s is not IP or IP:PORT; give e.g. 10.0.0.53 or [fd00::53]:53", quote.Q(g))
 		}
 		out = append(out, ap.String())
 	}
@@ -72,11 +73,11 @@ func loadRoots(caFile string) (*x509.CertPool, error) {
 	}
 	pem, err := os.ReadFile(caFile)
 	if err != nil {
-		return nil, inputErrorf("--ca-file: %v", err)
+		return nil, flagErrorf("--ca-file", "%v", err)
 	}
 	pool := x509.NewCertPool()
 	if !pool.AppendCertsFromPEM(pem) {
-		return nil, inputErrorf("--ca-file %s: no PEM certificate found; give a file of -----BEGIN CERTIFICATE----- blocks", caFile)
+		return nil, flagErrorf("--ca-file", "no PEM certificate in %s; give a file of -----BEGIN CERTIFICATE----- blocks", caFile)
 	}
 	return pool, nil
 }

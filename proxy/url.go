@@ -8,6 +8,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"egressprobe/internal/quote"
 )
 
 // ErrBadProxyURL marks a proxy URL that cannot be used, from any source.
@@ -27,7 +29,7 @@ const proxyURLFix = "want http://host:port or https://host:port, with user:passw
 func ParseURL(s string) (*url.URL, error) {
 	raw := strings.TrimSpace(s)
 	bad := func(reason string) error {
-		return fmt.Errorf("proxy %q: %s (%s): %w", conceal(raw), reason, proxyURLFix, ErrBadProxyURL)
+		return fmt.Errorf("proxy %s: %s (%s): %w", quote.Q(conceal(raw)), reason, proxyURLFix, ErrBadProxyURL)
 	}
 	if raw == "" {
 		return nil, bad("empty")

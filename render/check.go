@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"egressprobe/internal/quote"
 	"egressprobe/report"
 )
 
@@ -38,11 +39,16 @@ func ParseFormat(s string) (Format, error) {
 	if slices.Contains(Formats(), f) {
 		return f, nil
 	}
+	return "", fmt.Errorf("unknown output format %s%s", quote.Q(s), quote.OneOf(s, FormatNames()))
+}
+
+// FormatNames are Formats as strings, for help texts and shell completion.
+func FormatNames() []string {
 	names := make([]string, 0, len(Formats()))
 	for _, v := range Formats() {
 		names = append(names, string(v))
 	}
-	return "", fmt.Errorf("unknown output format %q: use one of %s", s, strings.Join(names, ", "))
+	return names
 }
 
 // CheckOptions says how to show a check report. The caller decides every

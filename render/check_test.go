@@ -175,8 +175,9 @@ func TestParseFormat(t *testing.T) {
 		{"markdown", FormatMarkdown, ""},
 		{"html", FormatHTML, ""},
 		{" JSON ", FormatJSON, ""},
-		{"xml", "", `unknown output format "xml": use one of table, json, jsonl, csv, markdown, html`},
-		{"", "", `unknown output format "": use one of table, json, jsonl, csv, markdown, html`},
+		{"xml", "", `unknown output format "xml"; use one of table, json, jsonl, csv, markdown, html`},
+		{"", "", `unknown output format ""; use one of table, json, jsonl, csv, markdown, html`},
+		{"jsn", "", `unknown output format "jsn"; did you mean json?`},
 	} {
 		got, err := ParseFormat(tc.in)
 		switch {

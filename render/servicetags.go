@@ -11,6 +11,7 @@ import (
 
 	"github.com/jedib0t/go-pretty/v6/table"
 
+	"egressprobe/internal/quote"
 	"egressprobe/servicetags"
 )
 
@@ -32,7 +33,7 @@ func stDispatch(w io.Writer, what, format string, writers map[string]func(io.Wri
 	}
 	write, ok := writers[f]
 	if !ok {
-		return fmt.Errorf("unknown output format %q for %s: use one of %s", format, what, strings.Join(valid, ", "))
+		return fmt.Errorf("unknown output format %s for %s: use one of %s", quote.Q(format), what, strings.Join(valid, ", "))
 	}
 	if err := write(w); err != nil {
 		return fmt.Errorf("render %s: %w", what, err)

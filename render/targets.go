@@ -11,6 +11,7 @@ import (
 	"github.com/jedib0t/go-pretty/v6/table"
 	"github.com/jedib0t/go-pretty/v6/text"
 
+	"egressprobe/internal/quote"
 	"egressprobe/targets"
 )
 
@@ -39,7 +40,7 @@ func Targets(w io.Writer, l TargetsListing, format string) error {
 	case "csv":
 		err = targetsCSV(w, l)
 	default:
-		return fmt.Errorf("unknown output format %q for targets list: use one of %s", format, strings.Join(TargetsFormats(), ", "))
+		return fmt.Errorf("unknown output format %s for targets list: use one of %s", quote.Q(format), strings.Join(TargetsFormats(), ", "))
 	}
 	if err != nil {
 		return fmt.Errorf("render targets list: %w", err)

@@ -3,6 +3,8 @@ package servicetags
 import (
 	"fmt"
 	"strings"
+
+	"egressprobe/internal/quote"
 )
 
 // Cloud is one of Microsoft's sovereign clouds, each with its own weekly feed.
@@ -31,7 +33,7 @@ func ParseCloud(s string) (Cloud, error) {
 		}
 		flags = append(flags, c.Flag)
 	}
-	return Cloud{}, fmt.Errorf("unknown cloud %q: use one of %s", s, strings.Join(flags, ", "))
+	return Cloud{}, fmt.Errorf("unknown cloud %s%s", quote.Q(s), quote.OneOf(s, flags))
 }
 
 // FileName is the cache's file name for the cloud's feed.

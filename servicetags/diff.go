@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
+
+	"egressprobe/internal/quote"
 )
 
 // DiffResult lists, per tag that changed, the prefixes added and removed between
@@ -41,7 +43,7 @@ func Diff(old, new *Feed, tags []string) (DiffResult, error) {
 		o, inOld := oldTags[n]
 		nw, inNew := newTags[n]
 		if !inOld && !inNew {
-			return DiffResult{}, fmt.Errorf("tag %q is in neither feed%s: %w", n, new.suggest(n), ErrUnknownTag)
+			return DiffResult{}, fmt.Errorf("tag %s is in neither feed%s: %w", quote.Q(n), new.suggest(n), ErrUnknownTag)
 		}
 		d := TagDiff{Tag: n, Added: minus(nw, o), Removed: minus(o, nw)}
 		if len(d.Added) > 0 || len(d.Removed) > 0 {

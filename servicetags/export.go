@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"go4.org/netipx"
+
+	"egressprobe/internal/quote"
 )
 
 // ErrUnknownTag is wrapped when a requested tag or region is not in the feed:
@@ -51,7 +53,7 @@ func (f *Feed) Export(req ExportRequest) (Export, error) {
 		return Export{}, fmt.Errorf("no tags given: %w", ErrUnknownTag)
 	}
 	if req.Region != "" && !slices.ContainsFunc(f.Tags, func(t Tag) bool { return strings.EqualFold(t.Region, req.Region) }) {
-		return Export{}, fmt.Errorf("region %q is in no tag of the %s feed (regions look like westeurope): %w", req.Region, f.Cloud, ErrUnknownTag)
+		return Export{}, fmt.Errorf("region %s is in no tag of the %s feed (regions look like westeurope): %w", quote.Q(req.Region), f.Cloud, ErrUnknownTag)
 	}
 	ex := Export{Cloud: f.Cloud, ChangeNumber: f.ChangeNumber}
 	var b netipx.IPSetBuilder
@@ -93,19 +95,18 @@ func (f *Feed) selectTags(name, region string) ([]*Tag, error) {
 		}
 	}
 	if !ok {
-		return nil, fmt.Errorf("tag %q is not in the %s feed (changeNumber %d)%s: %w", name, f.Cloud, f.ChangeNumber, f.suggest(name), ErrUnknownTag)
+		return nil, fmt.Errorf("tag %s is not in the %s feed (changeNumber %d)%s: %w", quote.Q(name), f.Cloud, f.ChangeNumber, f.suggest(name), ErrUnknownTag)
 	}
 	return []*Tag{t}, nil
 }
 
 // suggest names tags that differ from name only in case, the usual typo.
 func (f *Feed) suggest(name string) string {
-	for _, t := range f.Tags {
-		if strings.EqualFold(t.Name, name) {
-			return fmt.Sprintf("; did you mean %q?", t.Name)
-		}
+	names := make([]string, len(f.Tags))
+	for i, t := range f.Tags {
+		names[i] = t.Name
 	}
-	return ""
+	return quote.DidYouMean(name, names)
 }
 
 // comparePrefix orders prefixes by address (IPv4 first), then length.

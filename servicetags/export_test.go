@@ -115,7 +115,8 @@ func TestExportErrors(t *testing.T) {
 		req  ExportRequest
 		want string
 	}{
-		{ExportRequest{Tags: []string{"azurebackup"}}, `tag "azurebackup" is not in the Public feed (changeNumber 7); did you mean "AzureBackup"?`},
+		{ExportRequest{Tags: []string{"azurebackup"}}, `tag "azurebackup" is not in the Public feed (changeNumber 7); did you mean AzureBackup?`},
+		{ExportRequest{Tags: []string{"AzureBakcup"}}, `tag "AzureBakcup" is not in the Public feed (changeNumber 7); did you mean AzureBackup?`},
 		{ExportRequest{Tags: []string{"AzureBackup"}, Region: "mars"}, `region "mars" is in no tag`},
 		{ExportRequest{}, "no tags given"},
 	}

@@ -13,6 +13,8 @@ import (
 	"fmt"
 	"net/netip"
 	"sync"
+
+	"egressprobe/internal/quote"
 )
 
 // Feed is one validated service-tag file.
@@ -100,7 +102,7 @@ func Parse(name string, data []byte) (*Feed, error) {
 	case trimmed[0] == '<':
 		return nil, invalid(name, "file is HTML, not JSON (a proxy block page, a login page or the download page instead of the file?)")
 	case trimmed[0] != '{':
-		return nil, invalid(name, "file is not a JSON object (starts with %q)", clip(trimmed, 20))
+		return nil, invalid(name, "file is not a JSON object (starts with %s)", quote.Q(string(trimmed[:min(len(trimmed), 4*quote.MaxRunes)])))
 	}
 	raw, ok := decodeFast(data)
 	if !ok {
@@ -151,16 +153,9 @@ func typeErrorText(err error) string {
 
 func quoteAny(v any) string {
 	if s, ok := v.(string); ok {
-		return fmt.Sprintf("%q", s)
+		return quote.Q(s)
 	}
-	return fmt.Sprintf("%v", v)
-}
-
-func clip(b []byte, n int) string {
-	if len(b) > n {
-		b = b[:n]
-	}
-	return string(b)
+	return quote.Cut(fmt.Sprintf("%v", v))
 }
 
 // parsePrefixes fills tags[i].Prefixes from raw[i].
@@ -171,11 +166,11 @@ func parsePrefixes(name string, tags []Tag, raw []rawTag) error {
 		for k, s := range src {
 			pfx, err := netip.ParsePrefix(s)
 			if err != nil {
-				return invalid(name, "tag %q: bad prefix %q: %v", tags[i].Name, s, err)
+				return invalid(name, "tag %s: bad prefix %s: %v", quote.Q(tags[i].Name), quote.Q(s), err)
 			}
 			if pfx.Addr().Is4In6() {
 				// Lookups unmap addresses, so such a prefix could never match.
-				return invalid(name, "tag %q: bad prefix %q: an IPv4-mapped IPv6 prefix; write it as IPv4", tags[i].Name, s)
+				return invalid(name, "tag %s: bad prefix %s: an IPv4-mapped IPv6 prefix; write it as IPv4", quote.Q(tags[i].Name), quote.Q(s))
 			}
 			ps[k] = pfx.Masked()
 		}
@@ -205,7 +200,7 @@ func validate(name string, raw *rawFeed) (*Feed, error) {
 			return nil, invalid(name, "values[%d] has no name", i)
 		}
 		if j, dup := seen[r.Name]; dup {
-			return nil, invalid(name, "tag %q appears twice (values[%d] and values[%d])", r.Name, j, i)
+			return nil, invalid(name, "tag %s appears twice (values[%d] and values[%d])", quote.Q(r.Name), j, i)
 		}
 		seen[r.Name] = i
 		p := &r.Properties

@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
+
+	"egressprobe/internal/quote"
 )
 
 // Defaults of Updater's settable endpoints.
@@ -287,7 +289,7 @@ func (u *Updater) get(ctx context.Context, rawURL string, limit int64, redirect 
 
 	req, err := retryablehttp.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
 	if err != nil {
-		return nil, nil, fmt.Errorf("bad URL %q: %w", rawURL, err)
+		return nil, nil, fmt.Errorf("bad URL %s: %w", quote.Q(rawURL), err)
 	}
 	for k, v := range header {
 		req.Header[k] = v

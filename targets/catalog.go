@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+
+	"egressprobe/internal/quote"
 )
 
 // Clouds.
@@ -240,7 +242,7 @@ func lookupCloud(name string) (cloudDef, error) {
 			}
 		}
 	}
-	return cloudDef{}, fmt.Errorf("unknown cloud %q; valid clouds: %s", name, strings.Join(CloudNames(), ", "))
+	return cloudDef{}, fmt.Errorf("unknown cloud %s%s", quote.Q(name), quote.OneOf(name, CloudNames()))
 }
 
 // Families lists a cloud's families in catalog order, NCSI last.
@@ -367,7 +369,7 @@ func Catalog(cloud string, opts Options) ([]Endpoint, error) {
 	for _, name := range opts.StorageAccounts {
 		n := strings.ToLower(strings.TrimSpace(name))
 		if !storageAccountRE.MatchString(n) {
-			return nil, fmt.Errorf("--storage-account %q: a storage account name is 3 to 24 lower-case letters and digits (the NAME in NAME.blob.%s)", name, c.storage)
+			return nil, fmt.Errorf("--storage-account %s: a storage account name is 3 to 24 lower-case letters and digits (the NAME in NAME.blob.%s)", quote.Q(name), c.storage)
 		}
 		b.addStorage(n, "", "", "--storage-account")
 	}
@@ -377,7 +379,7 @@ func Catalog(cloud string, opts Options) ([]Endpoint, error) {
 	for _, m := range opts.Members {
 		host, err := ParseHost(m)
 		if err != nil {
-			return nil, fmt.Errorf("--member %q: %w", m, err)
+			return nil, fmt.Errorf("--member %s: %w", quote.Q(m), err)
 		}
 		f, ok := c.familyOf(host)
 		if !ok {
@@ -429,17 +431,10 @@ func checkVaultID(id string) error {
 	if i := strings.Index(id, "-ab-pod01-"); i > 0 && vaultIDRE.MatchString(id[:i]) {
 		hint = "give only the number before \"-ab-pod01-\": --vault " + id[:i]
 	}
-	return fmt.Errorf("--vault %q: a vault ID is %s", clip(id, 60), hint)
+	return fmt.Errorf("--vault %s: a vault ID is %s", quote.Q(id), hint)
 }
 
 // clip cuts long user input for an error message.
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "..."
-}
-
 // roleOf guesses a user member's role from its family's tags.
 func roleOf(f Family) string {
 	switch {

@@ -1,6 +1,7 @@
 package targets
 
 import (
+	"encoding/binary"
 	"errors"
 	"os"
 	"path/filepath"
@@ -8,6 +9,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf16"
 
 	"egressprobe/internal/testenv"
 )
@@ -23,11 +25,11 @@ func TestReadFilePlainList(t *testing.T) {
 		host, scheme, path, source string
 		port                       int
 	}{
-		{"login.microsoftonline.com", "https", "", "plain.txt:2", 443},
-		{"pod01-prot1.we.backup.windowsazure.com", "https", "", "plain.txt:4", 443},
-		{"2001:db8::10", "https", "", "plain.txt:5", 8443},
-		{"mysa.blob.core.windows.net", "https", "/", "plain.txt:6", 443},
-		{"www.msftncsi.com", "http", "/ncsi.txt", "plain.txt:7", 80},
+		{"login.microsoftonline.com", "https", "", fixtures + "/plain.txt:2", 443},
+		{"pod01-prot1.we.backup.windowsazure.com", "https", "", fixtures + "/plain.txt:4", 443},
+		{"2001:db8::10", "https", "", fixtures + "/plain.txt:5", 8443},
+		{"mysa.blob.core.windows.net", "https", "/", fixtures + "/plain.txt:6", 443},
+		{"www.msftncsi.com", "http", "/ncsi.txt", fixtures + "/plain.txt:7", 80},
 	}
 	if len(eps) != len(want) {
 		t.Fatalf("got %d endpoints: %v", len(eps), hosts(eps))
@@ -69,7 +71,7 @@ func TestReadFileYAML(t *testing.T) {
 		{eps[0].Host, "pod01-prot1.we.backup.windowsazure.com"},
 		{eps[0].ExpectedTags, []string{"AzureBackup.WestEurope"}},
 		{eps[0].Timeout, 3 * time.Second},
-		{eps[0].Source, "targets.yaml:2"},
+		{eps[0].Source, fixtures + "/targets.yaml:2"},
 		{eps[0].Family, FamilyCustom},
 		{eps[1].Family, "*.blob.core.windows.net"},
 		{eps[1].ExpectedTags, []string{"Storage.WestEurope"}},
@@ -79,7 +81,7 @@ func TestReadFileYAML(t *testing.T) {
 		{eps[2].Path, "/health"},
 		{eps[2].ExpectBody, "OK"},
 		{eps[2].Timeout, 1500 * time.Millisecond},
-		{eps[2].Source, "targets.yaml:10"},
+		{eps[2].Source, fixtures + "/targets.yaml:10"},
 		{eps[3].Host, "login.microsoftonline.com"},
 		{eps[3].Path, "/common/discovery/instance"},
 	}
@@ -128,6 +130,20 @@ func TestFileErrors(t *testing.T) {
 		{"yaml negative timeout", "", "- host: a.example\n  timeout: -1s\n", 2, "positive duration"},
 		{"yaml empty family", "", "- host: a.example\n  family: ''\n", 2, "family: must be a non-empty string"},
 		{"yaml body list", "", "- host: a.example\n  expect_body: [x]\n", 2, "expect_body: must be a single value"},
+		// The parser's errors name the line at fault, not the one before it.
+		{"yaml flow list open", "", "targets:\n  - host: a.example\n  - host: [b\n", 3, "YAML: did not find expected ',' or ']'"},
+		{"yaml indentation", "", "- host: a\n  port: 1\n - host: b\n", 3, "YAML: did not find expected '-' indicator"},
+		{"yaml mapping after list", "", "- a\n- b\nc: d\n", 3, "YAML:"},
+		{"yaml list in mapping", "", "- host: a\n  - b\n", 2, "YAML: did not find expected key"},
+		{"yaml tab", "", "- host: a\n\tport: 1\n", 2, "YAML: found a tab character"},
+		{"yaml one line", "", "- [a\n", 1, "YAML:"},
+		{"targets key not a list", "", "targets: a.example\n", 1, "targets: expected a list of targets"},
+		{"unknown top-level key", "", "hosts:\n  - host: a\n", 1, `unknown top-level key "hosts"`},
+		{"latin-1", "", "a.example\ncaf\xe9.example\n", 2, "byte 0xE9 is not UTF-8 (a legacy code page?); save the file as UTF-8"},
+		{"utf-16 without BOM", "", "a\x00.\x00", 1, "a NUL byte (UTF-16 without a byte order mark?)"},
+		{"utf-16 odd length", "", "\xff\xfea\x00b", 0, "cut short"},
+		{"utf-16 lone surrogate", "", "\xff\xfea\x00\n\x00\x00\xd8", 2, "does not decode"},
+		{"long line", "", "a.example\n" + strings.Repeat("x", 1<<20) + "/\n", 2, `…": not a host`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -217,4 +233,56 @@ func FuzzParseFile(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestParseFileUTF16 reads a targets file as Windows PowerShell's Out-File
+// (UTF-16 LE with a BOM, CRLF) and a big-endian one, in both formats.
+func TestParseFileUTF16(t *testing.T) {
+	encode := func(s string, order binary.AppendByteOrder) []byte {
+		b := order.AppendUint16(nil, 0xfeff)
+		for _, u := range utf16.Encode([]rune(s)) {
+			b = order.AppendUint16(b, u)
+		}
+		return b
+	}
+	for _, tc := range []struct {
+		name, text string
+	}{
+		{"list.txt", "# mine\r\nlogin.microsoftonline.com\r\nhttp://intranet.example:8080/health\r\n"},
+		{"list.yaml", "targets:\r\n  - host: login.microsoftonline.com\r\n  - host: intranet.example\r\n    scheme: http\r\n    port: 8080\r\n    path: /health\r\n"},
+	} {
+		for _, order := range []binary.AppendByteOrder{binary.LittleEndian, binary.BigEndian} {
+			eps, err := ParseFile(tc.name, encode(tc.text, order))
+			if err != nil {
+				t.Fatalf("%s %v: %v", tc.name, order, err)
+			}
+			if len(eps) != 2 || eps[0].Host != "login.microsoftonline.com" || eps[1].URL() != "http://intranet.example:8080/health" {
+				t.Errorf("%s %v: got %v", tc.name, order, eps)
+			}
+		}
+	}
+}
+
+// TestParseFileRecognisesYAML: by extension, or by the first line that is
+// not blank or a comment.
+func TestParseFileRecognisesYAML(t *testing.T) {
+	for _, tc := range []struct {
+		name, text string
+		yaml       bool
+	}{
+		{"t.yaml", "# a comment\n\nhost: a.example\n", true},
+		{"t.YML", "a.example\n", true},
+		{"t.txt", "# c\n\ntargets:\n  - host: a.example\n", true},
+		{"t.txt", "---\n- host: a.example\n", true},
+		{"t.txt", "a.example:443\n", false},
+		{"t.txt", "https://a.example/x\n", false},
+	} {
+		_, err := ParseFile(tc.name, []byte(tc.text))
+		// a.example as a YAML document that is a scalar, or a mapping without
+		// a list, fails as YAML; as a list it parses.
+		isYAML := err != nil && strings.Contains(err.Error(), "list of targets") || err == nil && strings.Contains(tc.text, "host:")
+		if isYAML != tc.yaml {
+			t.Errorf("%s %q: read as YAML %v (err %v), want %v", tc.name, tc.text, isYAML, err, tc.yaml)
+		}
+	}
 }

@@ -8,6 +8,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+
+	"egressprobe/internal/quote"
 )
 
 // ParseHost validates a host name or IP literal and returns it in canonical
@@ -18,12 +20,12 @@ func ParseHost(s string) (string, error) {
 		h = h[1 : len(h)-1]
 		a, err := netip.ParseAddr(h)
 		if err != nil || !a.Is6() {
-			return "", fmt.Errorf("%q is not an IPv6 address", s)
+			return "", fmt.Errorf("%s is not an IPv6 address", quote.Q(s))
 		}
 	}
 	if a, err := netip.ParseAddr(h); err == nil {
 		if a.Zone() != "" {
-			return "", fmt.Errorf("%q: an IPv6 zone (%%%s) is not supported; give the address without it", s, a.Zone())
+			return "", fmt.Errorf("%s: an IPv6 zone (%%%s) is not supported; give the address without it", quote.Q(s), a.Zone())
 		}
 		return a.String(), nil
 	}
@@ -32,13 +34,13 @@ func ParseHost(s string) (string, error) {
 	case h == "":
 		return "", errors.New("empty host name")
 	case strings.HasPrefix(h, "*."):
-		return "", fmt.Errorf("%q is a wildcard and cannot be probed itself: name a host under it (for example %s)", s, "x"+h[1:])
+		return "", fmt.Errorf("%s is a wildcard and cannot be probed itself: name a host under it (for example %s)", quote.Q(s), "x"+h[1:])
 	case len(h) > 253:
-		return "", fmt.Errorf("host name %.20q... is %d characters long; the limit is 253", h, len(h))
+		return "", fmt.Errorf("host name %s is %d characters long; the limit is 253", quote.Q(h), len(h))
 	}
 	for _, label := range strings.Split(h, ".") {
 		if err := checkLabel(label); err != nil {
-			return "", fmt.Errorf("host name %q: %w", s, err)
+			return "", fmt.Errorf("host name %s: %w", quote.Q(s), err)
 		}
 	}
 	return h, nil
@@ -49,16 +51,16 @@ func checkLabel(l string) error {
 		return errors.New("empty label (two dots in a row?)")
 	}
 	if len(l) > 63 {
-		return fmt.Errorf("label %q is longer than 63 characters", l)
+		return fmt.Errorf("label %s is longer than 63 characters", quote.Q(l))
 	}
 	if l[0] == '-' || l[len(l)-1] == '-' {
-		return fmt.Errorf("label %q starts or ends with a hyphen", l)
+		return fmt.Errorf("label %s starts or ends with a hyphen", quote.Q(l))
 	}
 	for _, r := range l {
 		// Underscore is not valid in host names but appears in real DNS names
 		// (_acme-challenge); accepting it costs nothing.
 		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
-			return fmt.Errorf("label %q has the character %q; use letters, digits and hyphens (IDNs in their xn-- form)", l, r)
+			return fmt.Errorf("label %s has the character %q; use letters, digits and hyphens (IDNs in their xn-- form)", quote.Q(l), r)
 		}
 	}
 	return nil
@@ -85,7 +87,7 @@ func ParseTarget(s string) (Endpoint, error) {
 		return parseURLTarget(s, e)
 	}
 	if strings.ContainsAny(s, "/?#@ \t") {
-		return e, fmt.Errorf("target %q: not a host, host:port or URL (a URL needs https:// or http://)", s)
+		return e, fmt.Errorf("target %s: not a host, host:port or URL (a URL needs https:// or http://)", quote.Q(s))
 	}
 	host := s
 	if a, err := netip.ParseAddr(s); err == nil && a.Is6() {
@@ -95,17 +97,17 @@ func ParseTarget(s string) (Endpoint, error) {
 	} else if strings.Contains(s, ":") {
 		h, p, err := net.SplitHostPort(s)
 		if err != nil {
-			return e, fmt.Errorf("target %q: %w (write IPv6 with a port as [addr]:port)", s, unwrapAddrErr(err))
+			return e, fmt.Errorf("target %s: %w (write IPv6 with a port as [addr]:port)", quote.Q(s), unwrapAddrErr(err))
 		}
 		port, err := parsePort(p)
 		if err != nil {
-			return e, fmt.Errorf("target %q: %w", s, err)
+			return e, fmt.Errorf("target %s: %w", quote.Q(s), err)
 		}
 		host, e.Port = h, port
 	}
 	h, err := ParseHost(host)
 	if err != nil {
-		return e, fmt.Errorf("target %q: %w", s, err)
+		return e, fmt.Errorf("target %s: %w", quote.Q(s), err)
 	}
 	e.Host = h
 	return e, nil
@@ -114,7 +116,7 @@ func ParseTarget(s string) (Endpoint, error) {
 func parseURLTarget(s string, e Endpoint) (Endpoint, error) {
 	u, err := url.Parse(s)
 	if err != nil {
-		return e, fmt.Errorf("target %q: %w", s, unwrapURLErr(err))
+		return e, fmt.Errorf("target %s: %w", quote.Q(s), unwrapURLErr(err))
 	}
 	switch strings.ToLower(u.Scheme) {
 	case SchemeHTTPS:
@@ -122,27 +124,27 @@ func parseURLTarget(s string, e Endpoint) (Endpoint, error) {
 	case SchemeHTTP:
 		e.Scheme, e.Port = SchemeHTTP, 80
 	default:
-		return e, fmt.Errorf("target %q: scheme %q is not supported; use https:// or http://", s, u.Scheme)
+		return e, fmt.Errorf("target %s: scheme %s is not supported; use https:// or http://", quote.Q(s), quote.Q(u.Scheme))
 	}
 	if u.User != nil {
 		// Redacted: a password typed here by mistake must not reach the output.
-		return e, fmt.Errorf("target %q: user information in a target URL is not supported (proxy credentials go in --proxy)", u.Redacted())
+		return e, fmt.Errorf("target %s: user information in a target URL is not supported (proxy credentials go in --proxy)", quote.Q(u.Redacted()))
 	}
 	if u.Opaque != "" || u.Host == "" {
-		return e, fmt.Errorf("target %q: the URL has no host", s)
+		return e, fmt.Errorf("target %s: the URL has no host", quote.Q(s))
 	}
 	if p := u.Port(); p != "" {
 		port, err := parsePort(p)
 		if err != nil {
-			return e, fmt.Errorf("target %q: %w", s, err)
+			return e, fmt.Errorf("target %s: %w", quote.Q(s), err)
 		}
 		e.Port = port
 	} else if strings.HasSuffix(u.Host, ":") {
-		return e, fmt.Errorf("target %q: empty port after ':'", s)
+		return e, fmt.Errorf("target %s: empty port after ':'", quote.Q(s))
 	}
 	h, err := ParseHost(u.Hostname())
 	if err != nil {
-		return e, fmt.Errorf("target %q: %w", s, err)
+		return e, fmt.Errorf("target %s: %w", quote.Q(s), err)
 	}
 	e.Host = h
 	e.Path = u.EscapedPath()
@@ -158,7 +160,7 @@ func parseURLTarget(s string, e Endpoint) (Endpoint, error) {
 func parsePort(p string) (int, error) {
 	n, err := strconv.Atoi(p)
 	if err != nil || n < 1 || n > 65535 {
-		return 0, fmt.Errorf("port %q is not a number from 1 to 65535", p)
+		return 0, fmt.Errorf("port %s is not a number from 1 to 65535", quote.Q(p))
 	}
 	return n, nil
 }

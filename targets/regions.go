@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"egressprobe/internal/quote"
 )
 
 // Region is one Azure region a Recovery Services vault can live in.
@@ -178,5 +180,18 @@ func LookupRegion(cloud, name string) (Region, error) {
 	for i, r := range c.regions {
 		names[i] = r.Name
 	}
-	return Region{}, fmt.Errorf("unknown region %q for cloud %s; valid regions: %s", name, c.name, strings.Join(names, ", "))
+	hint := quote.DidYouMean(n, names)
+	for _, other := range clouds() {
+		for _, r := range other.regions {
+			if hint == "" && r.Name == n {
+				hint = fmt.Sprintf("; %s is a region of cloud %s: give --cloud %s", r.Name, other.name, other.name)
+			}
+		}
+	}
+	if hint == "" {
+		// Not a slip of the fingers: a line of every region would bury the
+		// error; say what a region name looks like instead.
+		hint = fmt.Sprintf("; give the region's name as Azure writes it, e.g. %s (shell completion lists all %d)", c.regions[0].Name, len(c.regions))
+	}
+	return Region{}, fmt.Errorf("unknown region %s for cloud %s%s", quote.Q(name), c.name, hint)
 }

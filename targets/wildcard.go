@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"egressprobe/internal/quote"
 )
 
 // wildcardLabelPrefix marks the probe names in DNS logs, so a DNS admin who
@@ -19,7 +21,7 @@ const wildcardLabelPrefix = "egressprobe-wildcard-"
 // rnd is the randomness (crypto/rand.Reader in production).
 func RandomLabel(family string, rnd io.Reader) (string, error) {
 	if !strings.HasPrefix(family, "*.") || len(family) < 3 {
-		return "", fmt.Errorf("family %q is not a wildcard (*.zone): it has no random labels to try", family)
+		return "", fmt.Errorf("family %s is not a wildcard (*.zone): it has no random labels to try", quote.Q(family))
 	}
 	var b [8]byte
 	if _, err := io.ReadFull(rnd, b[:]); err != nil {

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"egressprobe/internal/quote"
 	"egressprobe/plan"
 )
 
@@ -105,14 +106,13 @@ DNS, TCP, proxy CONNECT or TLS, and which Azure service tags each IP is in.`,
 	root.SetOut(s.Out)
 	root.SetErr(s.Err)
 	// A flag cobra cannot parse is bad usage (exit 2), not a failure.
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
-		return &usageError{err}
-	})
+	root.SetFlagErrorFunc(flagError)
 	root.AddCommand(
-		newCheckCmd(s),
+		newCheckCmd(s, runCheck),
 		newVersionCmd(s),
 		newTargetsCmd(s),
 		newServiceTagsCmd(s),
+		newTargetsFileHelp(),
 	)
 	wrapUsageErrors(root)
 	return root
@@ -133,7 +133,7 @@ func wrapUsageErrors(c *cobra.Command) {
 	if c.HasSubCommands() && c.RunE == nil && c.Run == nil {
 		c.Args = func(cmd *cobra.Command, a []string) error {
 			if len(a) > 0 {
-				return usageErrorf("unknown command %q for %q; run '%s --help'", a[0], cmd.CommandPath(), cmd.CommandPath())
+				return unknownCommand(cmd, a[0])
 			}
 			return nil
 		}
@@ -144,4 +144,19 @@ func wrapUsageErrors(c *cobra.Command) {
 	for _, sub := range c.Commands() {
 		wrapUsageErrors(sub)
 	}
+}
+
+// unknownCommand names the closest subcommand of cmd to a mistyped one.
+func unknownCommand(cmd *cobra.Command, name string) error {
+	var names []string
+	for _, sub := range cmd.Commands() {
+		if sub.IsAvailableCommand() {
+			names = append(names, sub.Name())
+			names = append(names, sub.Aliases...)
+		}
+	}
+	if s := quote.Suggest(name, names); s != "" {
+		return usageErrorf("unknown command %s for '%s'; did you mean '%s %s'?", quote.Q(name), cmd.CommandPath(), cmd.CommandPath(), s)
+	}
+	return usageErrorf("unknown command %s for '%s'; run '%s --help'", quote.Q(name), cmd.CommandPath(), cmd.CommandPath())
 }

@@ -26,7 +26,7 @@ func TestExitCodesAndUsageErrors(t *testing.T) {
 	}{
 		{"version", []string{"version"}, exitOK, "egressprobe ", ""},
 		{"unknown command", []string{"frobnicate"}, exitUsage, "", `unknown command "frobnicate"`},
-		{"unknown flag", []string{"version", "--nope"}, exitUsage, "", "unknown flag: --nope"},
+		{"unknown flag", []string{"version", "--nope"}, exitUsage, "", "--nope: unknown flag for 'egressprobe version'"},
 		{"extra argument", []string{"version", "extra"}, exitUsage, "", `unknown command "extra"`},
 	}
 	for _, tt := range tests {

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 	"time"
@@ -24,7 +25,8 @@ type checkOptions struct {
 	Verbose    bool
 }
 
-func newCheckCmd(s *streams) *cobra.Command {
+// newCheckCmd binds check's flags; runF runs it (runCheck, or a test's).
+func newCheckCmd(s *streams, runF func(context.Context, *checkOptions, *streams) error) *cobra.Command {
 	opts := &checkOptions{}
 	cmd := &cobra.Command{
 		Use:   "check [host[:port] | https://host/path | http://host/path]...",
@@ -41,70 +43,112 @@ left. A step cut off gets its own *_timeout status. The whole run takes at most 
 ceil(results / --concurrency) x --timeout. In a --targets YAML file, "timeout: 3s" on a target
 overrides --timeout for that target.
 
+A --targets FILE is a plain list (one target a line) or YAML: 'egressprobe help targets-file'
+lists its keys.
+
 Exit status: 0 every result ok, 1 at least one is not (the output is still printed in full),
 2 bad usage or bad input.`,
+		Example: checkExamples,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Targets = args
-			return runCheck(cmd.Context(), opts, s)
+			return runF(cmd.Context(), opts, s)
 		},
 	}
 	f := cmd.Flags()
 	f.StringVar(&opts.TargetsFile, "targets", "", "read targets from `FILE` (YAML, or one target a line)")
-	f.StringVar(&opts.Cloud, "cloud", targets.CloudPublic, "built-in catalog and service-tag feed: "+strings.Join(targets.CloudNames(), ", "))
+	f.StringVar(&opts.Cloud, "cloud", targets.CloudPublic, "built-in catalog and service-tag feed of `CLOUD`: "+strings.Join(targets.CloudNames(), ", "))
 	f.StringVar(&opts.Region, "region", "", "the vault's `REGION` (e.g. westeurope): probes its Backup pods and expects the regional tags")
 	f.StringArrayVar(&opts.Members, "member", nil, "also probe `HOST` as a member of its catalog family (repeatable)")
 	f.StringArrayVar(&opts.StorageAccounts, "storage-account", nil, "also probe the blob and queue endpoints of storage account `NAME` (repeatable)")
 	f.StringArrayVar(&opts.Vaults, "vault", nil, "also probe the private-endpoint names of vault `ID` (needs --region; repeatable)")
 	f.StringArrayVar(&opts.Resolvers, "resolver", nil, "resolve every host with `IP[:PORT]` (repeatable: results per resolver show split horizons); default: the system's")
 	f.StringVar(&opts.Proxy, "proxy", "auto", "auto (HTTPS_PROXY/HTTP_PROXY/NO_PROXY, then the Windows settings), none, or a proxy `URL`")
-	f.StringVar(&opts.Path, "path", "", "direct, proxy or both (default: proxy for a host a proxy applies to, else direct)")
+	f.StringVar(&opts.Path, "path", "", "`ROUTE`: direct, proxy or both (default: proxy for a host a proxy applies to, else direct)")
 	f.StringVar(&opts.CAFile, "ca-file", "", "verify TLS against the CA certificates in `FILE` instead of the system roots")
 	f.StringVar(&opts.ServiceTags, "service-tags", "", "attribute IPs with this service-tag `FILE` instead of the cached feed of --cloud")
-	f.DurationVar(&opts.Timeout, "timeout", probe.DefaultTimeout, "the most one probe (all its steps) may take, e.g. 3s, 1500ms")
-	f.IntVar(&opts.Concurrency, "concurrency", probe.DefaultConcurrency, "probes in flight at once")
-	f.StringVarP(&opts.Output, "output", "o", "table", "output format: table, json, jsonl, csv, markdown, html")
+	f.DurationVar(&opts.Timeout, "timeout", probe.DefaultTimeout, "the most one probe (all its steps) may take: a `DURATION` such as 3s or 1500ms")
+	f.IntVar(&opts.Concurrency, "concurrency", probe.DefaultConcurrency, "`N` probes in flight at once")
+	f.StringVarP(&opts.Output, "output", "o", "table", "output `FORMAT`: table, json, jsonl, csv, markdown, html")
 	f.StringVar(&opts.OutputFile, "output-file", "", "write the output to `FILE` instead of stdout")
 	f.BoolVarP(&opts.Verbose, "verbose", "v", false, "show per-step timings (DNS, connect, proxy, TLS, HTTP)")
 	f.BoolVar(&opts.NoWildcardCheck, "no-wildcard-check", false, "skip asking each wildcard zone for a random name")
+	completeWith(cmd, "cloud", targets.CloudNames()...)
+	completeRegion(cmd)
+	completeWith(cmd, "output", render.FormatNames()...)
+	completeWith(cmd, "path", "direct", "proxy", "both")
+	completeWith(cmd, "proxy", "auto", "none")
 	return cmd
 }
 
-func runCheck(ctx context.Context, opts *checkOptions, s *streams) error {
+// checkExamples are the README's examples of check, as printed there (a
+// test keeps the two the same).
+const checkExamples = `  egressprobe check
+  egressprobe check --cloud china --region chinanorth2 --storage-account myacct
+  egressprobe check --region westeurope --vault 1234567890123456789 --proxy http://user:pass@proxy:3128 --path both
+  egressprobe check login.microsoftonline.com:443 https://myacct.blob.core.windows.net/ --resolver 10.0.0.4 --resolver 168.63.129.16
+  egressprobe check --targets hosts.yaml -o json --output-file result.json`
+
+// checkRun is a check whose flags are valid, its plan made and its output
+// opened: what is left is to probe and write.
+type checkRun struct {
+	format render.Format
+	plan   *plan.Plan
+	out    io.Writer
+	file   *os.File // --output-file, opened before probing; nil for stdout
+}
+
+// prepareCheck does everything that needs no probe: the flags, the plan, and
+// --output-file (created now, so that a path that cannot be written is said
+// before a long run, not after it).
+func prepareCheck(opts *checkOptions, s *streams) (*checkRun, error) {
 	format, err := render.ParseFormat(opts.Output)
 	if err != nil {
-		return &usageError{fmt.Errorf("-o: %w", err)}
+		return nil, flagErrorf("-o", "%v", err)
+	}
+	if _, err := cloudRegion(opts.Cloud, opts.Region); err != nil {
+		return nil, err
 	}
 	p, err := plan.Build(opts.Options, plan.SystemEnv(s.Getenv))
 	if err != nil {
+		return nil, err
+	}
+	r := &checkRun{format: format, plan: p, out: s.Out}
+	if opts.OutputFile != "" {
+		f, err := os.Create(opts.OutputFile)
+		if err != nil {
+			return nil, flagErrorf("--output-file", "%v", err)
+		}
+		r.file, r.out = f, f
+	}
+	return r, nil
+}
+
+func runCheck(ctx context.Context, opts *checkOptions, s *streams) error {
+	run, err := prepareCheck(opts, s)
+	if err != nil {
 		return err
+	}
+	if run.file != nil {
+		defer run.file.Close()
 	}
 
 	started := time.Now()
 	progress := newRunProgress(s, started)
-	obs := probe.Run(ctx, p.Targets, p.RunOptions(progress.update))
+	obs := probe.Run(ctx, run.plan.Targets, run.plan.RunOptions(progress.update))
 	progress.done()
 	finished := time.Now()
-	rep := p.Report(started, finished, obs, plan.LoadAttribution(opts.Options))
+	rep := run.plan.Report(started, finished, obs, plan.LoadAttribution(opts.Options))
 
-	out := s.Out
-	if opts.OutputFile != "" {
-		f, err := os.Create(opts.OutputFile)
-		if err != nil {
-			return usageErrorf("--output-file: %v", err)
-		}
-		defer f.Close()
-		out = f
-	}
-	ropt := render.CheckOptions{Format: format, Verbose: opts.Verbose}
-	if opts.OutputFile == "" && s.OutTTY {
+	ropt := render.CheckOptions{Format: run.format, Verbose: opts.Verbose}
+	if run.file == nil && s.OutTTY {
 		ropt.Color = s.Getenv("NO_COLOR") == ""
 		ropt.Width = s.Width
 	}
-	if err := render.Check(out, rep, ropt); err != nil {
+	if err := render.Check(run.out, rep, ropt); err != nil {
 		return fmt.Errorf("writing the report: %w", err)
 	}
-	if f, ok := out.(*os.File); ok && opts.OutputFile != "" {
-		if err := f.Close(); err != nil {
+	if run.file != nil {
+		if err := run.file.Close(); err != nil {
 			return fmt.Errorf("writing %s: %w", opts.OutputFile, err)
 		}
 	}
@@ -143,4 +187,19 @@ func (p *runProgress) done() {
 	if p.bar != nil {
 		p.bar.Done()
 	}
+}
+
+// cloudRegion checks --cloud and --region together (a region belongs to a
+// cloud) and returns the canonical cloud.
+func cloudRegion(cloud, region string) (string, error) {
+	c, err := targets.CanonicalCloud(cloud)
+	if err != nil {
+		return "", flagErrorf("--cloud", "%v", err)
+	}
+	if region != "" {
+		if _, err := targets.LookupRegion(c, region); err != nil {
+			return "", flagErrorf("--region", "%v", err)
+		}
+	}
+	return c, nil
 }

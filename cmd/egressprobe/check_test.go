@@ -77,7 +77,14 @@ type runResult struct {
 // variables, a private cache dir).
 func runBinary(t *testing.T, env []string, args ...string) runResult {
 	t.Helper()
+	return runBinaryIn(t, "", env, args...)
+}
+
+// runBinaryIn is runBinary in the working directory dir ("" for the test's).
+func runBinaryIn(t *testing.T, dir string, env []string, args ...string) runResult {
+	t.Helper()
 	cmd := exec.Command(binary(t), args...)
+	cmd.Dir = dir
 	cmd.Env = append(cleanEnv(t), env...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
@@ -278,7 +285,7 @@ func TestCheckUsageErrors(t *testing.T) {
 		{[]string{"check", "--cloud", "mars", "x.test"}, "mars"},
 		{[]string{"check", "--resolver", "dns.example", "x.test"}, "dns.example"},
 		{[]string{"check", "--path", "sideways", "x.test"}, "sideways"},
-		{[]string{"check", "--path", "proxy", "--proxy", "none", "--resolver", "127.0.0.1", "x.test"}, "--path proxy"},
+		{[]string{"check", "--path", "proxy", "--proxy", "none", "--resolver", "127.0.0.1", "x.test"}, `--path: "proxy" asks for a proxy`},
 		{[]string{"check", "--proxy", "ftp://p:21", "x.test"}, "--proxy"},
 		{[]string{"check", "--targets", bad}, "targets.txt:3"},
 		{[]string{"check", "--ca-file", bad, "--resolver", "127.0.0.1", "x.test"}, "--ca-file"},

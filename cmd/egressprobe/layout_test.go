@@ -9,6 +9,9 @@ import (
 	"testing"
 )
 
+// quotePkg is the leaf helper every package may use to quote input in messages.
+const quotePkg = "egressprobe/internal/quote"
+
 // allowedImports is the README's layout as a rule: which packages of the
 // module each package may import (tests excluded). Data flows one way,
 // targets → probe → report → render; plan turns options into probe targets and
@@ -16,19 +19,20 @@ import (
 // imports cmd; internal/testnet and internal/testenv are for _test.go files
 // only.
 var allowedImports = map[string][]string{
-	"egressprobe/targets":            {},
-	"egressprobe/proxy":              {},
-	"egressprobe/servicetags":        {},
+	"egressprobe/targets":            {quotePkg},
+	"egressprobe/proxy":              {quotePkg},
+	"egressprobe/servicetags":        {quotePkg},
 	"egressprobe/internal/testnet":   {"egressprobe/internal/testenv"},
 	"egressprobe/internal/testenv":   {},
 	"egressprobe/internal/providers": {},
-	"egressprobe/probe":              {"egressprobe/proxy"},
-	"egressprobe/report":             {"egressprobe/probe", "egressprobe/targets"},
-	"egressprobe/render":             {"egressprobe/probe", "egressprobe/report", "egressprobe/servicetags", "egressprobe/targets"},
+	"egressprobe/internal/quote":     {},
+	"egressprobe/probe":              {"egressprobe/proxy", quotePkg},
+	"egressprobe/report":             {"egressprobe/probe", "egressprobe/targets", quotePkg},
+	"egressprobe/render":             {"egressprobe/probe", "egressprobe/report", "egressprobe/servicetags", "egressprobe/targets", quotePkg},
 	"egressprobe/plan": {"egressprobe/internal/providers", "egressprobe/probe", "egressprobe/proxy",
-		"egressprobe/report", "egressprobe/servicetags", "egressprobe/targets"},
+		"egressprobe/report", "egressprobe/servicetags", "egressprobe/targets", quotePkg},
 	"egressprobe/cmd/egressprobe": {"egressprobe/plan", "egressprobe/probe", "egressprobe/render",
-		"egressprobe/servicetags", "egressprobe/targets"},
+		"egressprobe/servicetags", "egressprobe/targets", quotePkg},
 }
 
 func TestPackageLayout(t *testing.T) {

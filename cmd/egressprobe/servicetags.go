@@ -9,13 +9,13 @@ import (
 	"net/netip"
 	"os"
 	"regexp"
-	"slices"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"egressprobe/internal/quote"
 	"egressprobe/render"
 	"egressprobe/servicetags"
 )
@@ -40,8 +40,20 @@ type feedOptions struct {
 }
 
 func (o *feedOptions) bind(f *pflag.FlagSet) {
-	f.StringVar(&o.cloud, "cloud", "public", "cloud of the cached feed: public, china, usgov, germany")
-	f.StringVar(&o.file, "service-tags", "", "read this ServiceTags_*.json instead of the cached feed")
+	f.StringVar(&o.cloud, "cloud", "public", "`CLOUD` of the cached feed: public, china, usgov, germany")
+	f.StringVar(&o.file, "service-tags", "", "read this ServiceTags_*.json `FILE` instead of the cached feed")
+}
+
+// complete makes the shell complete --cloud.
+func (o *feedOptions) complete(cmd *cobra.Command) { completeWith(cmd, "cloud", stClouds()...) }
+
+// stClouds are the --cloud values of the servicetags commands.
+func stClouds() []string {
+	var out []string
+	for _, c := range servicetags.Clouds() {
+		out = append(out, c.Flag)
+	}
+	return out
 }
 
 // load reads --service-tags FILE (a bad file is bad input: exit 2) or the
@@ -66,7 +78,7 @@ func (o *feedOptions) load() (*servicetags.Feed, error) {
 func (o *feedOptions) cache() (servicetags.Cache, servicetags.Cloud, error) {
 	cl, err := servicetags.ParseCloud(o.cloud)
 	if err != nil {
-		return servicetags.Cache{}, cl, usageErrorf("--cloud: %w", err)
+		return servicetags.Cache{}, cl, flagErrorf("--cloud", "%v", err)
 	}
 	c, err := servicetags.DefaultCache()
 	return c, cl, err
@@ -88,13 +100,6 @@ func (o *feedOptions) index() (*servicetags.Index, error) {
 	}
 	ix, _, err := c.LoadIndex(cl)
 	return ix, err
-}
-
-func checkFormat(flag, got string, valid []string) error {
-	if !slices.Contains(valid, strings.ToLower(strings.TrimSpace(got))) {
-		return usageErrorf("%s %q: use one of %s", flag, got, strings.Join(valid, ", "))
-	}
-	return nil
 }
 
 // --- update ---
@@ -123,24 +128,26 @@ copy is kept and its age printed. --source URL|FILE skips the download page.`,
 		RunE: func(c *cobra.Command, _ []string) error { return runSTUpdate(c.Context(), s, opts) },
 	}
 	f := cmd.Flags()
-	f.StringVar(&opts.cloud, "cloud", "public", "cloud: public, china, usgov, germany")
-	f.StringVar(&opts.source, "source", "", "take the feed from this https URL or file instead of Microsoft's download page")
+	f.StringVar(&opts.cloud, "cloud", "public", "`CLOUD`: public, china, usgov, germany")
+	f.StringVar(&opts.source, "source", "", "take the feed from this https `URL` or FILE instead of Microsoft's download page")
 	f.BoolVar(&opts.force, "force", false, "install a feed even if its changeNumber is older than the cached one")
-	f.DurationVar(&opts.timeout, "timeout", 2*time.Minute, "overall time limit, retries included")
-	f.StringVarP(&opts.output, "output", "o", "table", "output format: "+strings.Join(render.ServiceTagsFormats(), ", "))
+	f.DurationVar(&opts.timeout, "timeout", 2*time.Minute, "overall time limit, retries included: a `DURATION` such as 2m")
+	f.StringVarP(&opts.output, "output", "o", "table", "output `FORMAT`: "+strings.Join(render.ServiceTagsFormats(), ", "))
+	completeWith(cmd, "cloud", stClouds()...)
+	completeWith(cmd, "output", render.ServiceTagsFormats()...)
 	return cmd
 }
 
 func runSTUpdate(ctx context.Context, s *streams, opts *stUpdateOptions) error {
-	if err := checkFormat("-o", opts.output, render.ServiceTagsFormats()); err != nil {
+	if err := oneOf("-o", "output format", opts.output, render.ServiceTagsFormats()); err != nil {
 		return err
 	}
 	cl, err := servicetags.ParseCloud(opts.cloud)
 	if err != nil {
-		return usageErrorf("--cloud: %w", err)
+		return flagErrorf("--cloud", "%v", err)
 	}
 	if opts.timeout <= 0 {
-		return usageErrorf("--timeout %v: must be positive", opts.timeout)
+		return flagErrorf("--timeout", "%v is not a positive duration; give e.g. 2m", opts.timeout)
 	}
 	c, err := servicetags.DefaultCache()
 	if err != nil {
@@ -207,12 +214,14 @@ stdin, one a line (blank lines and lines starting with # are skipped).`,
 		RunE: func(c *cobra.Command, args []string) error { return runSTLookup(s, opts, args) },
 	}
 	opts.feed.bind(cmd.Flags())
-	cmd.Flags().StringVarP(&opts.output, "output", "o", "table", "output format: "+strings.Join(render.ServiceTagsFormats(), ", "))
+	cmd.Flags().StringVarP(&opts.output, "output", "o", "table", "output `FORMAT`: "+strings.Join(render.ServiceTagsFormats(), ", "))
+	opts.feed.complete(cmd)
+	completeWith(cmd, "output", render.ServiceTagsFormats()...)
 	return cmd
 }
 
 func runSTLookup(s *streams, opts *stLookupOptions, args []string) error {
-	if err := checkFormat("-o", opts.output, render.ServiceTagsFormats()); err != nil {
+	if err := oneOf("-o", "output format", opts.output, render.ServiceTagsFormats()); err != nil {
 		return err
 	}
 	addrs, err := parseAddrs(args, s.In)
@@ -237,7 +246,7 @@ func parseAddrs(args []string, in io.Reader) ([]netip.Addr, error) {
 		for _, a := range args {
 			addr, err := netip.ParseAddr(strings.TrimSpace(a))
 			if err != nil {
-				return nil, usageErrorf("argument %q is not an IP address", a)
+				return nil, usageErrorf("argument %s is not an IP address", quote.Q(a))
 			}
 			addrs = append(addrs, addr)
 		}
@@ -251,7 +260,7 @@ func parseAddrs(args []string, in io.Reader) ([]netip.Addr, error) {
 		}
 		addr, err := netip.ParseAddr(line)
 		if err != nil {
-			return nil, usageErrorf("stdin line %d: %q is not an IP address", n, clipText(line, 60))
+			return nil, usageErrorf("stdin line %d: %s is not an IP address", n, quote.Q(line))
 		}
 		addrs = append(addrs, addr)
 	}
@@ -262,13 +271,6 @@ func parseAddrs(args []string, in io.Reader) ([]netip.Addr, error) {
 		return nil, usageErrorf("no IP addresses given: pass them as arguments or on stdin, one a line")
 	}
 	return addrs, nil
-}
-
-func clipText(s string, n int) string {
-	if len(s) > n {
-		return s[:n] + "..."
-	}
-	return s
 }
 
 // --- export ---
@@ -300,14 +302,18 @@ or ready-to-paste rules for nftables (nft -f), iptables with ipset, or Windows F
 	}
 	f := cmd.Flags()
 	opts.feed.bind(f)
-	f.StringSliceVar(&opts.tags, "tag", nil, "service tags to export (comma-separated or repeated), e.g. AzureBackup,Storage")
-	f.StringVar(&opts.region, "region", "", "use each tag's regional variant, e.g. westeurope")
+	f.StringSliceVar(&opts.tags, "tag", nil, "service tags to export, `TAG[,TAG...]` (repeatable), e.g. AzureBackup,Storage")
+	f.StringVar(&opts.region, "region", "", "use each tag's regional variant in `REGION`, e.g. westeurope")
 	f.BoolVar(&opts.ipv4, "ipv4", false, "IPv4 prefixes only")
 	f.BoolVar(&opts.ipv6, "ipv6", false, "IPv6 prefixes only")
-	f.StringVarP(&opts.format, "format", "f", "txt", "output format: "+strings.Join(render.ExportFormats(), ", "))
-	f.StringVarP(&opts.output, "output", "o", "", "the same as -f, for table, json or csv like the other servicetags commands")
-	f.StringVar(&opts.name, "name", "egressprobe-servicetags", "name of the nft table, ipsets and Windows rules")
-	f.IntVar(&opts.port, "port", 443, "TCP port the nft/iptables/Windows rules allow")
+	f.StringVarP(&opts.format, "format", "f", "txt", "output `FORMAT`: "+strings.Join(render.ExportFormats(), ", "))
+	f.StringVarP(&opts.output, "output", "o", "", "the same as -f `FORMAT`, for table, json or csv like the other servicetags commands")
+	f.StringVar(&opts.name, "name", "egressprobe-servicetags", "`NAME` of the nft table, ipsets and Windows rules")
+	f.IntVar(&opts.port, "port", 443, "TCP `PORT` the nft/iptables/Windows rules allow")
+	opts.feed.complete(cmd)
+	completeRegion(cmd)
+	completeWith(cmd, "format", render.ExportFormats()...)
+	completeWith(cmd, "output", render.ServiceTagsFormats()...)
 	return cmd
 }
 
@@ -315,7 +321,7 @@ var ruleName = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_-]{0,30}$`)
 
 func runSTExport(s *streams, opts *stExportOptions) error {
 	if opts.output != "" {
-		if err := checkFormat("-o", opts.output, render.ServiceTagsFormats()); err != nil {
+		if err := oneOf("-o", "output format", opts.output, render.ServiceTagsFormats()); err != nil {
 			return err
 		}
 		if opts.format != "txt" && !strings.EqualFold(opts.format, opts.output) {
@@ -323,20 +329,20 @@ func runSTExport(s *streams, opts *stExportOptions) error {
 		}
 		opts.format = opts.output
 	}
-	if err := checkFormat("-f", opts.format, render.ExportFormats()); err != nil {
+	if err := oneOf("-f", "format", opts.format, render.ExportFormats()); err != nil {
 		return err
 	}
 	if opts.ipv4 && opts.ipv6 {
 		return usageErrorf("--ipv4 and --ipv6 exclude each other; give neither for both families")
 	}
 	if len(opts.tags) == 0 {
-		return usageErrorf("--tag is required, e.g. --tag AzureBackup,Storage,AzureActiveDirectory")
+		return flagErrorf("--tag", "required, e.g. --tag AzureBackup,Storage,AzureActiveDirectory")
 	}
 	if !ruleName.MatchString(opts.name) {
-		return usageErrorf("--name %q: use a letter then up to 30 letters, digits, - or _ (it names ipsets and nft tables)", opts.name)
+		return flagErrorf("--name", "%s is not a rule name; use a letter then up to 30 letters, digits, - or _ (it names ipsets and nft tables)", quote.Q(opts.name))
 	}
 	if opts.port < 1 || opts.port > 65535 {
-		return usageErrorf("--port %d: must be 1-65535", opts.port)
+		return flagErrorf("--port", "%d is not a port; give 1 to 65535", opts.port)
 	}
 	f, err := opts.feed.load()
 	if err != nil {
@@ -379,13 +385,14 @@ func newSTDiffCmd(s *streams) *cobra.Command {
 		Args: cobra.ExactArgs(2),
 		RunE: func(c *cobra.Command, args []string) error { return runSTDiff(s, opts, args[0], args[1]) },
 	}
-	cmd.Flags().StringSliceVar(&opts.tags, "tag", nil, "only these tags (exact names, comma-separated or repeated)")
-	cmd.Flags().StringVarP(&opts.output, "output", "o", "table", "output format: "+strings.Join(render.ServiceTagsFormats(), ", "))
+	cmd.Flags().StringSliceVar(&opts.tags, "tag", nil, "only these tags, `TAG[,TAG...]` (exact names; repeatable)")
+	cmd.Flags().StringVarP(&opts.output, "output", "o", "table", "output `FORMAT`: "+strings.Join(render.ServiceTagsFormats(), ", "))
+	completeWith(cmd, "output", render.ServiceTagsFormats()...)
 	return cmd
 }
 
 func runSTDiff(s *streams, opts *stDiffOptions, oldPath, newPath string) error {
-	if err := checkFormat("-o", opts.output, render.ServiceTagsFormats()); err != nil {
+	if err := oneOf("-o", "output format", opts.output, render.ServiceTagsFormats()); err != nil {
 		return err
 	}
 	var feeds [2]*servicetags.Feed
@@ -432,25 +439,26 @@ Storage and AzureActiveDirectory service tags, one rule each with distinct prior
 		RunE: func(c *cobra.Command, _ []string) error { return runSTNSGRules(s, opts) },
 	}
 	f := cmd.Flags()
-	f.StringVar(&opts.nsg, "nsg", "", "network security group name (required)")
-	f.StringVar(&opts.resourceGroup, "resource-group", "", "resource group of the NSG (required)")
-	f.IntVar(&opts.priority, "priority", 100, "priority of the first rule; the others follow in steps of 10")
-	f.StringVarP(&opts.output, "output", "o", "sh", "output format: "+strings.Join(render.NSGRulesFormats(), ", "))
+	f.StringVar(&opts.nsg, "nsg", "", "network security group `NAME` (required)")
+	f.StringVar(&opts.resourceGroup, "resource-group", "", "resource group `NAME` of the NSG (required)")
+	f.IntVar(&opts.priority, "priority", 100, "`PRIORITY` of the first rule; the others follow in steps of 10")
+	f.StringVarP(&opts.output, "output", "o", "sh", "output `FORMAT`: "+strings.Join(render.NSGRulesFormats(), ", "))
+	completeWith(cmd, "output", render.NSGRulesFormats()...)
 	return cmd
 }
 
 func runSTNSGRules(s *streams, opts *stNSGOptions) error {
-	if err := checkFormat("-o", opts.output, render.NSGRulesFormats()); err != nil {
+	if err := oneOf("-o", "output format", opts.output, render.NSGRulesFormats()); err != nil {
 		return err
 	}
 	for _, v := range []struct{ flag, val string }{{"--nsg", opts.nsg}, {"--resource-group", opts.resourceGroup}} {
 		if !azName.MatchString(v.val) {
-			return usageErrorf("%s %q: give a name of letters, digits and _ . ( ) - (required)", v.flag, v.val)
+			return flagErrorf(v.flag, "%s is not a name; give one of letters, digits and _ . ( ) - (required)", quote.Q(v.val))
 		}
 	}
 	last := opts.priority + 10*(len(nsgTags)-1)
 	if opts.priority < 100 || last > 4096 {
-		return usageErrorf("--priority %d: NSG priorities run from 100 to 4096 and %d rules need %d..%d", opts.priority, len(nsgTags), opts.priority, last)
+		return flagErrorf("--priority", "%d: NSG priorities run from 100 to 4096 and %d rules need %d..%d", opts.priority, len(nsgTags), opts.priority, last)
 	}
 	return render.ServiceTagsNSGRules(s.Out, nsgRules(opts.nsg, opts.resourceGroup, opts.priority), opts.output)
 }

@@ -79,7 +79,7 @@ func TestServiceTagsLookupInputs(t *testing.T) {
 		{"bad stdin line", "20.4.3.9\nbackup.windowsazure.com\n", nil, exitUsage, "", `stdin line 2: "backup.windowsazure.com" is not an IP address`},
 		{"bad argument", "", []string{"20.4.3.900"}, exitUsage, "", `argument "20.4.3.900" is not an IP address`},
 		{"no input", "", nil, exitUsage, "", "no IP addresses given"},
-		{"bad format", "", []string{"-o", "yaml", "20.4.3.9"}, exitUsage, "", `-o "yaml"`},
+		{"bad format", "", []string{"-o", "yaml", "20.4.3.9"}, exitUsage, "", `-o: unknown output format "yaml"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -178,18 +178,18 @@ func TestServiceTagsExport(t *testing.T) {
 		{"ipv6 only", []string{"--tag", "AzureBackup", "--ipv6"}, exitOK, "2603:1020:206::/48\n", ""},
 		{"region", []string{"--tag", "AzureBackup,AzureActiveDirectory", "--region", "westeurope", "--ipv4", "-f", "csv"}, exitOK,
 			"cidr,family\n20.4.1.0/24,ipv4\n20.4.2.0/24,ipv4\n20.190.128.0/18,ipv4\n40.74.10.0/26,ipv4\n40.126.0.0/18,ipv4\n", "AzureActiveDirectory has no tag for region westeurope"},
-		{"unknown tag", []string{"--tag", "azurebackup"}, exitUsage, "", `did you mean "AzureBackup"`},
-		{"no tag", nil, exitUsage, "", "--tag is required"},
+		{"unknown tag", []string{"--tag", "azurebackup"}, exitUsage, "", `did you mean AzureBackup?`},
+		{"no tag", nil, exitUsage, "", "--tag: required"},
 		{"both families", []string{"--tag", "Storage", "--ipv4", "--ipv6"}, exitUsage, "", "exclude each other"},
-		{"bad format", []string{"--tag", "Storage", "-f", "pf"}, exitUsage, "", `-f "pf"`},
+		{"bad format", []string{"--tag", "Storage", "-f", "pf"}, exitUsage, "", `-f: unknown format "pf"`},
 		{"-o json", []string{"--tag", "Storage", "-o", "json"}, exitOK, `"prefixes": [
     "20.4.3.0/24",
     "20.60.0.0/16"
   ]`, ""},
 		{"-o table", []string{"--tag", "Storage", "-o", "table"}, exitOK, "│ 20.60.0.0/16 │ ipv4   │", ""},
-		{"-o txt", []string{"--tag", "Storage", "-o", "txt"}, exitUsage, "", `-o "txt"`},
+		{"-o txt", []string{"--tag", "Storage", "-o", "txt"}, exitUsage, "", `-o: unknown output format "txt"`},
 		{"-o and -f disagree", []string{"--tag", "Storage", "-o", "csv", "-f", "nft"}, exitUsage, "", "disagree"},
-		{"bad name", []string{"--tag", "Storage", "--name", "a;b"}, exitUsage, "", `--name "a;b"`},
+		{"bad name", []string{"--tag", "Storage", "--name", "a;b"}, exitUsage, "", `--name: "a;b" is not a rule name`},
 		{"windows", []string{"--tag", "Storage", "-f", "windows-firewall"}, exitOK,
 			`New-NetFirewallRule -DisplayName "egressprobe-servicetags 1/1" -Direction Outbound -Action Allow -Protocol TCP -RemotePort 443 -RemoteAddress @("20.4.3.0/24","20.60.0.0/16")`, ""},
 		{"iptables", []string{"--tag", "Storage", "-f", "iptables", "--port", "8443"}, exitOK,

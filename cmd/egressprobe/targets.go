@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -51,30 +50,30 @@ Families with no host to probe are listed under the table: name one with --membe
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&opts.cloud, "cloud", targets.CloudPublic, "cloud: "+strings.Join(targets.CloudNames(), ", "))
-	f.StringVar(&opts.region, "region", "", `the vault's region ("westeurope", "West Europe")`)
-	f.StringVarP(&opts.output, "output", "o", "table", "output format: "+strings.Join(render.TargetsFormats(), ", "))
-	f.StringArrayVar(&opts.members, "member", nil, "an extra host to list under its family (repeatable)")
-	f.StringArrayVar(&opts.storageAccounts, "storage-account", nil, "a storage account NAME: NAME.blob.core... and NAME.queue.core... (repeatable)")
-	f.StringArrayVar(&opts.vaults, "vault", nil, "a vault ID from its private endpoint FQDNs (<ID>-ab-pod01-...; repeatable; needs --region)")
+	f.StringVar(&opts.cloud, "cloud", targets.CloudPublic, "`CLOUD`: "+strings.Join(targets.CloudNames(), ", "))
+	f.StringVar(&opts.region, "region", "", "the vault's `REGION` (\"westeurope\", \"West Europe\")")
+	f.StringVarP(&opts.output, "output", "o", "table", "output `FORMAT`: "+strings.Join(render.TargetsFormats(), ", "))
+	f.StringArrayVar(&opts.members, "member", nil, "an extra `HOST` to list under its family (repeatable)")
+	f.StringArrayVar(&opts.storageAccounts, "storage-account", nil, "a storage account `NAME`: NAME.blob.core... and NAME.queue.core... (repeatable)")
+	f.StringArrayVar(&opts.vaults, "vault", nil, "a vault `ID` from its private endpoint FQDNs (<ID>-ab-pod01-...; repeatable; needs --region)")
+	completeWith(cmd, "cloud", targets.CloudNames()...)
+	completeRegion(cmd)
+	completeWith(cmd, "output", render.TargetsFormats()...)
 	f.BoolVar(&opts.privateEndpoint, "private-endpoint", false, "the --vault uses a private endpoint: list its names as required to resolve privately")
 	return cmd
 }
 
 func runTargetsList(_ context.Context, s *streams, opts *targetsListOptions) error {
-	if !slices.Contains(render.TargetsFormats(), strings.ToLower(strings.TrimSpace(opts.output))) {
-		return usageErrorf("-o %q: use one of %s", opts.output, strings.Join(render.TargetsFormats(), ", "))
+	if err := oneOf("-o", "output format", opts.output, render.TargetsFormats()); err != nil {
+		return err
 	}
-	cloud, err := targets.CanonicalCloud(opts.cloud)
+	cloud, err := cloudRegion(opts.cloud, opts.region)
 	if err != nil {
-		return usageErrorf("--cloud: %w", err)
+		return err
 	}
 	l := render.TargetsListing{Cloud: cloud}
 	if opts.region != "" {
-		r, err := targets.LookupRegion(cloud, opts.region)
-		if err != nil {
-			return usageErrorf("--region: %w", err)
-		}
+		r, _ := targets.LookupRegion(cloud, opts.region) // checked by cloudRegion
 		l.Region, l.Geo, l.Pods = r.Display, r.Geo, r.Pods
 	}
 	eps, err := targets.Catalog(cloud, targets.Options{

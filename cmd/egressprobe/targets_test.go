@@ -92,10 +92,10 @@ func TestTargetsListUsageErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"unknown cloud", []string{"--cloud", "mars"}, `--cloud: unknown cloud "mars"; valid clouds: public, china, usgov`},
-		{"unknown region", []string{"--region", "Atlantis"}, `--region: unknown region "Atlantis" for cloud public; valid regions:`},
+		{"unknown cloud", []string{"--cloud", "mars"}, `--cloud: unknown cloud "mars"; use one of public, china, usgov`},
+		{"unknown region", []string{"--region", "Atlantis"}, `--region: unknown region "Atlantis" for cloud public; give the region's name as Azure writes it`},
 		{"region of other cloud", []string{"--cloud", "china", "--region", "westeurope"}, `unknown region "westeurope" for cloud china`},
-		{"bad format", []string{"-o", "yaml"}, `-o "yaml": use one of table, json, csv`},
+		{"bad format", []string{"-o", "yaml"}, `-o: unknown output format "yaml"; use one of table, json, csv`},
 		{"bad member", []string{"--member", "*.windows.net"}, `--member "*.windows.net"`},
 		{"bad storage account", []string{"--storage-account", "Bad_Name"}, `--storage-account "Bad_Name"`},
 		{"vault without region", []string{"--vault", "42"}, "--vault needs --region"},

@@ -1,0 +1,164 @@
+package main
+
+import (
+	"bytes"
+	bin "encoding/binary"
+	"flag"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"unicode/utf16"
+
+	"egressprobe/internal/testnet"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata/ from the current output")
+
+// usageCase is one mistake a user makes, run through the built binary in a
+// directory of its own holding files.
+type usageCase struct {
+	name  string
+	files map[string][]byte // relative path → content, created before the run
+	args  []string
+}
+
+// TestUsageMessagesGolden runs the common mistakes and compares stderr with
+// testdata/usage-messages.golden (go test -run UsageMessages -update rewrites
+// it). Each must exit 2 with one short line on stderr and nothing on stdout.
+func TestUsageMessagesGolden(t *testing.T) {
+	long := strings.Repeat("a", 1<<20) // a 1 MB line
+	cases := []usageCase{
+		// Did-you-mean and the one shape of flag errors.
+		{name: "mistyped flag", args: []string{"check", "--regoin", "westeurope"}},
+		{name: "unknown flag", args: []string{"check", "--zzzz"}},
+		{name: "unknown shorthand", args: []string{"check", "-x"}},
+		{name: "mistyped region", args: []string{"check", "--region", "westeurpoe"}},
+		{name: "unknown region", args: []string{"check", "--region", "mars"}},
+		{name: "region of another cloud", args: []string{"check", "--cloud", "usgov", "--region", "westeurope"}},
+		{name: "mistyped cloud", args: []string{"check", "--cloud", "pubic"}},
+		{name: "mistyped format", args: []string{"check", "-o", "jsn"}},
+		{name: "mistyped subcommand", args: []string{"chekc"}},
+		{name: "mistyped nested subcommand", args: []string{"servicetags", "lokup"}},
+		{name: "mistyped servicetags format", args: []string{"servicetags", "diff", "-o", "tabel", "a", "b"}},
+		{name: "duration without unit", args: []string{"check", "--timeout", "5"}},
+		{name: "duration missing", args: []string{"check", "--timeout"}},
+		{name: "bool with a number", args: []string{"check", "--verbose=2"}},
+		{name: "int with a word", args: []string{"check", "--concurrency", "x"}},
+		{name: "bad path", args: []string{"check", "--path", "sideways"}},
+		// Long input is cut, wherever it is quoted.
+		{name: "long target argument", args: []string{"check", strings.Repeat("b", 100_000) + " x"}},
+		{name: "long line in a targets file", files: map[string][]byte{"lab/targets.txt": []byte("ok.example\n" + long + "/\n")},
+			args: []string{"check", "--targets", "lab/targets.txt"}},
+		{name: "long resolver", args: []string{"check", "--resolver", strings.Repeat("9", 100_000)}},
+		{name: "long region", args: []string{"check", "--region", strings.Repeat("r", 100_000)}},
+		// Targets files as Windows writes them.
+		{name: "utf-16 LE error names the decoded line", files: map[string][]byte{"lab/targets.txt": utf16LE("login.microsoftonline.com\r\nbad host\r\n")},
+			args: []string{"check", "--targets", "lab/targets.txt"}},
+		{name: "latin-1 file", files: map[string][]byte{"lab/targets.txt": []byte("caf\xe9.example\n")},
+			args: []string{"check", "--targets", "lab/targets.txt"}},
+		{name: "utf-16 without BOM", files: map[string][]byte{"lab/targets.txt": utf16LE("x.example\r\n")[2:]},
+			args: []string{"check", "--targets", "lab/targets.txt"}},
+		{name: "yaml by extension", files: map[string][]byte{"lab/targets.yml": []byte("# mine\nhost: a.example\n")},
+			args: []string{"check", "--targets", "lab/targets.yml"}},
+		{name: "yaml syntax error names its line", files: map[string][]byte{"lab/t.yaml": []byte("targets:\n  - host: a.example\n  - host: [b\n")},
+			args: []string{"check", "--targets", "lab/t.yaml"}},
+		{name: "yaml unknown top-level key", files: map[string][]byte{"lab/t.yaml": []byte("hosts:\n  - host: a.example\n")},
+			args: []string{"check", "--targets", "lab/t.yaml"}},
+		{name: "yaml unknown key", files: map[string][]byte{"lab/t.txt": []byte("targets:\n  - host: a.example\n    prot: 443\n")},
+			args: []string{"check", "--targets", "lab/t.txt"}},
+		{name: "missing targets file", args: []string{"check", "--targets", "lab/none.txt"}},
+	}
+	var got bytes.Buffer
+	for _, c := range cases {
+		dir := t.TempDir()
+		for name, data := range c.files {
+			p := filepath.Join(dir, filepath.FromSlash(name))
+			if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(p, data, 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+		r := runBinaryIn(t, dir, nil, c.args...)
+		if r.code != exitUsage || r.stdout != "" {
+			t.Errorf("%s: exit %d, stdout %q; want 2 and nothing", c.name, r.code, r.stdout)
+		}
+		if n := strings.Count(r.stderr, "\n"); n != 1 || len(r.stderr) > 400 {
+			t.Errorf("%s: stderr is %d lines, %d bytes; want one short line: %.300q", c.name, n, len(r.stderr), r.stderr)
+		}
+		args := make([]string, len(c.args))
+		for i, a := range c.args {
+			args[i] = cutArg(a)
+		}
+		got.WriteString("# " + c.name + "\n$ egressprobe " + strings.Join(args, " ") + "\n" + r.stderr + "\n")
+	}
+	golden(t, "testdata/usage-messages.golden", got.Bytes())
+}
+
+// cutArg shows a huge argument the way the golden file can hold it.
+func cutArg(a string) string {
+	if len(a) > 60 {
+		return a[:20] + "...(" + strconv.Itoa(len(a)) + " bytes)"
+	}
+	return a
+}
+
+// golden compares got with the file at path, or rewrites it with -update.
+func golden(t *testing.T, path string, got []byte) {
+	t.Helper()
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -run %s -update to create it)", err, t.Name())
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("output differs from %s (go test -run %s -update rewrites it):\n--- got\n%s\n--- want\n%s", path, t.Name(), got, want)
+	}
+}
+
+// utf16LE is s as Windows PowerShell's Out-File writes it: UTF-16 LE with a
+// byte order mark.
+func utf16LE(s string) []byte {
+	b := []byte{0xff, 0xfe}
+	for _, u := range utf16.Encode([]rune(s)) {
+		b = bin.LittleEndian.AppendUint16(b, u)
+	}
+	return b
+}
+
+// TestCheckTargetsFileUTF16 probes the targets of a file as Windows
+// PowerShell writes it (Out-File: UTF-16 LE, BOM, CRLF), a list and YAML.
+func TestCheckTargetsFileUTF16(t *testing.T) {
+	binary(t)
+	l := newLab(t)
+	web := l.https(t, "127.0.97.1", "web.lab.test")
+	l.zone["web.lab.test"] = testnet.DNSName{A: a("127.0.97.1")}
+	resolver := l.start(t)
+	dir := t.TempDir()
+	files := map[string]string{
+		"targets.txt":  "# lab\r\nweb.lab.test:" + itoa(web.Port()) + "\r\n",
+		"targets.yaml": "targets:\r\n  - host: web.lab.test\r\n    port: " + itoa(web.Port()) + "\r\n    path: /x\r\n",
+	}
+	for name, text := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), utf16LE(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		r := runBinaryIn(t, dir, nil, "check", "--targets", name, "--resolver", resolver, "--ca-file", l.caFile,
+			"--proxy", "none", "-o", "json")
+		rep := decodeReport(t, r.stdout)
+		if r.code != 0 || len(rep.Results) != 1 || rep.Results[0].Host != "web.lab.test" || rep.Results[0].Status != "ok" {
+			t.Errorf("%s: exit %d, results %+v; want 0 and web.lab.test ok; stderr %s", name, r.code, rep.Results, r.stderr)
+		}
+	}
+}
