@@ -12,8 +12,10 @@ import (
 	"crypto/x509"
 	"fmt"
 	"io"
+	"net/netip"
 	"net/url"
 	"slices"
+	"strings"
 	"time"
 
 	"egressprobe/internal/quote"
@@ -53,6 +55,8 @@ type Options struct {
 	Timeout         time.Duration // per probe, all its steps
 	Concurrency     int           // probes in flight
 	NoWildcardCheck bool          // skip asking each wildcard zone for a random name
+	// Family 4 or 6 probes only that IP version's addresses (-4/-6); 0 both.
+	Family int
 }
 
 // CatalogRun reports whether no targets were given, so the built-in catalog
@@ -67,11 +71,14 @@ type Env struct {
 	SystemProxy     func() (proxy.System, error) // the OS proxy settings; nil reads none
 	SystemResolvers func() ([]string, error)     // used when Options.Resolvers is empty
 	Random          io.Reader                    // the random labels of the wildcard checks
+	// IPv6 decides whether this host can reach IPv6 (probe.DetectIPv6); nil:
+	// not decided, every address is probed.
+	IPv6 func() probe.IPv6Reach
 }
 
 // SystemEnv is the host's own environment read through getenv.
 func SystemEnv(getenv func(string) string) Env {
-	return Env{Getenv: getenv, SystemProxy: proxy.ReadSystem, SystemResolvers: probe.SystemResolvers, Random: rand.Reader}
+	return Env{Getenv: getenv, SystemProxy: proxy.ReadSystem, SystemResolvers: probe.SystemResolvers, Random: rand.Reader, IPv6: probe.DetectIPv6}
 }
 
 // Plan is what one run will probe: Endpoints[i] is the catalog view of
@@ -85,6 +92,8 @@ type Plan struct {
 	Proxy       *report.ProxyInfo  // the run's proxy; nil when every route is direct
 	NotProbed   []report.NotProbed // catalog families without a member in this run
 	Concurrency int
+	Family      int              // Options.Family
+	IPv6        *probe.IPv6Reach // this host's IPv6, decided once for the run; nil: not decided
 }
 
 // InputError is bad usage or bad input in the Options: the fix is the
@@ -136,8 +145,15 @@ func Build(opts Options, env Env) (*Plan, error) {
 	default:
 		return nil, flagErrorf("--path", "unknown route %s%s", quote.Q(opts.Path), quote.OneOf(opts.Path, []string{"direct", "proxy", "both"}))
 	}
+	if opts.Family != 0 && opts.Family != 4 && opts.Family != 6 {
+		return nil, inputErrorf("IP family %d: want 4 (-4), 6 (-6) or 0 for both", opts.Family)
+	}
 
-	p := &Plan{Cloud: cloud, Region: opts.Region, Resolvers: resolvers, Concurrency: opts.Concurrency}
+	p := &Plan{Cloud: cloud, Region: opts.Region, Resolvers: resolvers, Concurrency: opts.Concurrency, Family: opts.Family}
+	if env.IPv6 != nil {
+		reach := env.IPv6()
+		p.IPv6 = &reach
+	}
 	if opts.CatalogRun() {
 		fams, err := targets.Uncovered(cloud, eps)
 		if err != nil {
@@ -188,11 +204,25 @@ func (p *Plan) addEndpoints(eps []targets.Endpoint, sel *proxy.Selector, roots *
 				if err := t.Validate(); err != nil {
 					return &InputError{err}
 				}
+				if err := literalFamily(t.Host, opts.Family); err != nil {
+					return err
+				}
 				p.add(ep, t)
 			}
 		}
 	}
 	return nil
+}
+
+// literalFamily refuses an IP literal of the other family than -4 / -6 ask
+// for, as curl does.
+func literalFamily(host string, family int) error {
+	a, err := netip.ParseAddr(strings.Trim(host, "[]"))
+	if err != nil || family == 0 || a.Unmap().Is4() == (family == 4) {
+		return nil
+	}
+	other := 10 - family // 4 ↔ 6
+	return inputErrorf("target %s: an IPv%d address, but -%d restricts the run to IPv%d; drop -%d or give an IPv%d address", host, other, family, family, family, family)
 }
 
 // Routes are the routes path (--path) asks for one endpoint whose own route

@@ -15,7 +15,7 @@ import (
 
 // RunOptions are the engine's options for this plan; progress may be nil.
 func (p *Plan) RunOptions(progress func(done, total int)) probe.RunOptions {
-	return probe.RunOptions{Concurrency: p.Concurrency, Progress: progress}
+	return probe.RunOptions{Concurrency: p.Concurrency, Progress: progress, IPv6: p.IPv6, Family: p.Family}
 }
 
 // Report joins the observations of p's targets (probe.Run's result) with the
@@ -24,7 +24,7 @@ func (p *Plan) Report(started, finished time.Time, obs []probe.Observation, a At
 	return report.Build(report.Input{
 		Started: started, Finished: finished,
 		Cloud: p.Cloud, Region: p.Region,
-		Resolvers: p.Resolvers, Proxy: p.Proxy,
+		Resolvers: p.Resolvers, Proxy: p.Proxy, IPv6: p.IPv6,
 		Endpoints: p.Endpoints, Observations: obs, NotProbed: p.NotProbed,
 		Tags: a.Tags, TagsInfo: a.TagsInfo, Provider: a.Provider,
 	})

@@ -119,6 +119,10 @@ type Observation struct {
 	Outcome Outcome
 	Error   string
 	Start   time.Time // when the observation started (an address of a resolved name: after its DNS)
+	// notTried is the outcome, and why, of an address Run chose not to probe
+	// (skipped_no_ipv6, or none left of the family -4/-6 asked for).
+	notTried    Outcome
+	notTriedWhy string
 	// Elapsed is the observation's DNS step (its own or the shared one it
 	// waited for) plus its own steps: at most Target.Timeout, plus the time
 	// a step takes to notice its deadline.
@@ -139,6 +143,13 @@ type RunOptions struct {
 	// Progress, when set, is called once per finished target with the number
 	// of targets done and the total; calls are serialised.
 	Progress func(done, total int)
+	// IPv6 is whether this host can reach IPv6 (DetectIPv6, once per run):
+	// when it cannot, IPv6 addresses are skipped_no_ipv6, not probed. nil:
+	// not decided, every address is probed.
+	IPv6 *IPv6Reach
+	// Family 4 or 6 probes only the addresses of that IP version, as curl's
+	// -4/-6; 0 probes both.
+	Family int
 }
 
 // Run probes targets with at most opt.Concurrency probes in flight and
@@ -255,7 +266,10 @@ func (r *runner) startTarget(i int) {
 	if t.DNSOnly && len(addrs) > 0 {
 		obs.IP = addrs[0]
 	}
-	if !ok || t.DNSOnly {
+	if ok && !t.DNSOnly {
+		addrs = r.ofFamily(&obs, addrs)
+	}
+	if !ok || t.DNSOnly || len(addrs) == 0 {
 		r.slots[i] = []Observation{finish(r.ctx, obs)}
 		r.targetDone()
 		return
@@ -279,7 +293,10 @@ func (r *runner) startTarget(i int) {
 func (r *runner) runAddr(j addrJob) {
 	obs := r.newObservation(j.target, time.Now())
 	obs.DNS, obs.IP = j.dns, j.addr
-	if r.ctx.Err() == nil {
+	if skipsIPv6(r.opt.IPv6, j.addr) {
+		obs.notTried = SkippedNoIPv6
+		obs.notTriedWhy = fmt.Sprintf("%s: not tried: IPv6: none on this host (%s); the agent cannot use this address either", j.addr, r.opt.IPv6.Detail)
+	} else if r.ctx.Err() == nil {
 		var dnsTook time.Duration
 		if obs.DNS != nil {
 			dnsTook = obs.DNS.Duration
@@ -332,6 +349,27 @@ func (r *runner) probeProxy(i int) Observation {
 		obs.IP = obs.DNS.Addrs[0]
 	}
 	return finish(r.ctx, obs)
+}
+
+// ofFamily keeps the addresses of the IP version RunOptions.Family asks for;
+// when none is left, obs says so (the resolver answered, but not with that
+// family: dns_nodata, as curl -4 says it could not resolve the host).
+func (r *runner) ofFamily(obs *Observation, addrs []netip.Addr) []netip.Addr {
+	if r.opt.Family != 4 && r.opt.Family != 6 {
+		return addrs
+	}
+	kept := make([]netip.Addr, 0, len(addrs))
+	for _, a := range addrs {
+		if a.Unmap().Is4() == (r.opt.Family == 4) {
+			kept = append(kept, a)
+		}
+	}
+	if len(kept) == 0 {
+		obs.notTried = DNSNoData
+		obs.notTriedWhy = fmt.Sprintf("%s has no IPv%d address (only %v), and -%d restricts the run to IPv%d",
+			obs.Target.Host, r.opt.Family, addrs, r.opt.Family, r.opt.Family)
+	}
+	return kept
 }
 
 // newObservation starts an observation of target i with its defaults filled.
@@ -428,6 +466,9 @@ func finish(ctx context.Context, obs Observation) Observation {
 			obs.Outcome, obs.Error = s.Outcome, s.Error
 			break
 		}
+	}
+	if obs.Outcome == OK && obs.notTried != "" {
+		obs.Outcome, obs.Error = obs.notTried, obs.notTriedWhy
 	}
 	if obs.Outcome == OK && obs.TCP == nil && obs.Connect == nil && !obs.Target.DNSOnly {
 		// Nothing was tried after DNS: the run was stopped in between, or the

@@ -2,17 +2,13 @@ package probe
 
 import (
 	"context"
-	"fmt"
 	"net"
 	"net/netip"
-	"os"
-	"os/exec"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
 
-	"golang.org/x/sys/unix"
+	"egressprobe/internal/testnet"
 )
 
 // netnsRules make one loopback port per firewall behaviour inside the test's
@@ -40,15 +36,14 @@ table inet egressprobe_test {
 // gives tcp_unreachable. Everything happens in a namespace the test creates
 // (nothing leaves the machine) and removes.
 func TestDialTCPNetns(t *testing.T) {
-	ns := newNetns(t)
-	ns.run(t, "ip", "link", "set", "lo", "up")
-	ns.run(t, "nft", "-f", "-").stdin(netnsRules)
+	ns := testnet.NewNetns(t)
+	ns.RunStdin(t, netnsRules, "nft", "-f", "-")
 
 	lo := netip.MustParseAddr("127.0.0.1")
 	// Services listen behind the reset and drop rules: the firewall, not a
 	// closed port, must be what the probe sees.
 	for _, port := range []uint16{7001, 7002, 7003} {
-		ns.listen(t, netip.AddrPortFrom(lo, port))
+		ns.Listen(t, netip.AddrPortFrom(lo, port).String())
 	}
 	tests := []struct {
 		name   string
@@ -72,7 +67,7 @@ func TestDialTCPNetns(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			var res TCPResult
-			ns.do(t, func() {
+			ns.Do(t, func() {
 				ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
 				defer cancel()
 				var conn net.Conn
@@ -89,8 +84,8 @@ func TestDialTCPNetns(t *testing.T) {
 	}
 	// The listener behind the reset rule is reachable once the rule goes:
 	// the refusal above was the firewall's.
-	ns.run(t, "nft", "delete", "table", "inet", "egressprobe_test")
-	ns.do(t, func() {
+	ns.Run(t, "nft", "delete", "table", "inet", "egressprobe_test")
+	ns.Do(t, func() {
 		conn, res := DialTCP(context.Background(), netip.AddrPortFrom(lo, 7001))
 		if !res.OK() {
 			t.Errorf("without the firewall, DialTCP = %s (%s), want ok", res.Outcome, res.Error)
@@ -100,110 +95,25 @@ func TestDialTCPNetns(t *testing.T) {
 	})
 }
 
-// netns is a network namespace created for one test.
-type netns struct {
-	name string
-	path string
-}
-
-// newNetns creates a namespace removed at cleanup. It needs root, ip and nft:
-// without them the test is skipped, or fails when CI=true.
-func newNetns(t *testing.T) *netns {
-	t.Helper()
-	missing := ""
-	if os.Geteuid() != 0 {
-		missing = "root"
-	}
-	for _, tool := range []string{"ip", "nft"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			missing += " " + tool + " (apt-get install -y iproute2 nftables)"
+// TestDetectIPv6Netns decides IPv6 in namespaces built for each case: IPv4
+// only, a global IPv6 address without a route to the IPv6 internet, and one
+// with a default route — without sending a packet.
+func TestDetectIPv6Netns(t *testing.T) {
+	client, peer := testnet.NewNetns(t), testnet.NewNetns(t)
+	testnet.Link(t, client, "eth0", []string{"10.18.9.2/24"}, peer, "eth0", []string{"10.18.9.1/24", "2001:db8:19::1/64"})
+	detect := func(want bool, says string) {
+		t.Helper()
+		var r IPv6Reach
+		client.Do(t, func() { r = DetectIPv6() })
+		if r.Available != want || !strings.Contains(r.Detail, says) {
+			t.Errorf("DetectIPv6() = %+v, want available=%v saying %q", r, want, says)
 		}
 	}
-	if missing != "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("network-namespace firewall test needs%s; CI must provide it", missing)
-		}
-		t.Skipf("network-namespace firewall test needs %s; skipped (set CI=true to make this a failure)", strings.TrimSpace(missing))
-	}
-	ns := &netns{name: fmt.Sprintf("egressprobe-test-%d-%d", os.Getpid(), time.Now().UnixNano()%1e6)}
-	ns.path = "/var/run/netns/" + ns.name
-	if out, err := exec.Command("ip", "netns", "add", ns.name).CombinedOutput(); err != nil {
-		t.Fatalf("ip netns add %s: %v: %s", ns.name, err, out)
-	}
-	t.Cleanup(func() {
-		if out, err := exec.Command("ip", "netns", "del", ns.name).CombinedOutput(); err != nil {
-			t.Errorf("ip netns del %s: %v: %s", ns.name, err, out)
-		}
-	})
-	return ns
-}
-
-// nsCmd is a command to run inside the namespace.
-type nsCmd struct {
-	t    *testing.T
-	args []string
-}
-
-// run runs a command inside the namespace now, or at stdin when it needs
-// input; it fails the test on error.
-func (ns *netns) run(t *testing.T, args ...string) nsCmd {
-	t.Helper()
-	c := nsCmd{t: t, args: append([]string{"netns", "exec", ns.name}, args...)}
-	if args[len(args)-1] != "-" {
-		c.exec("")
-	}
-	return c
-}
-
-func (c nsCmd) stdin(in string) { c.t.Helper(); c.exec(in) }
-
-func (c nsCmd) exec(in string) {
-	c.t.Helper()
-	cmd := exec.Command("ip", c.args...)
-	cmd.Stdin = strings.NewReader(in)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		c.t.Fatalf("ip %s: %v: %s", strings.Join(c.args, " "), err, out)
-	}
-}
-
-// do runs f on an OS thread moved into the namespace: sockets f creates live
-// there. The thread is never unlocked, so Go discards it when f returns
-// rather than reusing a thread in the wrong namespace.
-func (ns *netns) do(t *testing.T, f func()) {
-	t.Helper()
-	errc := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread()
-		fd, err := unix.Open(ns.path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
-		if err != nil {
-			errc <- fmt.Errorf("open %s: %w", ns.path, err)
-			return
-		}
-		defer unix.Close(fd)
-		if err := unix.Setns(fd, unix.CLONE_NEWNET); err != nil {
-			errc <- fmt.Errorf("setns %s: %w", ns.path, err)
-			return
-		}
-		f()
-		errc <- nil
-	}()
-	if err := <-errc; err != nil {
-		t.Fatalf("entering namespace %s: %v", ns.name, err)
-	}
-}
-
-// listen opens a listener on addr inside the namespace until the test ends.
-// It never accepts: the kernel completes handshakes into its backlog, which is
-// all a connect needs.
-func (ns *netns) listen(t *testing.T, addr netip.AddrPort) {
-	t.Helper()
-	var ln net.Listener
-	var err error
-	ns.do(t, func() { ln, err = net.Listen("tcp", addr.String()) })
-	if err != nil {
-		t.Fatalf("listen on %s in namespace %s: %v", addr, ns.name, err)
-	}
-	t.Cleanup(func() { ln.Close() })
+	detect(false, "no global IPv6 address")
+	client.Run(t, "ip", "addr", "add", "2001:db8:19::2/64", "dev", "eth0", "nodad")
+	detect(false, "no route to the IPv6 internet")
+	client.Run(t, "ip", "-6", "route", "add", "default", "via", "2001:db8:19::1")
+	detect(true, "2001:db8:19::2 on eth0")
 }
 
 // TestDialTCPOutOfPorts gives a namespace of its own two ephemeral ports.

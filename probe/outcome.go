@@ -32,6 +32,9 @@ const (
 	TCPRefused     Outcome = "tcp_refused"     // RST: something actively rejected the connection
 	TCPTimeout     Outcome = "tcp_timeout"     // silence: a firewall dropped the SYN
 	TCPUnreachable Outcome = "tcp_unreachable" // ICMP unreachable, or no route
+	// SkippedNoIPv6: an IPv6 address on a host without IPv6 (RunOptions.IPv6):
+	// never tried, since the agent cannot use it either; neither ok nor failed.
+	SkippedNoIPv6 Outcome = "skipped_no_ipv6"
 
 	// LocalResources: this host ran out of local ports or file descriptors
 	// (EADDRNOTAVAIL, EADDRINUSE, EMFILE, ENFILE, ENOBUFS and the WSAE*

@@ -172,11 +172,17 @@ func runLine(r *report.Report) string {
 	if len(r.Resolvers) > 0 {
 		parts = append(parts, "resolvers "+strings.Join(r.Resolvers, ", "))
 	}
+	if r.IPv6 != nil && !r.IPv6.Available {
+		parts = append(parts, "IPv6: none on this host ("+r.IPv6.Detail+"), IPv6 addresses skipped")
+	}
 	return strings.Join(parts, "; ")
 }
 
 func overallLine(s report.Summary) string {
 	line := fmt.Sprintf("%s: %d ok, %d failed", plural(s.Total, "result"), s.OK, s.Failed)
+	if s.Skipped > 0 {
+		line += fmt.Sprintf(", %d skipped (no IPv6 here)", s.Skipped)
+	}
 	if s.Warnings > 0 {
 		line += fmt.Sprintf("; %d with warnings", s.Warnings)
 	}
@@ -192,7 +198,11 @@ func familyLine(s report.Summary, family string) string {
 		if len(f.Works) > 0 {
 			works = "works via " + strings.Join(f.Works, ", ")
 		}
-		return fmt.Sprintf("%s: %d ok, %d failed; %s", plural(f.Total, "result"), f.OK, f.Failed, works)
+		skipped := ""
+		if f.Skipped > 0 {
+			skipped = fmt.Sprintf(", %d skipped", f.Skipped)
+		}
+		return fmt.Sprintf("%s: %d ok, %d failed%s; %s", plural(f.Total, "result"), f.OK, f.Failed, skipped, works)
 	}
 	return ""
 }

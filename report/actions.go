@@ -60,7 +60,7 @@ func actions(r *Report) []Action {
 	}
 	for i := range r.Results {
 		res := &r.Results[i]
-		if res.Status != probe.OK && res.Status != probe.Cancelled && !workedElsewhere(res) {
+		if !notJudged(res.Status) && !workedElsewhere(res) {
 			hop, change := fixFor(res)
 			if res.Evidence == targets.EvidenceObserved && hop != HopHost {
 				change += observedNote
@@ -99,6 +99,16 @@ func keyOf(res *Result) endpointKey {
 		k.ip = *res.IP
 	}
 	return k
+}
+
+// notJudged: ok, or no verdict on the network (the run was stopped, or the
+// address was not tried) — nothing to open for it.
+func notJudged(status probe.Outcome) bool {
+	switch status {
+	case probe.OK, probe.Cancelled, probe.SkippedNoIPv6:
+		return true
+	}
+	return false
 }
 
 // fixFor phrases the change that would fix one failed result.

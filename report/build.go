@@ -20,6 +20,7 @@ type Input struct {
 	Cloud, Region     string
 	Resolvers         []string
 	Proxy             *ProxyInfo
+	IPv6              *probe.IPv6Reach // the run's decision (probe.DetectIPv6); nil: not decided
 	Endpoints         []targets.Endpoint
 	Observations      []probe.Observation
 	NotProbed         []NotProbed
@@ -55,6 +56,7 @@ func Build(in Input) *Report {
 		Region:        in.Region,
 		Resolvers:     orEmpty(in.Resolvers),
 		Proxy:         in.Proxy,
+		IPv6:          in.IPv6,
 		ServiceTags:   in.TagsInfo,
 		Wildcards:     []Wildcard{},
 		NotProbed:     orEmpty(in.NotProbed),
@@ -77,6 +79,7 @@ func Build(in Input) *Report {
 	}
 	judgeWildcards(r.Wildcards, r.Results)
 	warnDisagreement(r.Results, probed)
+	warnIPv6Fallback(r.Results)
 	r.Clock = clockSkew(probed)
 	if r.Clock != nil && r.Clock.Skewed {
 		r.Clock.Message = clockMessage(r.Clock)
@@ -302,13 +305,17 @@ func summarize(results []Result) Summary {
 		}
 		f := &s.Families[fi]
 		f.Total++
-		if r.Status == probe.OK {
+		switch r.Status {
+		case probe.OK:
 			s.OK++
 			f.OK++
 			if !slices.Contains(f.Works, r.Path) {
 				f.Works = append(f.Works, r.Path)
 			}
-		} else {
+		case probe.SkippedNoIPv6:
+			s.Skipped++
+			f.Skipped++
+		default:
 			s.Failed++
 			f.Failed++
 		}

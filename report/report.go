@@ -16,20 +16,23 @@ const SchemaVersion = 1
 
 // Report is one run of `egressprobe check`.
 type Report struct {
-	SchemaVersion int             `json:"schema_version"`
-	Started       time.Time       `json:"started"`
-	Finished      time.Time       `json:"finished"`
-	Cloud         string          `json:"cloud"`
-	Region        string          `json:"region,omitempty"`
-	Resolvers     []string        `json:"resolvers"`
-	Proxy         *ProxyInfo      `json:"proxy"`
-	ServiceTags   ServiceTagsInfo `json:"service_tags"`
-	Clock         *Clock          `json:"clock"`
-	Wildcards     []Wildcard      `json:"wildcards"`
-	NotProbed     []NotProbed     `json:"families_not_probed"`
-	Results       []Result        `json:"results"`
-	Summary       Summary         `json:"summary"`
-	Open          []Action        `json:"what_to_open"`
+	SchemaVersion int        `json:"schema_version"`
+	Started       time.Time  `json:"started"`
+	Finished      time.Time  `json:"finished"`
+	Cloud         string     `json:"cloud"`
+	Region        string     `json:"region,omitempty"`
+	Resolvers     []string   `json:"resolvers"`
+	Proxy         *ProxyInfo `json:"proxy"`
+	// IPv6 is whether this host can reach IPv6 at all; null when the run did
+	// not decide (then every address was probed).
+	IPv6        *probe.IPv6Reach `json:"ipv6"`
+	ServiceTags ServiceTagsInfo  `json:"service_tags"`
+	Clock       *Clock           `json:"clock"`
+	Wildcards   []Wildcard       `json:"wildcards"`
+	NotProbed   []NotProbed      `json:"families_not_probed"`
+	Results     []Result         `json:"results"`
+	Summary     Summary          `json:"summary"`
+	Open        []Action         `json:"what_to_open"`
 }
 
 // ProxyInfo says which proxy the run used and where it was found.
@@ -116,6 +119,7 @@ const (
 	WarnPrivateEndpoint      = "private_endpoint"      // a private address: open the firewall to it, not to the tags
 	WarnResolverDisagreement = "resolver_disagreement" // resolvers answered the same name differently
 	WarnDNSPartial           = "dns_partial"           // one address family answered, the other failed
+	WarnIPv6Fallback         = "ipv6_fallback"         // IPv6 fails where IPv4 works: the agent waits or fails on IPv6
 )
 
 // DNS is the local resolution of the host.
@@ -181,6 +185,7 @@ type Summary struct {
 	Total    int                   `json:"total"`
 	OK       int                   `json:"ok"`
 	Failed   int                   `json:"failed"`
+	Skipped  int                   `json:"skipped"` // not tried, neither ok nor failed: IPv6 addresses on a host without IPv6
 	Warnings int                   `json:"warnings"`
 	ByStatus map[probe.Outcome]int `json:"by_status"`
 	// Verdict is set when every result failed at the same step: the cause is
@@ -191,10 +196,11 @@ type Summary struct {
 
 // FamilySummary is one family's line in the summary.
 type FamilySummary struct {
-	Family string `json:"family"`
-	Total  int    `json:"total"`
-	OK     int    `json:"ok"`
-	Failed int    `json:"failed"`
+	Family  string `json:"family"`
+	Total   int    `json:"total"`
+	OK      int    `json:"ok"`
+	Failed  int    `json:"failed"`
+	Skipped int    `json:"skipped"`
 	// Works names the paths that worked for at least one host of the family
 	// (direct, proxy): with --path both this is the answer for the ticket.
 	Works []string `json:"works"`

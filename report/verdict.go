@@ -59,6 +59,9 @@ func SummaryVerdict(results []Result) string {
 		if o == probe.OK {
 			return ""
 		}
+		if o == probe.SkippedNoIPv6 {
+			continue // not tried: says nothing about the network
+		}
 		if !slices.Contains(outcomes, o) {
 			outcomes = append(outcomes, o)
 		}

@@ -23,6 +23,8 @@ type checkOptions struct {
 	Output     string
 	OutputFile string
 	Verbose    bool
+	IPv4Only   bool
+	IPv6Only   bool
 }
 
 // newCheckCmd binds check's flags; runF runs it (runCheck, or a test's).
@@ -45,6 +47,10 @@ overrides --timeout for that target.
 
 A --targets FILE is a plain list (one target a line) or YAML: 'egressprobe help targets-file'
 lists its keys.
+
+IPv6: whether this host can reach IPv6 at all (a global address on an up interface and a route) is
+decided once, without sending a packet; without it, IPv6 addresses are skipped_no_ipv6 (neither ok nor
+failed). -4 / -6 probe one family only.
 
 Exit status: 0 every result ok, 1 at least one is not (the output is still printed in full),
 2 bad usage or bad input.`,
@@ -77,6 +83,8 @@ Exit status: 0 every result ok, 1 at least one is not (the output is still print
 	completeWith(cmd, "output", render.FormatNames()...)
 	completeWith(cmd, "path", "direct", "proxy", "both")
 	completeWith(cmd, "proxy", "auto", "none")
+	f.BoolVarP(&opts.IPv4Only, "ipv4", "4", false, "probe IPv4 addresses only (as curl -4)")
+	f.BoolVarP(&opts.IPv6Only, "ipv6", "6", false, "probe IPv6 addresses only (as curl -6)")
 	return cmd
 }
 
@@ -107,6 +115,14 @@ func prepareCheck(opts *checkOptions, s *streams) (*checkRun, error) {
 	}
 	if _, err := cloudRegion(opts.Cloud, opts.Region); err != nil {
 		return nil, err
+	}
+	switch {
+	case opts.IPv4Only && opts.IPv6Only:
+		return nil, usageErrorf("-4 and -6 exclude each other: give one, or neither to probe both families")
+	case opts.IPv4Only:
+		opts.Family = 4
+	case opts.IPv6Only:
+		opts.Family = 6
 	}
 	p, err := plan.Build(opts.Options, plan.SystemEnv(s.Getenv))
 	if err != nil {

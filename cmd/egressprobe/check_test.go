@@ -86,6 +86,12 @@ func runBinaryIn(t *testing.T, dir string, env []string, args ...string) runResu
 	cmd := exec.Command(binary(t), args...)
 	cmd.Dir = dir
 	cmd.Env = append(cleanEnv(t), env...)
+	return runCmd(t, cmd)
+}
+
+// runCmd runs cmd, an egressprobe command line, to its end.
+func runCmd(t *testing.T, cmd *exec.Cmd) runResult {
+	t.Helper()
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()

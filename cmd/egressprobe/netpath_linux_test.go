@@ -1,0 +1,125 @@
+package main
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"egressprobe/internal/testnet"
+	"egressprobe/report"
+)
+
+// pathLab is a client namespace with its own resolver (on its loopback) and
+// a CA, for running the built binary where the path itself is the fault.
+type pathLab struct {
+	*lab
+	client *testnet.Netns
+}
+
+func newPathLab(t *testing.T) *pathLab {
+	testnet.NeedNetns(t)
+	return &pathLab{lab: newLab(t), client: testnet.NewNetns(t)}
+}
+
+// serve serves HTTPS for names in ns on addr ("[::]:443" for both families).
+func (l *pathLab) serve(t *testing.T, ns *testnet.Netns, addr string, names ...string) {
+	cert := l.ca.Leaf(t, names, nil, testnet.LeafOptions{})
+	testnet.ServeHTTPOn(t, ns.Listen(t, addr), testnet.NCSI("ok"), &cert)
+}
+
+// check runs `egressprobe check` in the client namespace with the lab's
+// resolver (started there on first use) and CA, no proxy, and args.
+func (l *pathLab) check(t *testing.T, args ...string) runResult {
+	t.Helper()
+	if l.dns == nil {
+		l.client.Do(t, func() { l.start(t) })
+	}
+	full := append([]string{binary(t), "check", "--resolver", l.dns.Addr, "--ca-file", l.caFile, "--proxy", "none"}, args...)
+	cmd := l.client.Command(full[0], full[1:]...)
+	cmd.Env = cleanEnv(t)
+	return runCmd(t, cmd)
+}
+
+// expect runs check -o json with args and fails the test unless it exits
+// with code and each address has its status.
+func (l *pathLab) expect(t *testing.T, code int, status map[string]string, args ...string) report.Report {
+	t.Helper()
+	res := l.check(t, append([]string{"-o", "json"}, args...)...)
+	r := decodeReport(t, res.stdout)
+	for ip, want := range status {
+		if got := statusOf(r, ip); got != want || res.code != code {
+			t.Fatalf("exit %d, %s %s; want exit %d, %s\nstderr: %s\n%s", res.code, ip, got, code, want, res.stderr, res.stdout)
+		}
+	}
+	return r
+}
+
+func statusOf(r report.Report, ip string) string {
+	i := slices.IndexFunc(r.Results, func(res report.Result) bool { return res.IP != nil && *res.IP == ip })
+	if i < 0 {
+		return "(no result)"
+	}
+	return string(r.Results[i].Status)
+}
+
+// TestCheckIPv4OnlyHost: a client with IPv4 only resolves a name with an A
+// and an AAAA answer. The AAAA address is skipped_no_ipv6 — not a failure,
+// no advice — the run exits 0, and the header says there is no IPv6 here.
+// -6 on the same host probes the IPv6 address anyway (and it fails: no route).
+func TestCheckIPv4OnlyHost(t *testing.T) {
+	l := newPathLab(t)
+	server := testnet.NewNetns(t)
+	testnet.Link(t, l.client, "eth0", []string{"10.18.0.2/24"}, server, "eth0", []string{"10.18.0.1/24", "2001:db8:18::1/64"})
+	l.serve(t, server, "[::]:443", "svc.lab.test")
+	l.zone["svc.lab.test"] = testnet.DNSName{A: a("10.18.0.1"), AAAA: a("2001:db8:18::1")}
+
+	r := l.expect(t, 0, map[string]string{"10.18.0.1": "ok", "2001:db8:18::1": "skipped_no_ipv6"}, "--timeout", "3s", "svc.lab.test")
+	if r.IPv6 == nil || r.IPv6.Available || r.Summary.Skipped != 1 || r.Summary.Failed != 0 || len(r.Open) != 0 {
+		t.Errorf("ipv6 %+v, summary %+v, what to open %+v: want no IPv6, 1 skipped, nothing to open", r.IPv6, r.Summary, r.Open)
+	}
+	table := l.check(t, "--timeout", "3s", "svc.lab.test")
+	if !strings.Contains(table.stdout, "IPv6: none on this host") || !strings.Contains(table.stdout, "1 skipped") {
+		t.Errorf("the table does not say IPv6 is absent and one result skipped:\n%s", table.stdout)
+	}
+	only6 := l.check(t, "-6", "-o", "json", "--timeout", "2s", "svc.lab.test")
+	r6 := decodeReport(t, only6.stdout)
+	if len(r6.Results) != 1 || statusOf(r6, "2001:db8:18::1") != "skipped_no_ipv6" || only6.code != 0 {
+		t.Errorf("-6 on an IPv4-only host: exit %d, %+v; want the one IPv6 address, skipped", only6.code, r6.Results)
+	}
+	only4 := l.check(t, "-4", "-o", "json", "--timeout", "2s", "svc.lab.test")
+	if r4 := decodeReport(t, only4.stdout); len(r4.Results) != 1 || statusOf(r4, "10.18.0.1") != "ok" {
+		t.Errorf("-4: %+v, want the IPv4 address alone, ok", r4.Results)
+	}
+}
+
+// TestCheckDualStackIPv6Dropped: a dual-stack client whose IPv6 to the
+// server is silently dropped (nftables on the server) while IPv4 works: the
+// IPv6 result is tcp_timeout with a warning naming the wait the agent will
+// see, and what to open names the IPv6 address although the host worked.
+func TestCheckDualStackIPv6Dropped(t *testing.T) {
+	l := newPathLab(t)
+	server := testnet.NewNetns(t)
+	testnet.Link(t, l.client, "eth0", []string{"10.18.0.2/24", "2001:db8:18::2/64"}, server, "eth0", []string{"10.18.0.1/24", "2001:db8:18::1/64"})
+	l.client.Run(t, "ip", "-6", "route", "add", "default", "via", "2001:db8:18::1")
+	server.RunStdin(t, `
+table inet lab {
+	chain input {
+		type filter hook input priority 0; policy accept;
+		ip6 saddr 2001:db8:18::2 tcp dport 443 drop
+	}
+}`, "nft", "-f", "-")
+	l.serve(t, server, "[::]:443", "svc.lab.test")
+	l.zone["svc.lab.test"] = testnet.DNSName{A: a("10.18.0.1"), AAAA: a("2001:db8:18::1")}
+
+	r := l.expect(t, 1, map[string]string{"10.18.0.1": "ok", "2001:db8:18::1": "tcp_timeout"}, "--timeout", "2s", "svc.lab.test")
+	if r.IPv6 == nil || !r.IPv6.Available {
+		t.Errorf("ipv6 %+v: want available (a global address and a default route)", r.IPv6)
+	}
+	v6 := r.Results[slices.IndexFunc(r.Results, func(res report.Result) bool { return *res.IP == "2001:db8:18::1" })]
+	if len(v6.Warnings) != 1 || v6.Warnings[0].Code != "ipv6_fallback" || !strings.Contains(v6.Warnings[0].Message, "21 s") {
+		t.Errorf("IPv6 result warnings %+v, want ipv6_fallback naming the 21 s wait", v6.Warnings)
+	}
+	if len(r.Open) != 1 || !slices.Equal(r.Open[0].IPs, []string{"2001:db8:18::1"}) {
+		t.Errorf("what to open %+v, want one change naming 2001:db8:18::1", r.Open)
+	}
+}

@@ -1,0 +1,159 @@
+//go:build linux
+
+package testnet
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"runtime"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// Netns is a network namespace created for one test and removed when it
+// ends. Everything a test does in one stays in it: nothing leaves the machine.
+type Netns struct {
+	Name string
+	path string
+}
+
+var netnsSeq atomic.Int64
+
+// NewNetns creates a namespace, with its loopback up, removed at cleanup. It
+// needs root, ip and nft: without them the test is skipped with a message, or
+// fails when CI=true.
+func NewNetns(t testing.TB) *Netns {
+	t.Helper()
+	NeedNetns(t)
+	ns := &Netns{Name: fmt.Sprintf("egressprobe-test-%d-%d-%d", os.Getpid(), time.Now().UnixNano()%1e6, netnsSeq.Add(1))}
+	ns.path = "/var/run/netns/" + ns.Name
+	if out, err := exec.Command("ip", "netns", "add", ns.Name).CombinedOutput(); err != nil {
+		t.Fatalf("ip netns add %s: %v: %s", ns.Name, err, out)
+	}
+	t.Cleanup(func() {
+		if out, err := exec.Command("ip", "netns", "del", ns.Name).CombinedOutput(); err != nil {
+			t.Errorf("ip netns del %s: %v: %s", ns.Name, err, out)
+		}
+	})
+	ns.Run(t, "ip", "link", "set", "lo", "up")
+	return ns
+}
+
+// NeedNetns skips the test (fails it when CI=true) unless it may create
+// network namespaces: root, ip and nft.
+func NeedNetns(t testing.TB) {
+	t.Helper()
+	missing := ""
+	if os.Geteuid() != 0 {
+		missing = "root"
+	}
+	for _, tool := range []string{"ip", "nft"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			missing += " " + tool + " (apt-get install -y iproute2 nftables)"
+		}
+	}
+	if missing == "" {
+		return
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("network-namespace test needs%s; CI must provide it", missing)
+	}
+	t.Skipf("network-namespace test needs %s; skipped (set CI=true to make this a failure)", strings.TrimSpace(missing))
+}
+
+// Run runs a command inside the namespace and fails the test on error.
+func (ns *Netns) Run(t testing.TB, args ...string) { t.Helper(); ns.RunStdin(t, "", args...) }
+
+// RunStdin runs a command inside the namespace with stdin (e.g. `nft -f -`).
+func (ns *Netns) RunStdin(t testing.TB, stdin string, args ...string) {
+	t.Helper()
+	full := append([]string{"netns", "exec", ns.Name}, args...)
+	cmd := exec.Command("ip", full...)
+	cmd.Stdin = strings.NewReader(stdin)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("ip %s: %v: %s", strings.Join(full, " "), err, out)
+	}
+}
+
+// Command is cmd run inside the namespace (`ip netns exec NAME cmd...`).
+func (ns *Netns) Command(name string, args ...string) *exec.Cmd {
+	return exec.Command("ip", append([]string{"netns", "exec", ns.Name, name}, args...)...)
+}
+
+// Do runs f on an OS thread moved into the namespace: sockets f creates (in
+// its own goroutine, not in goroutines it starts) live there. The thread is
+// never unlocked, so Go discards it when f returns rather than reusing a
+// thread in the wrong namespace. f may call t.Fatal.
+func (ns *Netns) Do(t testing.TB, f func()) {
+	t.Helper()
+	errc := make(chan error, 1)
+	go func() {
+		err := fmt.Errorf("%s: the function stopped early (t.Fatal?)", ns.Name)
+		defer func() { errc <- err }()
+		runtime.LockOSThread()
+		fd, oerr := unix.Open(ns.path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if oerr != nil {
+			err = fmt.Errorf("open %s: %w", ns.path, oerr)
+			return
+		}
+		defer unix.Close(fd)
+		if serr := unix.Setns(fd, unix.CLONE_NEWNET); serr != nil {
+			err = fmt.Errorf("setns %s: %w", ns.path, serr)
+			return
+		}
+		f()
+		err = nil
+	}()
+	if err := <-errc; err != nil {
+		t.Fatalf("in namespace %s: %v", ns.Name, err)
+	}
+}
+
+// Listen opens a TCP listener on addr inside the namespace, closed when the
+// test ends.
+func (ns *Netns) Listen(t testing.TB, addr string) net.Listener {
+	t.Helper()
+	var ln net.Listener
+	var err error
+	ns.Do(t, func() { ln, err = net.Listen("tcp", addr) })
+	if err != nil {
+		t.Fatalf("listen on %s in namespace %s: %v", addr, ns.Name, err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	return ln
+}
+
+// Router turns on IPv4 and IPv6 forwarding in the namespace.
+func (ns *Netns) Router(t testing.TB) {
+	t.Helper()
+	ns.Run(t, "sysctl", "-q", "-w", "net.ipv4.ip_forward=1", "net.ipv6.conf.all.forwarding=1")
+}
+
+// Link joins a and b with a veth pair, interface aIf in a and bIf in b, both
+// up with the given addresses ("10.0.0.1/24", "2001:db8::1/64"; IPv6 without
+// duplicate-address detection, so they are usable at once). The pair is made
+// inside a, so its names never meet another test's in the root namespace.
+func Link(t testing.TB, a *Netns, aIf string, aAddrs []string, b *Netns, bIf string, bAddrs []string) {
+	t.Helper()
+	a.Run(t, "ip", "link", "add", aIf, "type", "veth", "peer", "name", bIf, "netns", b.Name)
+	for _, side := range []struct {
+		ns    *Netns
+		iface string
+		addrs []string
+	}{{a, aIf, aAddrs}, {b, bIf, bAddrs}} {
+		for _, addr := range side.addrs {
+			args := []string{"ip", "addr", "add", addr, "dev", side.iface}
+			if strings.Contains(addr, ":") {
+				args = append(args, "nodad")
+			}
+			side.ns.Run(t, args...)
+		}
+		side.ns.Run(t, "ip", "link", "set", side.iface, "up")
+	}
+}
