@@ -212,6 +212,9 @@ func TestBuildInputErrors(t *testing.T) {
 		{"ca file not PEM", func(o *Options) { o.CAFile = notPEM }, "--ca-file: no PEM certificate in"},
 		{"proxy", func(o *Options) { o.Proxy = "http://user:secret@bad host" }, "--proxy"},
 		{"targets data", func(o *Options) { o.TargetsFile = "t.txt"; o.TargetsData = []byte("# nothing\n") }, "t.txt: no targets"},
+		{"family", func(o *Options) { o.Family = 5 }, "IP family 5"},
+		{"-4 with an IPv6 literal", func(o *Options) { o.Targets = []string{"[2001:db8::1]:443"}; o.Family = 4 }, "an IPv6 address, but -4"},
+		{"-6 with an IPv4 literal", func(o *Options) { o.Targets = []string{"192.0.2.1"}; o.Family = 6 }, "an IPv4 address, but -6"},
 	}
 	for _, c := range cases {
 		_, err := Build(opts(c.mod), testEnv(nil))
@@ -270,5 +273,24 @@ func TestReport(t *testing.T) {
 	}
 	if r := rep.Results[0]; r.Status != probe.TCPRefused || r.IP == nil || *r.IP != "127.0.0.1" {
 		t.Errorf("result %+v, want tcp_refused at 127.0.0.1", r)
+	}
+}
+
+// TestBuildIPv6: the host's IPv6 is decided once per plan, through Env (so
+// tests inject it), and reaches the engine and the report with -4/-6.
+func TestBuildIPv6(t *testing.T) {
+	env := testEnv(nil)
+	calls := 0
+	env.IPv6 = func() probe.IPv6Reach { calls++; return probe.IPv6Reach{Detail: "injected: none"} }
+	p := mustBuild(t, opts(func(o *Options) { o.Targets = []string{"a.test", "b.test"}; o.Family = 4 }), env)
+	ro := p.RunOptions(nil)
+	if calls != 1 || ro.IPv6 == nil || ro.IPv6.Detail != "injected: none" || ro.Family != 4 {
+		t.Errorf("%d decisions, run options IPv6 %+v family %d; want one decision, injected, family 4", calls, ro.IPv6, ro.Family)
+	}
+	if r := p.Report(time.Time{}, time.Time{}, nil, Attribution{}); r.IPv6 != p.IPv6 {
+		t.Errorf("report IPv6 %+v, want the plan's %+v", r.IPv6, p.IPv6)
+	}
+	if p := mustBuild(t, opts(func(o *Options) { o.Targets = []string{"a.test"} }), testEnv(nil)); p.IPv6 != nil {
+		t.Errorf("no IPv6 decider: %+v, want nil (every address probed)", p.IPv6)
 	}
 }
