@@ -123,16 +123,15 @@ func TestDetectIPv6Netns(t *testing.T) {
 // own and fails with EADDRINUSE), and a third connection to the first server
 // is local_resources: this host's problem, not the firewall's.
 func TestDialTCPOutOfPorts(t *testing.T) {
-	ns := newNetns(t)
-	ns.run(t, "ip", "link", "set", "lo", "up")
-	ns.run(t, "sh", "-c", "echo 40000 40001 > /proc/sys/net/ipv4/ip_local_port_range")
+	ns := testnet.NewNetns(t)
+	ns.Run(t, "sh", "-c", "echo 40000 40001 > /proc/sys/net/ipv4/ip_local_port_range")
 	first, second := netip.MustParseAddrPort("127.0.0.1:7001"), netip.MustParseAddrPort("127.0.0.1:7002")
-	ns.listen(t, first)
-	ns.listen(t, second)
+	ns.Listen(t, first.String())
+	ns.Listen(t, second.String())
 
 	dial := func(addr netip.AddrPort) TCPResult {
 		var res TCPResult
-		ns.do(t, func() {
+		ns.Do(t, func() {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer cancel()
 			var conn net.Conn
