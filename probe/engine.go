@@ -379,10 +379,7 @@ func (r *runner) newObservation(i int, start time.Time) Observation {
 		t.Scheme = "https"
 	}
 	if t.Port == 0 {
-		t.Port = 443
-		if t.Scheme == "http" {
-			t.Port = 80
-		}
+		t.Port = proxy.DefaultPort(t.Scheme)
 	}
 	if t.Timeout <= 0 {
 		t.Timeout = DefaultTimeout
@@ -448,7 +445,7 @@ func (r *runner) secure(ctx context.Context, obs *Observation, raw net.Conn) {
 // hostHeader is host[:port] for a Host header, leaving out the scheme's
 // default port as Windows NCSI and browsers do.
 func hostHeader(host string, port uint16, scheme string) string {
-	if (scheme == "http" && port == 80) || (scheme == "https" && port == 443) {
+	if port == proxy.DefaultPort(scheme) {
 		if strings.Contains(host, ":") {
 			return "[" + host + "]"
 		}

@@ -3,7 +3,6 @@ package probe
 import (
 	"bufio"
 	"context"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -12,6 +11,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"egressprobe/proxy"
 )
 
 // MaxHTTPRead caps the bytes HTTPGet reads from one answer, headers and body
@@ -185,10 +186,7 @@ func (req HTTPRequest) wire() string {
 	var auth string
 	if req.Proxy != nil {
 		target = req.url()
-		if u := req.Proxy.User; u != nil {
-			pw, _ := u.Password()
-			auth = "Proxy-Authorization: Basic " + base64.StdEncoding.EncodeToString([]byte(u.Username()+":"+pw)) + "\r\n"
-		}
+		auth = proxy.AuthorizationLine(req.Proxy)
 	}
 	ua := req.UserAgent
 	if ua == "" {

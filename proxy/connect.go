@@ -224,11 +224,9 @@ func (d Dialer) handshake(ctx context.Context, conn net.Conn, proxyURL *url.URL,
 	}
 
 	req := "CONNECT " + target + " HTTP/1.1\r\nHost: " + target + "\r\nUser-Agent: egressprobe\r\n"
-	sentCreds := proxyURL.User != nil
-	if sentCreds {
-		pw, _ := proxyURL.User.Password()
-		req += "Proxy-Authorization: Basic " + base64.StdEncoding.EncodeToString([]byte(proxyURL.User.Username()+":"+pw)) + "\r\n"
-	}
+	auth := AuthorizationLine(proxyURL)
+	sentCreds := auth != ""
+	req += auth
 	if _, err := io.WriteString(conn, req+"\r\n"); err != nil {
 		return fail(OpConnect, fmt.Errorf("write CONNECT: %w", err))
 	}
@@ -262,10 +260,7 @@ func (d Dialer) handshake(ctx context.Context, conn net.Conn, proxyURL *url.URL,
 // dial resolves the proxy's host and connects to its addresses in turn,
 // recording the one dialled.
 func (d Dialer) dial(ctx context.Context, u *url.URL, tun *Tunnel) (net.Conn, error) {
-	host, port := u.Hostname(), u.Port()
-	if port == "" {
-		port = map[string]string{"http": "80", "https": "443"}[u.Scheme]
-	}
+	host, port := u.Hostname(), PortOf(u)
 	var addrs []netip.Addr
 	if a, err := netip.ParseAddr(host); err == nil {
 		addrs = []netip.Addr{a}
@@ -415,3 +410,14 @@ func (e *tunnelClosedError) Error() string {
 }
 
 func (e *tunnelClosedError) Unwrap() []error { return []error{ErrTunnelClosed, e.err} }
+
+// AuthorizationLine is the "Proxy-Authorization: Basic ..." header line,
+// CRLF included, for the credentials in a proxy URL; "" when it has none.
+// The line holds the password: write it to the proxy, never print it.
+func AuthorizationLine(proxyURL *url.URL) string {
+	if proxyURL == nil || proxyURL.User == nil {
+		return ""
+	}
+	pw, _ := proxyURL.User.Password()
+	return "Proxy-Authorization: Basic " + base64.StdEncoding.EncodeToString([]byte(proxyURL.User.Username()+":"+pw)) + "\r\n"
+}

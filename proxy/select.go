@@ -197,11 +197,7 @@ func (st *Settings) route(target *url.URL, src Source) (r Route, ok bool, err er
 	if p == nil {
 		return Route{Source: src, Detail: detail + "; no entry for " + target.Scheme}, true, nil
 	}
-	port := target.Port()
-	if port == "" {
-		port = map[string]string{"http": "80", "https": "443"}[target.Scheme]
-	}
-	if ParseBypass(st.Bypass).Match(target.Hostname(), port) {
+	if ParseBypass(st.Bypass).Match(target.Hostname(), PortOf(target)) {
 		return Route{Source: src, Detail: detail + "; the bypass list matches " + target.Hostname()}, true, nil
 	}
 	return Route{Proxy: p, Source: src, Detail: detail}, true, nil

@@ -68,10 +68,7 @@ func ParseURL(s string) (*url.URL, error) {
 	if u.RawQuery != "" || u.Fragment != "" {
 		return nil, bad("a proxy URL has no query or fragment")
 	}
-	port := u.Port()
-	if port == "" {
-		port = map[string]string{"http": "80", "https": "443"}[u.Scheme]
-	}
+	port := PortOf(u)
 	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
 		return nil, bad("the port is not a number from 1 to 65535")
 	}
@@ -126,4 +123,28 @@ func conceal(raw string) string {
 		return prefix + redacted
 	}
 	return prefix + cred + rest
+}
+
+// PortOf is u's port, else its scheme's default ("80" for http, "443" for
+// https); "" for another scheme without a port.
+func PortOf(u *url.URL) string {
+	if p := u.Port(); p != "" {
+		return p
+	}
+	if p := DefaultPort(u.Scheme); p != 0 {
+		return strconv.Itoa(int(p))
+	}
+	return ""
+}
+
+// DefaultPort is a scheme's port when a URL names none: 80 for http, 443 for
+// https, 0 for any other.
+func DefaultPort(scheme string) uint16 {
+	switch scheme {
+	case "http":
+		return 80
+	case "https":
+		return 443
+	}
+	return 0
 }

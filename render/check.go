@@ -185,7 +185,7 @@ func csvRow(res *report.Result) []string {
 		csvText(res.Error), csvText(strings.Join(codes, ";")),
 		csvMS(res.DNS.MS), tcpMS, connectStatus, connectMS,
 		csvText(tlsVersion), csvText(tlsIssuer), tlsVerified, csvText(tlsBy), tlsMS,
-		csvText(strings.Join(tagNames(res.ServiceTags), ";")), tagsOK, csvText(provider),
+		csvText(strings.Join(report.TagNames(res.ServiceTags), ";")), tagsOK, csvText(provider),
 	}
 }
 
@@ -206,15 +206,4 @@ func deref(s *string) string {
 		return ""
 	}
 	return *s
-}
-
-// tagNames lists the distinct tag names of matches in their order.
-func tagNames(matches []report.TagMatch) []string {
-	var out []string
-	for _, m := range matches {
-		if !slices.Contains(out, m.Tag) {
-			out = append(out, m.Tag)
-		}
-	}
-	return out
 }

@@ -450,7 +450,7 @@ func splitRDN(dn string) (first, rest string) {
 // tagsCell is the compact tag verdict: "ok", "MISMATCH" or nothing when not
 // judged, then the most telling matched tag and how many more there are.
 func tagsCell(res *report.Result) (cell string, mismatch bool) {
-	names := tagNames(res.ServiceTags)
+	names := report.TagNames(res.ServiceTags)
 	var parts []string
 	if res.ExpectedTagsOK != nil {
 		if *res.ExpectedTagsOK {

@@ -25,8 +25,8 @@ func tagsSatisfied(expected []string, matches []TagMatch) bool {
 	return false
 }
 
-// tagNames lists the distinct tag names of matches, in match order.
-func tagNames(matches []TagMatch) []string {
+// TagNames lists the distinct tag names of matches, in match order.
+func TagNames(matches []TagMatch) []string {
 	var out []string
 	for _, m := range matches {
 		if !slices.Contains(out, m.Tag) {
@@ -39,7 +39,7 @@ func tagNames(matches []TagMatch) []string {
 func tagMismatchWarning(ip string, expected []string, matches []TagMatch) Warning {
 	in := "no service tag"
 	if len(matches) > 0 {
-		in = strings.Join(tagNames(matches), ", ")
+		in = strings.Join(TagNames(matches), ", ")
 	}
 	return Warning{
 		Code: WarnTagMismatch,

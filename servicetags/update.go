@@ -102,7 +102,7 @@ func (u *Updater) Update(ctx context.Context, cl Cloud, source string) (UpdateRe
 			return res, err
 		}
 		data, newMeta, err = u.download(ctx, res.Source, nil, meta)
-	case strings.HasPrefix(source, "https://") || strings.HasPrefix(source, "http://"):
+	case IsURL(source):
 		// The user named this URL: any host, and redirects anywhere.
 		data, newMeta, err = u.download(ctx, source, func(*url.URL) error { return nil }, meta)
 	default:
@@ -331,4 +331,10 @@ func redactURL(raw string) string {
 		return u.Redacted()
 	}
 	return raw
+}
+
+// IsURL reports whether an update source is a URL to download rather than a
+// file to read.
+func IsURL(source string) bool {
+	return strings.HasPrefix(source, "https://") || strings.HasPrefix(source, "http://")
 }

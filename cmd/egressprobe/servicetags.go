@@ -160,7 +160,7 @@ func runSTUpdate(ctx context.Context, s *streams, opts *stUpdateOptions) error {
 	if err != nil {
 		err = fmt.Errorf("updating %s service tags: %w; %s", cl.Flag, err, cachedCopyLine(c, cl))
 		// A bad file the user handed us is bad input; a bad download is a failure.
-		if opts.source != "" && !isURL(opts.source) && (errors.Is(err, servicetags.ErrInvalid) || errors.Is(err, os.ErrNotExist)) {
+		if opts.source != "" && !servicetags.IsURL(opts.source) && (errors.Is(err, servicetags.ErrInvalid) || errors.Is(err, os.ErrNotExist)) {
 			return &usageError{err}
 		}
 		return err
@@ -170,8 +170,6 @@ func runSTUpdate(ctx context.Context, s *streams, opts *stUpdateOptions) error {
 		PreviousChangeNumber: res.PreviousChangeNumber, Source: res.Source, Path: res.Path,
 	}, opts.output)
 }
-
-func isURL(s string) bool { return strings.HasPrefix(s, "https://") || strings.HasPrefix(s, "http://") }
 
 // cachedCopyLine says what the user is left with after a failed update.
 func cachedCopyLine(c servicetags.Cache, cl servicetags.Cloud) string {
