@@ -42,11 +42,18 @@ type Attribution struct {
 // No feed is not an error: the report says tags were not checked and how to
 // fetch them.
 func LoadAttribution(opts Options) Attribution {
-	tags, info := loadTags(opts.ServiceTags, opts.Cloud)
+	return LoadAttributionFrom(opts, nil)
+}
+
+// LoadAttributionFrom is LoadAttribution reading the cached feed from cache
+// instead of the user's cache folder (a service keeps its own); nil: the
+// user's.
+func LoadAttributionFrom(opts Options, cache *servicetags.Cache) Attribution {
+	tags, info := loadTags(opts.ServiceTags, opts.Cloud, cache)
 	return Attribution{Tags: tags, TagsInfo: info, Provider: providerLookup()}
 }
 
-func loadTags(file, cloud string) (func(netip.Addr) []report.TagMatch, report.ServiceTagsInfo) {
+func loadTags(file, cloud string, cache *servicetags.Cache) (func(netip.Addr) []report.TagMatch, report.ServiceTagsInfo) {
 	var (
 		ix   *servicetags.Index
 		info report.ServiceTagsInfo
@@ -59,7 +66,7 @@ func loadTags(file, cloud string) (func(netip.Addr) []report.TagMatch, report.Se
 		}
 		ix, info.Source = servicetags.NewIndex(f), file
 	} else {
-		idx, ci, err := servicetags.LoadCached(cloud)
+		idx, ci, err := loadCached(cloud, cache)
 		switch {
 		case errors.Is(err, servicetags.ErrNotCached):
 			info.Note = fmt.Sprintf("no cached feed for --cloud %s; run 'egressprobe servicetags update --cloud %s' where Microsoft's download site is reachable, or pass --service-tags FILE", cloud, cloud)
@@ -80,6 +87,18 @@ func loadTags(file, cloud string) (func(netip.Addr) []report.TagMatch, report.Se
 		}
 		return out
 	}, info
+}
+
+// loadCached is the index of cloud's feed in cache, nil: the user's.
+func loadCached(cloud string, cache *servicetags.Cache) (*servicetags.Index, servicetags.CacheInfo, error) {
+	if cache == nil {
+		return servicetags.LoadCached(cloud)
+	}
+	cl, err := servicetags.ParseCloud(cloud)
+	if err != nil {
+		return nil, servicetags.CacheInfo{}, err
+	}
+	return cache.LoadIndex(cl)
 }
 
 // providerLookup names the CDN, WAF or cloud owning an address, with

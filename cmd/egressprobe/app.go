@@ -113,6 +113,7 @@ DNS, TCP, proxy CONNECT or TLS, and which Azure service tags each IP is in.`,
 		newTargetsCmd(s),
 		newServiceTagsCmd(s),
 		newTargetsFileHelp(),
+		newDaemonCmd(s),
 	)
 	wrapUsageErrors(root)
 	return root

@@ -31,8 +31,10 @@ var allowedImports = map[string][]string{
 	"egressprobe/render":             {"egressprobe/probe", "egressprobe/report", "egressprobe/servicetags", "egressprobe/targets", quotePkg},
 	"egressprobe/plan": {"egressprobe/internal/providers", "egressprobe/probe", "egressprobe/proxy",
 		"egressprobe/report", "egressprobe/servicetags", "egressprobe/targets", quotePkg},
-	"egressprobe/cmd/egressprobe": {"egressprobe/plan", "egressprobe/probe", "egressprobe/render",
-		"egressprobe/servicetags", "egressprobe/targets", quotePkg},
+	"egressprobe/daemon": {"egressprobe/plan", "egressprobe/probe", "egressprobe/proxy", "egressprobe/report",
+		"egressprobe/servicetags"},
+	"egressprobe/cmd/egressprobe": {"egressprobe/daemon", "egressprobe/plan", "egressprobe/probe", "egressprobe/proxy",
+		"egressprobe/render", "egressprobe/report", "egressprobe/servicetags", "egressprobe/targets", quotePkg},
 }
 
 func TestPackageLayout(t *testing.T) {
