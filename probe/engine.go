@@ -2,6 +2,7 @@ package probe
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -420,12 +421,22 @@ func (r *runner) secure(ctx context.Context, obs *Observation, raw net.Conn) {
 	defer func() { _ = raw.Close() }()
 	t := &obs.Target
 	if t.Scheme == "https" {
-		tc, tr := HandshakeTLS(ctx, conn, t.TLS)
+		var tr TLSResult
+		if t.Route.Direct() {
+			conn, tr = handshakeDirect(ctx, conn, netip.AddrPortFrom(obs.IP, t.Port), t.TLS)
+		} else {
+			// Through a proxy a stall is between the proxy and the server,
+			// or in the tunnel: a clamped connection to the proxy tells
+			// nothing about the server's path.
+			var tc *tls.Conn
+			if tc, tr = HandshakeTLS(ctx, conn, t.TLS); tc != nil {
+				conn = tc
+			}
+		}
 		obs.TLS = &tr
 		if !tr.OK() {
 			return
 		}
-		conn = tc
 		if !t.HTTP {
 			return
 		}

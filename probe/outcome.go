@@ -32,6 +32,10 @@ const (
 	TCPRefused     Outcome = "tcp_refused"     // RST: something actively rejected the connection
 	TCPTimeout     Outcome = "tcp_timeout"     // silence: a firewall dropped the SYN
 	TCPUnreachable Outcome = "tcp_unreachable" // ICMP unreachable, or no route
+	// TCPMTUBlackhole: the TLS handshake stalled with full-size packets and
+	// completed with the segment size clamped: big packets are lost on the
+	// path and the ICMP that would say so is dropped.
+	TCPMTUBlackhole Outcome = "tcp_mtu_blackhole"
 	// SkippedNoIPv6: an IPv6 address on a host without IPv6 (RunOptions.IPv6):
 	// never tried, since the agent cannot use it either; neither ok nor failed.
 	SkippedNoIPv6 Outcome = "skipped_no_ipv6"

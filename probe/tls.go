@@ -40,7 +40,7 @@ type Cert struct {
 
 // TLSResult is one TLS handshake. Outcome: ok | tls_timeout |
 // tls_handshake_failed | tls_untrusted | tls_hostname_mismatch | tls_expired |
-// tls_old_version | tls_intercepted.
+// tls_old_version | tls_intercepted; tcp_mtu_blackhole after a clamped retry.
 type TLSResult struct {
 	Step
 	Version       string `json:"version,omitempty"`
@@ -49,6 +49,9 @@ type TLSResult struct {
 	Chain         []Cert `json:"chain,omitempty"` // as presented, leaf first
 	Verified      bool   `json:"verified"`        // the chain verified to the roots
 	InterceptedBy string `json:"intercepted_by,omitempty"`
+	// MSSRetry is the retry with a clamped segment size after a stall, on a
+	// direct connection (nil when there was none).
+	MSSRetry *MSSRetry `json:"mss_retry,omitempty"`
 }
 
 // HandshakeTLS runs a TLS client handshake on conn within ctx (its deadline is

@@ -334,6 +334,8 @@ func hopLabel(hop string) string {
 		return "Clock"
 	case report.HopHost:
 		return "This host"
+	case report.HopPathMTU:
+		return "Path MTU"
 	case "":
 		return "Change"
 	}
@@ -407,6 +409,8 @@ func detail(res *report.Result) string {
 		return fmt.Sprintf("HTTP %d, expected body", res.HTTP.StatusCode)
 	case res.Status == probe.TLSIntercepted && res.TLS != nil && res.TLS.InterceptedBy != "":
 		return "intercepted by " + res.TLS.InterceptedBy
+	case res.Status == probe.TCPMTUBlackhole && res.TLS != nil && res.TLS.MSSRetry != nil:
+		return fmt.Sprintf("path-MTU blackhole: stalls at full size, ok with MSS %d", res.TLS.MSSRetry.MSS)
 	case res.Status == probe.HTTPUnexpected && res.HTTP != nil && res.HTTP.Location != "":
 		return fmt.Sprintf("HTTP %d to %s", res.HTTP.StatusCode, res.HTTP.Location)
 	case res.Status.Step() == probe.StepProxy && res.ProxyConnect != nil && res.ProxyConnect.StatusCode != 0:

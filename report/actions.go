@@ -49,7 +49,7 @@ func actions(r *Report) []Action {
 		}
 		a := &out[i]
 		a.Hosts = appendNew(a.Hosts, res.Host)
-		if res.IP != nil && hop == HopFirewall {
+		if res.IP != nil && (hop == HopFirewall || hop == HopPathMTU) {
 			a.IPs = appendNew(a.IPs, *res.IP)
 		}
 		if hop == HopFirewall {
@@ -162,6 +162,12 @@ func fixFor(res *Result) (hop, change string) {
 		return HopTLSInspection, "something between this server and these hosts negotiates TLS below 1.2, which the agent refuses: enable TLS 1.2 on the middlebox or exclude the hosts"
 	case probe.TLSUntrusted, probe.TLSHostnameMismatch, probe.TLSExpired:
 		return HopTLSInspection, fmt.Sprintf("these hosts present a certificate this server does not accept (%s): a middlebox or a wrong DNS answer is in the way; exclude them from inspection or fix DNS", res.Status)
+	case probe.TCPMTUBlackhole:
+		icmp := "ICMP type 3 code 4 (fragmentation needed)"
+		if res.IP != nil && strings.Contains(*res.IP, ":") {
+			icmp = "ICMPv6 type 2 (packet too big)"
+		}
+		return HopPathMTU, fmt.Sprintf("big packets from these addresses are lost on the way (a tunnel or VPN link with a smaller MTU) and the ICMP that would say so is dropped: clamp the TCP MSS on the tunnel or firewall (e.g. 1350 on an Azure VPN gateway), or let %s through to this server", icmp)
 	case probe.TLSHandshakeFailed, probe.TLSTimeout:
 		return HopTLSInspection, "the handshake with these hosts fails after TCP connected: an IPS/DPI device breaks TLS; allow or exclude them"
 	case probe.HTTPUnexpected:

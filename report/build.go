@@ -155,7 +155,7 @@ func tlsOf(t *probe.TLSResult) *TLS {
 	if t == nil {
 		return nil
 	}
-	out := &TLS{Version: t.Version, Cipher: t.Cipher, ALPN: t.ALPN, Verified: t.Verified, InterceptedBy: t.InterceptedBy, SANs: []string{}, MS: t.MS()}
+	out := &TLS{Version: t.Version, Cipher: t.Cipher, ALPN: t.ALPN, Verified: t.Verified, InterceptedBy: t.InterceptedBy, SANs: []string{}, MSSRetry: t.MSSRetry, MS: t.MS()}
 	if len(t.Chain) > 0 {
 		leaf := t.Chain[0]
 		out.Issuer, out.Subject, out.NotAfter = leaf.Issuer, leaf.Subject, leaf.NotAfter.UTC()

@@ -155,7 +155,10 @@ type TLS struct {
 	NotAfter      time.Time `json:"not_after"`
 	Verified      bool      `json:"verified"`
 	InterceptedBy string    `json:"intercepted_by"`
-	MS            float64   `json:"ms"`
+	// MSSRetry is the handshake retried with a clamped segment size after it
+	// stalled (direct paths, Linux); null when there was none.
+	MSSRetry *probe.MSSRetry `json:"mss_retry"`
+	MS       float64         `json:"ms"`
 }
 
 // HTTP is the request made after the connection (NCSI, or to read Date).
@@ -213,8 +216,9 @@ const (
 	HopProxy         = "proxy"
 	HopTLSInspection = "tls-inspection"
 	HopClock         = "clock"
-	HopHost          = "host"  // this server itself (out of ports), not the network
-	HopOther         = "other" // an outcome no rule above knows
+	HopPathMTU       = "path-mtu" // a link with a small MTU whose ICMP is dropped (a tunnel, a VPN)
+	HopHost          = "host"     // this server itself (out of ports), not the network
+	HopOther         = "other"    // an outcome no rule above knows
 )
 
 // Action is one line of the "what to open" list: the firewall or proxy change

@@ -1,9 +1,19 @@
 package main
 
 import (
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"math/big"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"egressprobe/internal/testnet"
 	"egressprobe/report"
@@ -122,4 +132,83 @@ table inet lab {
 	if len(r.Open) != 1 || !slices.Equal(r.Open[0].IPs, []string{"2001:db8:18::1"}) {
 		t.Errorf("what to open %+v, want one change naming 2001:db8:18::1", r.Open)
 	}
+}
+
+// rsaServerCert is an RSA-4096 root and a leaf for names signed by it (one
+// key for both: generating them is slow), and the root as a PEM file: the
+// server's first flight, leaf and root with a 512-byte signature, is then
+// well over 1280 bytes.
+func rsaServerCert(t *testing.T, names ...string) (tls.Certificate, string) {
+	key, err := rsa.GenerateKey(rand.Reader, 4096)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	root := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "egressprobe MTU lab RSA root"},
+		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour), IsCA: true, BasicConstraintsValid: true,
+		KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature}
+	rootDER, err := x509.CreateCertificate(rand.Reader, root, root, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaf := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: names[0]}, DNSNames: names,
+		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour), ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment}
+	leafDER, err := x509.CreateCertificate(rand.Reader, leaf, root, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	caFile := filepath.Join(t.TempDir(), "rsa-root.pem")
+	if err := os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: rootDER}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return tls.Certificate{Certificate: [][]byte{leafDER, rootDER}, PrivateKey: key}, caFile
+}
+
+// TestCheckPathMTUBlackhole is the MTU lab: client — router — server, the
+// router's link toward the client with MTU 1280 and its ICMP
+// destination-unreachable dropped in its output chain, and a server whose
+// RSA-4096 chain makes its first flight bigger than 1280 bytes. The TLS
+// handshake stalls; retried with the segment size clamped it completes:
+// tcp_mtu_blackhole, and what to open says to clamp MSS or allow the ICMP.
+// With the router's ICMP let through, path-MTU discovery works and the same
+// run is ok: the drop, not the server, made the blackhole.
+func TestCheckPathMTUBlackhole(t *testing.T) {
+	l := newPathLab(t)
+	router, server := testnet.NewNetns(t), testnet.NewNetns(t)
+	testnet.Link(t, l.client, "eth0", []string{"10.18.1.2/24"}, router, "toclient", []string{"10.18.1.1/24"})
+	testnet.Link(t, router, "toserver", []string{"10.18.2.1/24"}, server, "eth0", []string{"10.18.2.2/24"})
+	router.Router(t)
+	router.Run(t, "ip", "link", "set", "toclient", "mtu", "1280")
+	l.client.Run(t, "ip", "route", "add", "default", "via", "10.18.1.1")
+	server.Run(t, "ip", "route", "add", "default", "via", "10.18.2.1")
+	router.RunStdin(t, `
+table inet mtulab {
+	chain output {
+		type filter hook output priority 0; policy accept;
+		icmp type destination-unreachable drop
+		icmpv6 type packet-too-big drop
+	}
+}`, "nft", "-f", "-")
+	cert, caFile := rsaServerCert(t, "big.lab.test")
+	testnet.ServeHTTPOn(t, server.Listen(t, "10.18.2.2:443"), testnet.NCSI("ok"), &cert)
+	l.zone["big.lab.test"] = testnet.DNSName{A: a("10.18.2.2")}
+	l.caFile = caFile
+
+	r := l.expect(t, 1, map[string]string{"10.18.2.2": "tcp_mtu_blackhole"}, "--timeout", "6s", "big.lab.test")
+	res := r.Results[0]
+	if res.TLS == nil || res.TLS.MSSRetry == nil || res.TLS.MSSRetry.MSS != 1200 || res.TLS.MSSRetry.Outcome != "ok" {
+		t.Errorf("tls %+v: want the clamped retry (MSS 1200) ok", res.TLS)
+	}
+	if len(r.Open) != 1 || r.Open[0].Hop != report.HopPathMTU || !strings.Contains(r.Open[0].Change, "clamp the TCP MSS") ||
+		!strings.Contains(r.Open[0].Change, "ICMP type 3 code 4") || !slices.Equal(r.Open[0].IPs, []string{"10.18.2.2"}) {
+		t.Errorf("what to open %+v, want one path-MTU change for 10.18.2.2: clamp MSS or allow ICMP type 3 code 4", r.Open)
+	}
+	table := l.check(t, "--timeout", "6s", "big.lab.test")
+	if !strings.Contains(table.stdout, "path-MTU blackhole") || !strings.Contains(table.stdout, "Path MTU") {
+		t.Errorf("the table does not name the blackhole and its fix:\n%s", table.stdout)
+	}
+
+	router.Run(t, "nft", "delete", "table", "inet", "mtulab")
+	l.expect(t, 0, map[string]string{"10.18.2.2": "ok"}, "--timeout", "6s", "big.lab.test")
 }

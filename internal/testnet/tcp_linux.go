@@ -1,6 +1,8 @@
 package testnet
 
 import (
+	"crypto/tls"
+	"io"
 	"net"
 	"net/netip"
 	"testing"
@@ -46,4 +48,26 @@ func TCPBlackhole(t testing.TB, ip string) netip.AddrPort {
 	}
 	t.Fatalf("testnet: blackhole %s still accepts connections after 8 fills", addr)
 	return addr
+}
+
+// TLSSmallSegmentsOnly is a loopback stand-in for a server behind a path-MTU
+// blackhole: it serves TLS with cert only on connections whose segment size
+// (TCP_MAXSEG as the server sees it) the client clamped to at most maxMSS,
+// and on the others reads the ClientHello and stays silent, as a server whose
+// big packets are lost on the way seems to its client.
+func TLSSmallSegmentsOnly(t testing.TB, ip string, cert tls.Certificate, maxMSS int) netip.AddrPort {
+	t.Helper()
+	return serveConns(t, ip, func(c net.Conn) {
+		rc, err := c.(*net.TCPConn).SyscallConn()
+		if err != nil {
+			return
+		}
+		mss := 0
+		_ = rc.Control(func(fd uintptr) { mss, _ = unix.GetsockoptInt(int(fd), unix.IPPROTO_TCP, unix.TCP_MAXSEG) })
+		if mss > maxMSS {
+			_, _ = io.Copy(io.Discard, c) // until the client gives up or the test ends
+			return
+		}
+		_ = tls.Server(c, &tls.Config{Certificates: []tls.Certificate{cert}}).Handshake()
+	})
 }
