@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -35,6 +36,13 @@ func (e *FileError) Error() string {
 
 func (e *FileError) Unwrap() error { return e.Err }
 
+// noSuchFile words a missing targets file the same on every OS (Windows
+// says "Path not found.") and still unwraps to the OS error.
+type noSuchFile struct{ err error }
+
+func (e noSuchFile) Error() string { return "no such file or directory" }
+func (e noSuchFile) Unwrap() error { return e.err }
+
 // ReadFile reads and parses a targets file (see ParseFile). Errors name the
 // file as the user gave it ("lab/targets.txt").
 func ReadFile(path string) ([]Endpoint, error) {
@@ -43,6 +51,9 @@ func ReadFile(path string) ([]Endpoint, error) {
 		var pe *os.PathError
 		if errors.As(err, &pe) {
 			err = pe.Err // the path is the FileError's
+		}
+		if errors.Is(err, fs.ErrNotExist) {
+			err = noSuchFile{err}
 		}
 		return nil, &FileError{File: path, Err: fmt.Errorf("cannot read the targets file: %w", err)}
 	}

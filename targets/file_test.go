@@ -25,11 +25,11 @@ func TestReadFilePlainList(t *testing.T) {
 		host, scheme, path, source string
 		port                       int
 	}{
-		{"login.microsoftonline.com", "https", "", fixtures + "/plain.txt:2", 443},
-		{"pod01-prot1.we.backup.windowsazure.com", "https", "", fixtures + "/plain.txt:4", 443},
-		{"2001:db8::10", "https", "", fixtures + "/plain.txt:5", 8443},
-		{"mysa.blob.core.windows.net", "https", "/", fixtures + "/plain.txt:6", 443},
-		{"www.msftncsi.com", "http", "/ncsi.txt", fixtures + "/plain.txt:7", 80},
+		{"login.microsoftonline.com", "https", "", filepath.Join(fixtures, "plain.txt") + ":2", 443},
+		{"pod01-prot1.we.backup.windowsazure.com", "https", "", filepath.Join(fixtures, "plain.txt") + ":4", 443},
+		{"2001:db8::10", "https", "", filepath.Join(fixtures, "plain.txt") + ":5", 8443},
+		{"mysa.blob.core.windows.net", "https", "/", filepath.Join(fixtures, "plain.txt") + ":6", 443},
+		{"www.msftncsi.com", "http", "/ncsi.txt", filepath.Join(fixtures, "plain.txt") + ":7", 80},
 	}
 	if len(eps) != len(want) {
 		t.Fatalf("got %d endpoints: %v", len(eps), hosts(eps))
@@ -71,7 +71,7 @@ func TestReadFileYAML(t *testing.T) {
 		{eps[0].Host, "pod01-prot1.we.backup.windowsazure.com"},
 		{eps[0].ExpectedTags, []string{"AzureBackup.WestEurope"}},
 		{eps[0].Timeout, 3 * time.Second},
-		{eps[0].Source, fixtures + "/targets.yaml:2"},
+		{eps[0].Source, filepath.Join(fixtures, "targets.yaml") + ":2"},
 		{eps[0].Family, FamilyCustom},
 		{eps[1].Family, "*.blob.core.windows.net"},
 		{eps[1].ExpectedTags, []string{"Storage.WestEurope"}},
@@ -81,7 +81,7 @@ func TestReadFileYAML(t *testing.T) {
 		{eps[2].Path, "/health"},
 		{eps[2].ExpectBody, "OK"},
 		{eps[2].Timeout, 1500 * time.Millisecond},
-		{eps[2].Source, fixtures + "/targets.yaml:10"},
+		{eps[2].Source, filepath.Join(fixtures, "targets.yaml") + ":10"},
 		{eps[3].Host, "login.microsoftonline.com"},
 		{eps[3].Path, "/common/discovery/instance"},
 	}

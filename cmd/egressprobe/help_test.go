@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"egressprobe/internal/testenv"
 	"egressprobe/targets"
 )
 
@@ -56,7 +57,7 @@ func TestCheckHelpExamplesAreTheREADMEs(t *testing.T) {
 // machine): each is valid usage.
 func TestREADMECheckExamplesRunAsPrinted(t *testing.T) {
 	examples := readmeCheckExamples(t)
-	t.Chdir(t.TempDir())
+	t.Chdir(testenv.TempDir(t))
 	if err := os.WriteFile("hosts.yaml", []byte("- host: login.microsoftonline.com\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"unicode/utf16"
 
+	"egressprobe/internal/testenv"
 	"egressprobe/internal/testnet"
 )
 
@@ -48,7 +49,8 @@ func TestUsageMessagesGolden(t *testing.T) {
 		{name: "int with a word", args: []string{"check", "--concurrency", "x"}},
 		{name: "bad path", args: []string{"check", "--path", "sideways"}},
 		// Long input is cut, wherever it is quoted.
-		{name: "long target argument", args: []string{"check", strings.Repeat("b", 100_000) + " x"}},
+		// 30,000 bytes: a Windows command line holds at most 32,767 characters.
+		{name: "long target argument", args: []string{"check", strings.Repeat("b", 30_000) + " x"}},
 		{name: "long line in a targets file", files: map[string][]byte{"lab/targets.txt": []byte("ok.example\n" + long + "/\n")},
 			args: []string{"check", "--targets", "lab/targets.txt"}},
 		{name: "long resolver", args: []string{"check", "--resolver", strings.Repeat("9", 100_000)}},
@@ -72,7 +74,7 @@ func TestUsageMessagesGolden(t *testing.T) {
 	}
 	var got bytes.Buffer
 	for _, c := range cases {
-		dir := t.TempDir()
+		dir := testenv.TempDir(t)
 		for name, data := range c.files {
 			p := filepath.Join(dir, filepath.FromSlash(name))
 			if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
@@ -145,7 +147,7 @@ func TestCheckTargetsFileUTF16(t *testing.T) {
 	web := l.https(t, "127.0.97.1", "web.lab.test")
 	l.zone["web.lab.test"] = testnet.DNSName{A: a("127.0.97.1")}
 	resolver := l.start(t)
-	dir := t.TempDir()
+	dir := testenv.TempDir(t)
 	files := map[string]string{
 		"targets.txt":  "# lab\r\nweb.lab.test:" + itoa(web.Port()) + "\r\n",
 		"targets.yaml": "targets:\r\n  - host: web.lab.test\r\n    port: " + itoa(web.Port()) + "\r\n    path: /x\r\n",
