@@ -142,9 +142,9 @@ func TestTarget(t *testing.T) {
 		}
 		o := opts(nil)
 		tg := Target(ep, "127.0.0.53:53", directRoute, nil, &o)
-		if tg.HTTP != c.http || tg.TLS.ExpectPublicIssuer != c.public || tg.Path != c.path || tg.TLS.ServerName != c.sni || tg.Port != c.port {
+		if tg.HTTP != c.http || tg.TLS.ExpectPublicIssuer != c.public || tg.URLPath != c.path || tg.TLS.ServerName != c.sni || tg.Port != c.port {
 			t.Errorf("%s: HTTP %v public %v path %q SNI %q port %d; want %v %v %q %q %d",
-				c.arg, tg.HTTP, tg.TLS.ExpectPublicIssuer, tg.Path, tg.TLS.ServerName, tg.Port, c.http, c.public, c.path, c.sni, c.port)
+				c.arg, tg.HTTP, tg.TLS.ExpectPublicIssuer, tg.URLPath, tg.TLS.ServerName, tg.Port, c.http, c.public, c.path, c.sni, c.port)
 		}
 	}
 	// A catalog endpoint with --ca-file: the chain ends at the given CA, not a public one.

@@ -16,7 +16,7 @@ import (
 // one route.
 func Target(ep targets.Endpoint, resolver string, route proxy.Route, roots *x509.CertPool, opts *Options) probe.Target {
 	t := probe.Target{
-		Host: ep.Host, Port: uint16(ep.Port), Path: ep.Path, ExpectBody: ep.ExpectBody,
+		Host: ep.Host, Port: uint16(ep.Port), URLPath: ep.Path, ExpectBody: ep.ExpectBody,
 		DNSOnly:  ep.Scheme == targets.SchemeDNS,
 		Resolver: resolver, Route: route, Timeout: opts.Timeout,
 		TLS: probe.TLSOptions{ServerName: ep.Host, Roots: roots},

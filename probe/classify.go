@@ -32,8 +32,8 @@ const (
 	faultLocalResources                   // this host is out of local ports or file descriptors
 )
 
-// outcome maps the fault onto the TCP vocabulary. Callers dialling something
-// other than the target (the proxy engineer's proxy dial) map it onward.
+// outcome maps the fault onto the TCP step's vocabulary (the DNS step and the
+// proxy dial name their own outcomes from the fault).
 func (f dialFault) outcome() Outcome {
 	switch f {
 	case faultRefused:

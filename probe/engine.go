@@ -3,7 +3,6 @@ package probe
 import (
 	"context"
 	"crypto/tls"
-	"errors"
 	"fmt"
 	"net"
 	"net/netip"
@@ -14,129 +13,6 @@ import (
 
 	"egressprobe/proxy"
 )
-
-// Run defaults.
-const (
-	DefaultTimeout     = 10 * time.Second // per probe, when Target.Timeout is 0 (check --timeout)
-	DefaultConcurrency = 32               // probes in flight, when RunOptions.Concurrency is 0
-)
-
-// The budgets, carved from one per-probe timeout T (Target.Timeout). T bounds
-// each Observation: its DNS step plus its own chain of TCP or proxy CONNECT,
-// TLS and HTTP steps.
-//   - DNS may take dnsShare of T: a resolver that stalls still leaves the
-//     later steps most of T, so a slow resolver reads as dns_timeout, not as
-//     a tls_timeout further down.
-//   - TCP or CONNECT, TLS and HTTP share what DNS left, each step ending at the
-//     latest when the chain does (a deadline on one context): a slow connect
-//     leaves less for TLS, never more than T in all.
-//
-// Every step pushes its deadline down to its socket, so nothing holds a probe
-// past T by more than the time a step takes to notice its deadline.
-const dnsShare = 0.4
-
-// DNSBudget is how long the DNS step may take for a probe with timeout t.
-func DNSBudget(t time.Duration) time.Duration { return time.Duration(float64(t) * dnsShare) }
-
-// ChainBudget is how long the steps after DNS may take together, given that
-// DNS took dnsTook: what is left of t, and never less than t minus the DNS
-// budget (a resolver that overran its budget by a scheduler tick does not
-// shorten the rest).
-func ChainBudget(t, dnsTook time.Duration) time.Duration {
-	return max(t-dnsTook, t-DNSBudget(t))
-}
-
-// Target is one endpoint to probe along one route with one resolver.
-type Target struct {
-	Host   string // name or IP literal (an IP literal skips DNS)
-	Port   uint16 // 0: 443 for https, 80 for http
-	Scheme string // "https" (default) or "http" (NCSI)
-	Path   string // HTTP path, default "/"
-	// ExpectBody is the body an HTTP GET must answer (NCSI); see HTTPRequest.
-	ExpectBody string
-	// Resolver "IP:PORT" to ask for Host (the CLI fills in the system's).
-	Resolver string
-	Route    proxy.Route
-	// TLS options; ServerName defaults to Host.
-	TLS TLSOptions
-	// Timeout bounds each observation of this target; 0: DefaultTimeout.
-	Timeout time.Duration
-	// HTTP asks for a GET over TLS after the handshake too (https), to read the
-	// server's Date; an http target always does its GET. Through a proxy an
-	// http target's GET goes, for now, through a CONNECT tunnel to Port, not
-	// in absolute form as Windows sends it: that needs the proxy package to
-	// export its dial to the proxy (HTTPGet already speaks absolute form).
-	HTTP bool
-	// DNSOnly resolves and stops: one observation with the DNS step and the
-	// first address (NCSI's dns.msftncsi.com, judged by its answer).
-	DNSOnly bool
-}
-
-// Validate reports a target Run cannot probe as meant, naming the field and
-// the fix; the CLI turns it into a usage error. (Run itself never fails on a
-// bad target: an empty host or a bad resolver is a dns_error observation.)
-func (t Target) Validate() error {
-	switch {
-	case t.Host == "":
-		return errors.New("target: empty host")
-	case t.Scheme != "" && t.Scheme != "https" && t.Scheme != "http":
-		return fmt.Errorf("target %s: scheme %q: want https or http", t.Host, t.Scheme)
-	case t.Timeout < 0:
-		return fmt.Errorf("target %s: timeout %v: want a positive duration (0 for the default %v)", t.Host, t.Timeout, DefaultTimeout)
-	case t.Resolver == "" && !isLiteral(t.Host):
-		return fmt.Errorf("target %s: no resolver: give one as IP:PORT (the system's from SystemResolvers)", t.Host)
-	case t.Path != "" && !strings.HasPrefix(t.Path, "/"):
-		return fmt.Errorf("target %s: path %q: want one that starts with /", t.Host, t.Path)
-	}
-	return nil
-}
-
-func isLiteral(host string) bool { _, ok := ipLiteral(host); return ok }
-
-// ipLiteral parses host as an IP address, bracketed or not.
-func ipLiteral(host string) (netip.Addr, bool) {
-	a, err := netip.ParseAddr(strings.Trim(host, "[]"))
-	return a.Unmap(), err == nil
-}
-
-// Observation is one probe of one target at one address: plain data, the
-// steps in order, nil for those not run. A failed step is recorded and the
-// later steps are skipped.
-type Observation struct {
-	Target Target
-	Index  int // the target's index in Run's targets
-	// IP is the address probed (direct) or the first address the local
-	// resolver gave (proxy); invalid when there is none.
-	IP netip.Addr
-	// DNS is the local resolution, nil for an IP literal. Observations of one
-	// (host, resolver) share it: read it, never write it.
-	DNS     *DNSResult
-	TCP     *TCPResult     // direct route: the connect to IP
-	Connect *ConnectResult // proxy route: the CONNECT tunnel
-	TLS     *TLSResult
-	HTTP    *HTTPResult
-	// Outcome is the first failed step's outcome, else ok; through a proxy a
-	// failed local DNS does not count (the proxy resolves the name).
-	Outcome Outcome
-	Error   string
-	Start   time.Time // when the observation started (an address of a resolved name: after its DNS)
-	// notTried is the outcome, and why, of an address Run chose not to probe
-	// (skipped_no_ipv6, or none left of the family -4/-6 asked for).
-	notTried    Outcome
-	notTriedWhy string
-	// Elapsed is the observation's DNS step (its own or the shared one it
-	// waited for) plus its own steps: at most Target.Timeout, plus the time
-	// a step takes to notice its deadline.
-	Elapsed time.Duration
-}
-
-// Path is "direct" or "proxy", as the JSON contract names the route.
-func (o *Observation) Path() string {
-	if o.Target.Route.Direct() {
-		return "direct"
-	}
-	return "proxy"
-}
 
 // RunOptions tune Run.
 type RunOptions struct {
@@ -304,7 +180,7 @@ func (r *runner) runAddr(j addrJob) {
 		}
 		ctx, cancel := context.WithTimeout(r.ctx, ChainBudget(obs.Target.Timeout, dnsTook))
 		conn := r.dialDirect(ctx, &obs)
-		r.secure(ctx, &obs, conn)
+		r.afterConnect(ctx, &obs, conn)
 		cancel()
 	}
 	r.slots[j.target][j.slot] = finish(r.ctx, obs)
@@ -340,9 +216,9 @@ func (r *runner) probeProxy(i int) Observation {
 	} else {
 		conn, cr = Connect(ctx, t.Route, net.JoinHostPort(t.Host, strconv.Itoa(int(t.Port))))
 	}
-	obs.Connect = &cr
+	obs.Proxy = &cr
 	if cr.OK() {
-		r.secure(ctx, &obs, conn)
+		r.afterConnect(ctx, &obs, conn)
 	}
 	<-resolved
 	obs.DNS = local.DNS
@@ -409,9 +285,10 @@ func (r *runner) dialDirect(ctx context.Context, obs *Observation) net.Conn {
 	return conn
 }
 
-// secure runs the steps after the connection: TLS for https, then the GET
-// when asked (always for http). It closes conn; a nil conn is a failed step.
-func (r *runner) secure(ctx context.Context, obs *Observation, raw net.Conn) {
+// afterConnect runs the steps after the connection: TLS for https, then the
+// GET when asked (always for http, plain). It closes conn; a nil conn is a
+// failed step.
+func (r *runner) afterConnect(ctx context.Context, obs *Observation, raw net.Conn) {
 	if raw == nil {
 		return
 	}
@@ -445,7 +322,7 @@ func (r *runner) secure(ctx context.Context, obs *Observation, raw net.Conn) {
 	if t.Scheme == "https" {
 		name = t.TLS.ServerName // the name the server was asked for in SNI
 	}
-	req := HTTPRequest{Scheme: t.Scheme, Host: hostHeader(name, t.Port, t.Scheme), Path: t.Path, ExpectBody: t.ExpectBody}
+	req := HTTPRequest{Scheme: t.Scheme, Host: hostHeader(name, t.Port, t.Scheme), Path: t.URLPath, ExpectBody: t.ExpectBody}
 	if t.Scheme == "http" && !t.Route.Direct() {
 		req.Proxy = t.Route.Proxy
 	}
@@ -463,64 +340,6 @@ func hostHeader(host string, port uint16, scheme string) string {
 		return host
 	}
 	return net.JoinHostPort(host, strconv.Itoa(int(port)))
-}
-
-// finish sets the observation's outcome from its first failed step and marks
-// it Cancelled when ctx was cancelled before it succeeded.
-func finish(ctx context.Context, obs Observation) Observation {
-	obs.Outcome, obs.Error = OK, ""
-	for _, s := range obs.steps() {
-		if s != nil && !s.OK() {
-			obs.Outcome, obs.Error = s.Outcome, s.Error
-			break
-		}
-	}
-	if obs.Outcome == OK && obs.notTried != "" {
-		obs.Outcome, obs.Error = obs.notTried, obs.notTriedWhy
-	}
-	if obs.Outcome == OK && obs.TCP == nil && obs.Connect == nil && !obs.Target.DNSOnly {
-		// Nothing was tried after DNS: the run was stopped in between, or the
-		// resolution was ok without an address (a resolver bug; ResolveDNS
-		// says dns_nodata for that).
-		obs.Outcome, obs.Error = Cancelled, "cancelled before the connection"
-		if !stopped(ctx, nil) {
-			obs.Outcome = DNSNoData
-			obs.Error = fmt.Sprintf("resolver %s gave no address for %s", obs.Target.Resolver, obs.Target.Host)
-		}
-	}
-	if stopped(ctx, nil) && obs.Outcome != OK {
-		if obs.Outcome != Cancelled {
-			obs.Error = fmt.Sprintf("cancelled during the probe (%s: %s)", obs.Outcome, obs.Error)
-		}
-		obs.Outcome = Cancelled
-	}
-	obs.Elapsed = time.Since(obs.Start)
-	if obs.DNS != nil && obs.DNS.Start.Before(obs.Start) {
-		obs.Elapsed += obs.DNS.Duration // shared DNS ran before this address's start
-	}
-	return obs
-}
-
-// steps are the observation's steps in order, nil for those not run; through
-// a proxy the local DNS is left out (its failure is not the route's).
-func (o *Observation) steps() [5]*Step {
-	var s [5]*Step
-	if o.DNS != nil && o.Target.Route.Direct() {
-		s[0] = &o.DNS.Step
-	}
-	if o.TCP != nil {
-		s[1] = &o.TCP.Step
-	}
-	if o.Connect != nil {
-		s[2] = &o.Connect.Step
-	}
-	if o.TLS != nil {
-		s[3] = &o.TLS.Step
-	}
-	if o.HTTP != nil {
-		s[4] = &o.HTTP.Step
-	}
-	return s
 }
 
 // targetDone counts a finished target and reports progress.
@@ -551,55 +370,4 @@ func (r *runner) collect() []Observation {
 		out = append(out, s...)
 	}
 	return out
-}
-
-// dnsKey names one resolution in a run.
-type dnsKey struct{ host, server string }
-
-// dnsEntry is one resolution, shared by every target asking the same.
-type dnsEntry struct {
-	done chan struct{} // closed once res is set
-	res  DNSResult
-}
-
-// dnsCache resolves each (host, resolver) once per run.
-type dnsCache struct {
-	mu sync.Mutex
-	m  map[dnsKey]*dnsEntry
-}
-
-// resolve returns the resolution of q, running it within budget if no other
-// target has; a target that waits for another's resolution waits at most its
-// own budget, so one target's longer timeout never stretches another's.
-func (c *dnsCache) resolve(ctx context.Context, q DNSQuery, budget time.Duration) *DNSResult {
-	k := dnsKey{strings.ToLower(strings.TrimSuffix(q.Host, ".")), q.Server}
-	c.mu.Lock()
-	e, found := c.m[k]
-	if !found {
-		e = &dnsEntry{done: make(chan struct{})}
-		c.m[k] = e
-	}
-	c.mu.Unlock()
-	if !found {
-		dctx, cancel := context.WithTimeout(ctx, budget)
-		e.res = ResolveDNS(dctx, q)
-		cancel()
-		close(e.done)
-		return &e.res
-	}
-	start := time.Now()
-	wait := time.NewTimer(budget)
-	defer wait.Stop()
-	select {
-	case <-e.done:
-		return &e.res
-	case <-ctx.Done():
-	case <-wait.C:
-	}
-	step := Step{Start: start, Duration: time.Since(start), Outcome: DNSTimeout,
-		Error: fmt.Sprintf("resolver %s gave no answer for %s within the DNS budget of %s", q.Server, q.Host, budget)}
-	if stopped(ctx, nil) {
-		step.Outcome, step.Error = Cancelled, fmt.Sprintf("resolver %s: the resolution of %s was cancelled before an answer", q.Server, q.Host)
-	}
-	return &DNSResult{Host: q.Host, Server: q.Server, Step: step}
 }

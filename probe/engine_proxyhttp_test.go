@@ -28,7 +28,7 @@ func TestRunPlainHTTPThroughProxy(t *testing.T) {
 			addr := testnet.ServeHTTP(t, "127.0.0.1", testnet.ForwardProxy(tc.user, tc.pass, testnet.NCSI(testnet.NCSIBody), got), nil)
 			u := &url.URL{Scheme: "http", Host: addr.String(), User: tc.given}
 			obs := Run(context.Background(), []Target{{
-				Host: "www.msftconnecttest.com", Scheme: "http", Path: "/connecttest.txt", ExpectBody: testnet.NCSIBody,
+				Host: "www.msftconnecttest.com", Scheme: "http", URLPath: "/connecttest.txt", ExpectBody: testnet.NCSIBody,
 				Resolver: testnet.ClosedUDPPort(t), Route: proxy.Route{Proxy: u, Source: proxy.SourceFlag},
 			}}, RunOptions{})
 			if len(obs) != 1 {
@@ -38,8 +38,8 @@ func TestRunPlainHTTPThroughProxy(t *testing.T) {
 			if o.Outcome != tc.want {
 				t.Fatalf("outcome %s (%s), want %s", o.Outcome, o.Error, tc.want)
 			}
-			if o.Connect == nil || o.Connect.ProxyAddr != addr.String() || o.Connect.StatusCode != 0 {
-				t.Errorf("proxy step = %+v, want the proxy dialled without CONNECT", o.Connect)
+			if o.Proxy == nil || o.Proxy.ProxyAddr != addr.String() || o.Proxy.StatusCode != 0 {
+				t.Errorf("proxy step = %+v, want the proxy dialled without CONNECT", o.Proxy)
 			}
 			if tc.want == OK {
 				if u := <-got; u != "http://www.msftconnecttest.com/connecttest.txt" {

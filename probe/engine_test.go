@@ -86,7 +86,7 @@ func TestRunDirect(t *testing.T) {
 	withHTTP.HTTP = true
 	plain := func(host string, port uint16) Target {
 		tg := l.target(dns, host, port)
-		tg.Scheme, tg.Path, tg.ExpectBody = "http", "/connecttest.txt", testnet.NCSIBody
+		tg.Scheme, tg.URLPath, tg.ExpectBody = "http", "/connecttest.txt", testnet.NCSIBody
 		return tg
 	}
 	literal := l.target("", a1.Addr().String(), a1.Port())
@@ -160,7 +160,7 @@ func TestRunDirect(t *testing.T) {
 
 func stepsOf(o *Observation) string {
 	var b strings.Builder
-	for i, s := range [...]bool{o.DNS != nil, o.TCP != nil, o.Connect != nil, o.TLS != nil, o.HTTP != nil} {
+	for i, s := range [...]bool{o.DNS != nil, o.TCP != nil, o.Proxy != nil, o.TLS != nil, o.HTTP != nil} {
 		if s {
 			b.WriteByte("DTCSH"[i])
 		}
@@ -192,7 +192,7 @@ func TestRunProxy(t *testing.T) {
 	if len(obs) != 3 {
 		t.Fatalf("%d observations, want 3", len(obs))
 	}
-	if o := obs[0]; o.Outcome != OK || stepsOf(&o) != "CS" || o.DNS != nil || o.Path() != "proxy" || o.Connect.StatusCode != 200 {
+	if o := obs[0]; o.Outcome != OK || stepsOf(&o) != "CS" || o.DNS != nil || o.Path() != "proxy" || o.Proxy.StatusCode != 200 {
 		t.Errorf("literal via proxy: %q steps %s (%s)", o.Outcome, stepsOf(&o), o.Error)
 	}
 	if o := obs[1]; o.Outcome != OK || o.DNS == nil || o.DNS.Outcome != DNSNXDomain || o.IP.IsValid() {
@@ -253,7 +253,7 @@ func TestRunStalls(t *testing.T) {
 		{mk(dribble), TLSTimeout, func(o *Observation) *Step { return &o.TLS.Step }, timeout},
 		{httpsGET, HTTPTimeout, func(o *Observation) *Step { return &o.HTTP.Step }, timeout},
 		{ncsi, HTTPTimeout, func(o *Observation) *Step { return &o.HTTP.Step }, timeout},
-		{viaProxy, ProxyTimeout, func(o *Observation) *Step { return &o.Connect.Step }, timeout},
+		{viaProxy, ProxyTimeout, func(o *Observation) *Step { return &o.Proxy.Step }, timeout},
 	}
 	if runtime.GOOS == "linux" { // the blackhole skips its caller elsewhere
 		dropped := testnet.TCPBlackhole(t, testnet.LoopbackIP(205))
@@ -470,12 +470,12 @@ func TestTargetValidate(t *testing.T) {
 	}{
 		{Target{Host: "login.microsoftonline.com", Resolver: "10.0.0.53:53"}, ""},
 		{Target{Host: "127.0.0.1"}, ""},
-		{Target{Host: "[::1]", Scheme: "http", Path: "/ncsi.txt"}, ""},
+		{Target{Host: "[::1]", Scheme: "http", URLPath: "/ncsi.txt"}, ""},
 		{Target{}, "empty host"},
 		{Target{Host: "h.test", Resolver: "10.0.0.53:53", Scheme: "ftp"}, `scheme "ftp"`},
 		{Target{Host: "h.test", Resolver: "10.0.0.53:53", Timeout: -time.Second}, "timeout -1s"},
 		{Target{Host: "h.test"}, "no resolver"},
-		{Target{Host: "h.test", Resolver: "10.0.0.53:53", Path: "ncsi.txt"}, `path "ncsi.txt"`},
+		{Target{Host: "h.test", Resolver: "10.0.0.53:53", URLPath: "ncsi.txt"}, `path "ncsi.txt"`},
 	} {
 		err := tc.t.Validate()
 		if (err == nil) != (tc.errHas == "") || (err != nil && !strings.Contains(err.Error(), tc.errHas)) {
@@ -503,8 +503,8 @@ func TestFinish(t *testing.T) {
 	}{
 		{"all ok", live, Observation{Target: direct, DNS: &DNSResult{Step: ok}, TCP: &TCPResult{Step: ok}, TLS: &TLSResult{Step: ok}}, OK},
 		{"first failure wins", live, Observation{Target: direct, DNS: &DNSResult{Step: ok}, TCP: &TCPResult{Step: ok}, TLS: &TLSResult{Step: fail(TLSIntercepted)}, HTTP: &HTTPResult{Step: fail(HTTPTimeout)}}, TLSIntercepted},
-		{"proxy: local DNS failure is not the route's", live, Observation{Target: viaProxy, DNS: &DNSResult{Step: fail(DNSNXDomain)}, Connect: &ConnectResult{Step: ok}, TLS: &TLSResult{Step: ok}}, OK},
-		{"proxy: CONNECT failure", live, Observation{Target: viaProxy, DNS: &DNSResult{Step: ok}, Connect: &ConnectResult{Step: fail(ProxyDenied)}}, ProxyDenied},
+		{"proxy: local DNS failure is not the route's", live, Observation{Target: viaProxy, DNS: &DNSResult{Step: fail(DNSNXDomain)}, Proxy: &ConnectResult{Step: ok}, TLS: &TLSResult{Step: ok}}, OK},
+		{"proxy: CONNECT failure", live, Observation{Target: viaProxy, DNS: &DNSResult{Step: ok}, Proxy: &ConnectResult{Step: fail(ProxyDenied)}}, ProxyDenied},
 		{"ok DNS without addresses", live, Observation{Target: direct, DNS: &DNSResult{Step: ok}}, DNSNoData},
 		{"stopped before the connection", stopped, Observation{Target: direct, DNS: &DNSResult{Step: ok}}, Cancelled},
 		{"stopped during TLS", stopped, Observation{Target: direct, DNS: &DNSResult{Step: ok}, TCP: &TCPResult{Step: ok}, TLS: &TLSResult{Step: fail(TLSTimeout)}}, Cancelled},

@@ -123,7 +123,7 @@ func buildResult(in *Input, o *probe.Observation) Result {
 	if o.TCP != nil {
 		res.TCP = &Timing{MS: o.TCP.MS()}
 	}
-	if c := o.Connect; c != nil {
+	if c := o.Proxy; c != nil {
 		res.ProxyConnect = &Connect{StatusCode: c.StatusCode, ProxyAddr: c.ProxyAddr, MS: c.MS()}
 	}
 	res.TLS = tlsOf(o.TLS)
@@ -197,7 +197,7 @@ func attribute(in *Input, res *Result, ep targets.Endpoint, o *probe.Observation
 	if in.Provider != nil {
 		res.Provider = in.Provider(ip)
 	}
-	private := probe.IsPrivate(ip)
+	private := inPrivateSpace(ip)
 	res.DNS.Private = private && len(res.ServiceTags) == 0
 	switch {
 	case res.DNS.Private:
@@ -241,7 +241,7 @@ func warnDisagreement(results []Result, obs []probe.Observation) {
 	}
 	for i := range results {
 		d := obs[i].DNS
-		if d == nil || len(byHost[d.Host]) < 2 || !probe.Disagree(byHost[d.Host]) {
+		if d == nil || len(byHost[d.Host]) < 2 || !disagree(byHost[d.Host]) {
 			continue
 		}
 		var parts []string
