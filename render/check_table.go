@@ -101,7 +101,7 @@ type tableLayout struct {
 	resolver bool
 	verbose  bool
 	stacked  bool
-	detailW  int // shorten the DETAIL cells to this width
+	detailW  int // shorten the DETAIL cells to this width; 0: never
 	tagsW    int // wrap the TAGS cells to this width; 0: never
 }
 
@@ -133,13 +133,15 @@ func (l tableLayout) timingColumns() bool { return l.verbose && !l.stacked }
 // (family, host, detail when stacked, warnings) are wrapped to the width of
 // the columns, which they therefore never widen.
 func resultsTable(v checkView, p painter, opt CheckOptions) string {
-	l := tableLayout{resolver: v.ShowResolve, verbose: opt.Verbose, detailW: detailMax}
+	// The cause is whole unless the terminal is narrower than the table: a
+	// file or a pipe (Width 0) gets every detail in full.
+	l := tableLayout{resolver: v.ShowResolve, verbose: opt.Verbose}
 	width := tableWidth(buildTable(v, p, l, 0))
 	if opt.Width > 0 && width > opt.Width {
 		widest := 0
 		for _, f := range v.Families {
 			for _, row := range f.Rows {
-				widest = max(widest, text.StringWidthWithoutEscSequences(shorten(row.Detail, detailMax)))
+				widest = max(widest, text.StringWidthWithoutEscSequences(row.Detail))
 			}
 		}
 		if w := widest - (width - opt.Width); w >= minDetailWidth {

@@ -60,10 +60,6 @@ type actionView struct {
 	Details []string // "hosts: …", "addresses: …", "service tags: …" that Change does not already name
 }
 
-// detailMax bounds the table's detail cell; Markdown, HTML, JSON and CSV
-// carry the full text, and the what-to-open list says what to do.
-const detailMax = 60
-
 func newCheckView(r *report.Report) checkView {
 	v := checkView{
 		Title:     "egressprobe check: " + cloudLine(r),
@@ -505,10 +501,10 @@ func bestTag(names, expected []string) string {
 	return names[0]
 }
 
-// shorten cuts s to at most max runes, at a word boundary when one is near,
-// marking the cut with "...".
+// shorten cuts s to at most max runes (max 0: not at all), at a word
+// boundary when one is near, marking the cut with "...".
 func shorten(s string, max int) string {
-	if utf8.RuneCountInString(s) <= max {
+	if max <= 0 || utf8.RuneCountInString(s) <= max {
 		return s
 	}
 	runes := []rune(s)

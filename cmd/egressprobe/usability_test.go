@@ -164,3 +164,44 @@ func TestCheckTargetsFileUTF16(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckTableCauseWholeInPipe: written to a pipe or a file, the table's
+// DETAIL is the whole cause, as the JSON has it; only a terminal narrower
+// than the table cuts it.
+func TestCheckTableCauseWholeInPipe(t *testing.T) {
+	closed := testnet.TCPClosed(t, "127.0.97.2")
+	target := closed.String()
+	js := runBinary(t, nil, "check", target, "--proxy", "none", "-o", "json")
+	rep := decodeReport(t, js.stdout)
+	if len(rep.Results) != 1 || len(rep.Results[0].Error) < 80 {
+		t.Fatalf("want one result with a long cause, got %+v", rep.Results)
+	}
+	cause := rep.Results[0].Error
+	out := filepath.Join(t.TempDir(), "table.txt")
+	table := runBinary(t, nil, "check", target, "--proxy", "none", "--output-file", out)
+	written, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pipe := runBinary(t, nil, "check", target, "--proxy", "none")
+	for name, got := range map[string]string{"pipe": pipe.stdout, "file": string(written)} {
+		if !strings.Contains(got, cause) {
+			t.Errorf("%s: the table does not hold the whole cause %q:\n%s", name, cause, got)
+		}
+	}
+	if table.code != 1 || table.stdout != "" {
+		t.Errorf("--output-file: exit %d, stdout %q; want 1 and nothing", table.code, table.stdout)
+	}
+}
+
+// TestCheckOutputFileCheckedBeforeProbing: an --output-file that cannot be
+// created is said at once; the probe of a silent server with a 10-minute
+// timeout never starts (it would outlast the test's deadline).
+func TestCheckOutputFileCheckedBeforeProbing(t *testing.T) {
+	silent := testnet.TCPSilent(t, "127.0.97.3")
+	bad := filepath.Join(t.TempDir(), "missing", "out.txt")
+	r := runBinary(t, nil, "check", silent.String(), "--proxy", "none", "--timeout", "10m", "--output-file", bad)
+	if r.code != exitUsage || !strings.HasPrefix(r.stderr, "egressprobe: --output-file: open "+bad) {
+		t.Errorf("exit %d, stderr %q; want 2 and the --output-file error", r.code, r.stderr)
+	}
+}
