@@ -160,7 +160,7 @@ func Build(opts Options, env Env) (*Plan, error) {
 			return nil, err
 		}
 		for _, f := range fams {
-			p.NotProbed = append(p.NotProbed, report.NotProbed{Family: f.Pattern, ExpectedTags: slices.Clone(f.Tags)})
+			p.NotProbed = append(p.NotProbed, report.NotProbed{Family: f.Pattern, ExpectedTags: slices.Clone(f.Tags), NameOne: nameOne(cloud, opts.Region, f)})
 		}
 	}
 	if err := p.addEndpoints(eps, sel, roots, &opts); err != nil {
@@ -172,6 +172,26 @@ func Build(opts Options, env Env) (*Plan, error) {
 		}
 	}
 	return p, nil
+}
+
+// nameOne says how the user names a member of a family the catalog run has
+// none of: the Backup family by --region, unless the region given has no
+// published pods (then "add --region" would be no help); Storage families by
+// --storage-account; any family by --member.
+func nameOne(cloud, region string, f targets.Family) string {
+	switch {
+	case slices.Contains(f.Tags, targets.TagAzureBackup) && region == "":
+		return "add --region REGION or --member HOST"
+	case slices.Contains(f.Tags, targets.TagAzureBackup):
+		r, err := targets.LookupRegion(cloud, region)
+		if err == nil && !r.Pods {
+			return fmt.Sprintf("%s has no published Azure Backup pods: name the vault's with --member HOST (from the agent's log or the vault's private endpoint records)", r.Display)
+		}
+		return "add --member HOST"
+	case slices.Contains(f.Tags, targets.TagStorage):
+		return "add --storage-account NAME or --member HOST"
+	}
+	return "add --member HOST"
 }
 
 // addEndpoints adds every endpoint × resolver × route --path asks for.
@@ -198,7 +218,11 @@ func (p *Plan) addEndpoints(eps []targets.Endpoint, sel *proxy.Selector, roots *
 		if err != nil {
 			return err
 		}
-		for _, res := range p.Resolvers {
+		resolvers := p.Resolvers
+		if _, err := netip.ParseAddr(ep.Host); err == nil {
+			resolvers = []string{""} // an IP literal: nothing to resolve, reported as resolver "none"
+		}
+		for _, res := range resolvers {
 			for _, route := range routes {
 				t := Target(ep, res, route, roots, opts)
 				if err := t.Validate(); err != nil {
@@ -305,6 +329,9 @@ func endpoints(cloud string, opts *Options) ([]targets.Endpoint, error) {
 	eps = append(eps, fe...)
 	if len(eps) == 0 {
 		return nil, flagErrorf("--targets", "no targets in %s", opts.TargetsFile)
+	}
+	if err := targets.AsCatalog(cloud, opts.Region, eps); err != nil {
+		return nil, &InputError{err}
 	}
 	if err := targets.AssignFamilies(cloud, eps); err != nil {
 		return nil, &InputError{err}

@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -292,5 +293,46 @@ func TestBuildIPv6(t *testing.T) {
 	}
 	if p := mustBuild(t, opts(func(o *Options) { o.Targets = []string{"a.test"} }), testEnv(nil)); p.IPv6 != nil {
 		t.Errorf("no IPv6 decider: %+v, want nil (every address probed)", p.IPv6)
+	}
+}
+
+// TestBuildIPLiteralHasNoResolver: an IP literal is not resolved, so it is
+// probed once whatever --resolver lists, with no resolver (reported "none").
+func TestBuildIPLiteralHasNoResolver(t *testing.T) {
+	p := mustBuild(t, opts(func(o *Options) {
+		o.Targets = []string{"192.0.2.1:8443", "[2001:db8::1]:4431", "a.test"}
+		o.Resolvers = []string{"10.0.0.53", "10.0.0.54"}
+	}), testEnv(nil))
+	var got []string
+	for _, tg := range p.Targets {
+		got = append(got, tg.Host+"@"+tg.Resolver)
+	}
+	want := []string{"192.0.2.1@", "2001:db8::1@", "a.test@10.0.0.53:53", "a.test@10.0.0.54:53"}
+	if !slices.Equal(got, want) {
+		t.Errorf("targets %v, want %v", got, want)
+	}
+}
+
+// TestBuildNotProbedSaysHowToNameOne: the hint for a family without a member
+// fits the run: --region when none was given, and when the region given has
+// no published Backup pods, that, not "add --region".
+func TestBuildNotProbedSaysHowToNameOne(t *testing.T) {
+	hint := func(region, family string) string {
+		p := mustBuild(t, opts(func(o *Options) { o.Region = region }), testEnv(nil))
+		for _, n := range p.NotProbed {
+			if n.Family == family {
+				return n.NameOne
+			}
+		}
+		return ""
+	}
+	if h := hint("", "*.windowsazure.com"); !strings.Contains(h, "--region") {
+		t.Errorf("no region: hint %q, want --region", h)
+	}
+	if h := hint("austriaeast", "*.windowsazure.com"); !strings.Contains(h, "Austria East has no published Azure Backup pods") || strings.Contains(h, "--region") {
+		t.Errorf("region without pods: hint %q", h)
+	}
+	if h := hint("", "*.blob.storage.azure.net"); !strings.Contains(h, "--storage-account") {
+		t.Errorf("storage family: hint %q", h)
 	}
 }

@@ -22,11 +22,11 @@ func Target(ep targets.Endpoint, resolver string, route proxy.Route, roots *x509
 		TLS: probe.TLSOptions{ServerName: ep.Host, Roots: roots},
 		// A GET after the handshake reads the Date header for the clock check
 		// on catalog endpoints, and fetches a target's own URL path.
-		HTTP: ep.Scheme == targets.SchemeHTTPS && (ep.Source == targets.SourceCatalog || ep.Path != ""),
+		HTTP: ep.Scheme == targets.SchemeHTTPS && (ep.FromCatalog() || ep.Path != ""),
 	}
 	// Catalog endpoints are Microsoft's: with the system roots, a chain to any
 	// other CA is an inspection root installed on this machine.
-	if opts.CAFile == "" && ep.Source == targets.SourceCatalog {
+	if opts.CAFile == "" && ep.FromCatalog() {
 		t.TLS.ExpectPublicIssuer = true
 	}
 	if !t.DNSOnly {

@@ -316,7 +316,13 @@ func (r *resolution) transportFailure(err error, qt string) (Outcome, error) {
 	case faultLocalResources:
 		return LocalResources, fmt.Errorf("resolver %s, %s query for %q: %s: %w", r.res.Server, qt, r.host, f.explain(), err)
 	default:
-		return DNSError, fmt.Errorf("resolver %s unreachable: %s; check the resolver address or give another with --resolver: %w", r.res.Server, f.explain(), err)
+		why := f.explain()
+		var oe *net.OpError
+		if f == faultRefused && errors.As(err, &oe) && strings.HasPrefix(oe.Net, "udp") {
+			// No RST on UDP: an ICMP port unreachable answered the query.
+			why = fmt.Sprintf("port unreachable (ICMP): nothing answers DNS on UDP %d there, or a firewall rejects the query", r.server.Port())
+		}
+		return DNSError, fmt.Errorf("resolver %s unreachable: %s; check the resolver address or give another with --resolver: %w", r.res.Server, why, err)
 	}
 }
 

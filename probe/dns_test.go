@@ -279,6 +279,10 @@ func TestResolveDNSUnreachable(t *testing.T) {
 	if res.Outcome != DNSError || !strings.Contains(res.Error, "resolver "+addr+" unreachable") {
 		t.Fatalf("%s %q, want dns_error naming the unreachable resolver", res.Outcome, res.Error)
 	}
+	// UDP has no reset: an ICMP port unreachable answered the query.
+	if !strings.Contains(res.Error, "port unreachable (ICMP): nothing answers DNS on UDP") || strings.Contains(res.Error, "TCP reset") {
+		t.Errorf("error %q: want the ICMP port unreachable of UDP, not a TCP reset", res.Error)
+	}
 	if res.Duration > time.Second {
 		t.Errorf("took %v: an ICMP port unreachable should end the query at once", res.Duration)
 	}

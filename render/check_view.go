@@ -1,7 +1,9 @@
 package render
 
 import (
+	"cmp"
 	"fmt"
+	"net"
 	"slices"
 	"strconv"
 	"strings"
@@ -243,19 +245,29 @@ func tagsLine(t report.ServiceTagsInfo) string {
 }
 
 // notProbedLine names the catalog families no result speaks for: their rules
-// are unconfirmed, not working.
+// are unconfirmed, not working. Families named the same way share the hint.
 func notProbedLine(fams []report.NotProbed) string {
 	if len(fams) == 0 {
 		return ""
 	}
-	parts := make([]string, len(fams))
-	for i, f := range fams {
-		parts[i] = f.Family
+	var hints []string
+	byHint := map[string][]string{}
+	for _, f := range fams {
+		name := f.Family
 		if len(f.ExpectedTags) > 0 {
-			parts[i] += " (" + strings.Join(f.ExpectedTags, ", ") + ")"
+			name += " (" + strings.Join(f.ExpectedTags, ", ") + ")"
 		}
+		hint := cmp.Or(f.NameOne, "add --member HOST")
+		if _, ok := byHint[hint]; !ok {
+			hints = append(hints, hint)
+		}
+		byHint[hint] = append(byHint[hint], name)
 	}
-	return "Not probed, no member named (add --region, --storage-account or --member HOST): " + strings.Join(parts, ", ")
+	parts := make([]string, len(hints))
+	for i, h := range hints {
+		parts[i] = strings.Join(byHint[h], ", ") + " — " + h
+	}
+	return "Not probed, no member named: " + strings.Join(parts, "; ")
 }
 
 // wildcardLines says per family whether its zone answers a random name;
@@ -350,7 +362,7 @@ func newRowView(res *report.Result) rowView {
 		Provider: "-",
 	}
 	if res.Port != 0 && res.Port != 443 {
-		row.Host += ":" + strconv.Itoa(res.Port)
+		row.Host = net.JoinHostPort(res.Host, strconv.Itoa(res.Port)) // [::1]:4431
 	}
 	row.Tags, row.TagsMismatch = tagsCell(res)
 	if res.Provider != nil && res.Provider.Name != "" {

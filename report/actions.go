@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"net/netip"
 	"slices"
 	"strings"
 
@@ -128,9 +129,9 @@ func fixFor(res *Result) (hop, change string) {
 	case probe.DNSRefused:
 		return HopDNS, fmt.Sprintf("resolver %s refuses to resolve for this server (REFUSED): allow this server in its recursion ACL, or use another resolver", res.Resolver)
 	case probe.DNSTimeout:
-		return HopDNS, fmt.Sprintf("resolver %s did not answer: allow UDP and TCP 53 from this server to it, or fix its upstream", res.Resolver)
+		return HopDNS, fmt.Sprintf("resolver %s did not answer: allow UDP and TCP %d from this server to it, or fix its upstream", res.Resolver, resolverPort(res.Resolver))
 	case probe.DNSError:
-		return HopDNS, fmt.Sprintf("resolving these names via %s fails (%s)", res.Resolver, firstLine(res.Error))
+		return HopDNS, fmt.Sprintf("resolver %s cannot be used from this server (each result's error says how it failed): check its address, and allow UDP and TCP %d from this server to it", res.Resolver, resolverPort(res.Resolver))
 	case probe.DNSUnexpected:
 		return HopDNS, fmt.Sprintf("resolver %s rewrites the NCSI name's answer: a captive portal or DNS filter; Windows will report no internet", res.Resolver)
 	case probe.TCPTimeout:
@@ -149,7 +150,7 @@ func fixFor(res *Result) (hop, change string) {
 	case probe.ProxyDenied:
 		return HopProxy, fmt.Sprintf("allow CONNECT to these hosts on port %d on %s (its policy denied them)", res.Port, proxy)
 	case probe.ProxyError:
-		return HopProxy, fmt.Sprintf("%s failed to open a tunnel to these hosts (%s): check the proxy's own outbound access", proxy, firstLine(res.Error))
+		return HopProxy, fmt.Sprintf("%s failed to open a tunnel to these hosts (each result's error says how): check the proxy's own outbound access", proxy)
 	case probe.ProxyTimeout:
 		return HopProxy, fmt.Sprintf("%s did not answer CONNECT for these hosts in time: check the proxy's own outbound access", proxy)
 	case probe.TLSIntercepted:
@@ -173,7 +174,7 @@ func fixFor(res *Result) (hop, change string) {
 	case probe.HTTPUnexpected:
 		return HopProxy, "the NCSI probes got a redirect or another page: a captive portal or intercepting proxy; let the NCSI URLs through unmodified"
 	default:
-		return HopOther, fmt.Sprintf("%s: %s", res.Status, firstLine(res.Error))
+		return HopOther, fmt.Sprintf("%s on these hosts: each result's error says what failed", res.Status)
 	}
 }
 
@@ -197,11 +198,13 @@ func appendNew(s []string, v string) []string {
 	return append(s, v)
 }
 
-func firstLine(s string) string {
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		return s[:i]
+// resolverPort is the port of a resolver "IP:PORT" (53 when it has none):
+// the advice names the port actually used.
+func resolverPort(resolver string) uint16 {
+	if ap, err := netip.ParseAddrPort(resolver); err == nil {
+		return ap.Port()
 	}
-	return s
+	return 53
 }
 
 func skewText(secs float64) string {

@@ -309,7 +309,10 @@ func summarize(results []Result) Summary {
 		case probe.OK:
 			s.OK++
 			f.OK++
-			if !slices.Contains(f.Works, r.Path) {
+			// A name that resolves says nothing of a path: a family whose
+			// only success is its DNS-only member (dns.msftncsi.com) does
+			// not "work".
+			if r.Scheme != targets.SchemeDNS && !slices.Contains(f.Works, r.Path) {
 				f.Works = append(f.Works, r.Path)
 			}
 		case probe.SkippedNoIPv6:

@@ -369,3 +369,37 @@ func TestWhatToOpenLocalResources(t *testing.T) {
 		t.Errorf("what_to_open = %+v, want one change for this host, no firewall line", rep.Open)
 	}
 }
+
+// TestFamilyDoesNotWorkByItsDNSOnlyMember: dns.msftncsi.com resolving says
+// nothing of a path; its family works only when an HTTP member does.
+func TestFamilyDoesNotWorkByItsDNSOnlyMember(t *testing.T) {
+	fam := "www.msftncsi.com"
+	dnsEP := targets.Endpoint{Host: "dns.msftncsi.com", Scheme: targets.SchemeDNS, Family: fam, JudgeByName: true,
+		ExpectAddrs: []netip.Addr{netip.MustParseAddr("131.107.255.255")}}
+	httpEP := targets.Endpoint{Host: "www.msftncsi.com", Port: 80, Scheme: targets.SchemeHTTP, Family: fam, JudgeByName: true}
+	dnsObs := probe.Observation{Index: 0, DNS: dnsOK(dnsEP.Host, "127.0.0.1:53", "131.107.255.255"), Outcome: probe.OK, IP: netip.MustParseAddr("131.107.255.255")}
+	httpObs := obs(1, dnsOK(httpEP.Host, "127.0.0.1:53", "192.0.2.80"), "192.0.2.80", probe.TCPTimeout)
+	rep := Build(Input{Endpoints: []targets.Endpoint{dnsEP, httpEP}, Observations: []probe.Observation{dnsObs, httpObs}})
+	if len(rep.Summary.Families) != 1 || len(rep.Summary.Families[0].Works) != 0 || rep.Summary.Families[0].OK != 1 {
+		t.Errorf("family summary %+v, want 1 ok and working on no path", rep.Summary.Families)
+	}
+}
+
+// TestWhatToOpenDNSNamesTheResolverPort: the DNS advice names the port the
+// resolver was asked on, and quotes no error text of Go's.
+func TestWhatToOpenDNSNamesTheResolverPort(t *testing.T) {
+	for _, tc := range []struct {
+		out  probe.Outcome
+		want string
+	}{{probe.DNSTimeout, "allow UDP and TCP 5353"}, {probe.DNSError, "allow UDP and TCP 5353"}} {
+		e := ep("a.test", "custom")
+		d := &probe.DNSResult{Host: e.Host, Server: "[::1]:5353"}
+		d.Outcome = tc.out
+		o := probe.Observation{Index: 0, DNS: d, Outcome: tc.out, Target: probe.Target{Host: e.Host, Resolver: d.Server},
+			Error: "resolver [::1]:5353 unreachable: ...: write udp [::1]:40000->[::1]:5353: write: connection refused"}
+		rep := Build(Input{Endpoints: []targets.Endpoint{e}, Observations: []probe.Observation{o}})
+		if len(rep.Open) != 1 || !strings.Contains(rep.Open[0].Change, tc.want) || strings.Contains(rep.Open[0].Change, "write udp") {
+			t.Errorf("%s: what_to_open %+v, want %q and no Go error text", tc.out, rep.Open, tc.want)
+		}
+	}
+}

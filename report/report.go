@@ -77,6 +77,9 @@ type Wildcard struct {
 type NotProbed struct {
 	Family       string   `json:"family"`
 	ExpectedTags []string `json:"expected_tags"`
+	// NameOne says how to name a member: "--region REGION", "--storage-account
+	// NAME", "--member HOST", or why --region gave none.
+	NameOne string `json:"name_one"`
 }
 
 // Result is one (host, resolver, path, address).

@@ -57,7 +57,18 @@ type Endpoint struct {
 	// PrivateLink is PrivateLinkOptional or PrivateLinkRequired for a vault's
 	// private-endpoint name (--vault); "" otherwise.
 	PrivateLink string `json:"private_link,omitempty"`
+	// Catalogued: a host the user named that the catalog knows, probed as the
+	// catalog probes it (AsCatalog).
+	Catalogued bool `json:"catalogued,omitempty"`
+
+	// shaped: the user gave a scheme, port or path (https://, :443, path:),
+	// so the target is probed as written, never as the catalog would.
+	shaped bool
 }
+
+// FromCatalog reports whether the endpoint is probed as a catalog entry
+// (Microsoft's host: an HTTP step for the clock, a public issuer expected).
+func (e Endpoint) FromCatalog() bool { return e.Source == SourceCatalog || e.Catalogued }
 
 // Address is host:port for dialling ("" port for SchemeDNS endpoints yields host only).
 func (e Endpoint) Address() string {

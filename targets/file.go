@@ -334,6 +334,11 @@ func yamlTarget(item *yaml.Node) (Endpoint, error) {
 	if err != nil {
 		return Endpoint{}, at("host", err)
 	}
+	for _, k := range []string{"scheme", "port", "path", "expect_body"} {
+		if _, given := vals[k]; given {
+			e.shaped = true // probed as written, not as the catalog would (AsCatalog)
+		}
+	}
 	if n, ok := vals["scheme"]; ok {
 		s, err := scalar(n)
 		if err != nil {

@@ -84,6 +84,7 @@ func ParseTarget(s string) (Endpoint, error) {
 		return e, errors.New("empty target")
 	}
 	if i := strings.Index(s, "://"); i >= 0 {
+		e.shaped = true
 		return parseURLTarget(s, e)
 	}
 	if strings.ContainsAny(s, "/?#@ \t") {
@@ -103,7 +104,7 @@ func ParseTarget(s string) (Endpoint, error) {
 		if err != nil {
 			return e, fmt.Errorf("target %s: %w", quote.Q(s), err)
 		}
-		host, e.Port = h, port
+		host, e.Port, e.shaped = h, port, true
 	}
 	h, err := ParseHost(host)
 	if err != nil {
@@ -181,6 +182,39 @@ func unwrapURLErr(err error) error {
 		return ue.Err
 	}
 	return err
+}
+
+// AsCatalog makes the user's targets that the catalog of cloud knows (the
+// NCSI probes: plain HTTP on 80 with their expected body; dns.msftncsi.com
+// and its expected address; the sign-in hosts; with region, its Backup pods)
+// probed as the catalog probes them, with its role and expected tags (tags
+// the user gave win). A target the user shaped (https://, :443, a YAML scheme,
+// port or path) is probed as written.
+func AsCatalog(cloud, region string, eps []Endpoint) error {
+	known, err := Catalog(cloud, Options{Region: region})
+	if err != nil {
+		return err
+	}
+	byHost := make(map[string]Endpoint, len(known))
+	for _, k := range known {
+		if _, dup := byHost[k.Host]; !dup {
+			byHost[k.Host] = k
+		}
+	}
+	for i := range eps {
+		e := &eps[i]
+		k, ok := byHost[e.Host]
+		if !ok || e.shaped {
+			continue
+		}
+		user := *e
+		*e = k
+		e.Source, e.Timeout, e.Catalogued = user.Source, user.Timeout, true
+		if len(user.ExpectedTags) > 0 {
+			e.ExpectedTags = user.ExpectedTags
+		}
+	}
+	return nil
 }
 
 // AssignFamilies attributes user targets (Family FamilyCustom, no expected

@@ -1,6 +1,7 @@
 package targets
 
 import (
+	"slices"
 	"strings"
 	"testing"
 )
@@ -142,4 +143,52 @@ func FuzzParseTarget(f *testing.F) {
 			t.Fatalf("%q: URL %q re-parses as %+v, %v", s, e.URL(), e2, err)
 		}
 	})
+}
+
+// TestAsCatalog: hosts the catalog knows, named bare, are probed as the
+// catalog probes them; a scheme, port or path the user wrote wins.
+func TestAsCatalog(t *testing.T) {
+	var eps []Endpoint
+	for _, s := range []string{"www.msftconnecttest.com", "www.msftncsi.com", "dns.msftncsi.com", "login.microsoftonline.com",
+		"https://www.msftncsi.com", "www.msftncsi.com:443", "pod01-prot1.we.backup.windowsazure.com", "x.example"} {
+		e, err := ParseTarget(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		eps = append(eps, e)
+	}
+	y, err := ParseFile("t.yaml", []byte("- host: www.msftncsi.com\n  scheme: https\n- host: login.microsoftonline.com\n  expect_tags: [AzureCloud]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	eps = append(eps, y...)
+	if err := AsCatalog(CloudPublic, "westeurope", eps); err != nil {
+		t.Fatal(err)
+	}
+	want := []struct {
+		url, body, role string
+		tags            []string
+		catalogued      bool
+	}{
+		{"http://www.msftconnecttest.com/connecttest.txt", "Microsoft Connect Test", RoleNCSI, []string{}, true},
+		{"http://www.msftncsi.com/ncsi.txt", "Microsoft NCSI", RoleNCSI, []string{}, true},
+		{"dns:dns.msftncsi.com", "", RoleNCSI + "-dns", []string{}, true},
+		{"https://login.microsoftonline.com/", "", RoleSignIn, []string{TagAAD}, true},
+		{"https://www.msftncsi.com/", "", RoleCustom, []string{}, false},
+		{"https://www.msftncsi.com", "", RoleCustom, []string{}, false},
+		{"https://pod01-prot1.we.backup.windowsazure.com", "", RoleBackup, []string{"AzureBackup.WestEurope"}, true},
+		{"https://x.example", "", RoleCustom, []string{}, false},
+		{"https://www.msftncsi.com", "", RoleCustom, []string{}, false},
+		{"https://login.microsoftonline.com", "", RoleSignIn, []string{"AzureCloud"}, true},
+	}
+	for i, w := range want {
+		e := eps[i]
+		if strings.TrimSuffix(e.URL(), "/") != strings.TrimSuffix(w.url, "/") || e.ExpectBody != w.body || e.Role != w.role ||
+			!slices.Equal(e.ExpectedTags, w.tags) || e.Catalogued != w.catalogued || e.FromCatalog() != w.catalogued {
+			t.Errorf("%d: got %s body %q role %q tags %v catalogued %v; want %+v", i, e.URL(), e.ExpectBody, e.Role, e.ExpectedTags, e.Catalogued, w)
+		}
+	}
+	if e := eps[2]; len(e.ExpectAddrs) == 0 || e.Source != SourceCLI {
+		t.Errorf("dns.msftncsi.com: expected addresses %v, source %q; want the catalog's addresses and the user's source", e.ExpectAddrs, e.Source)
+	}
 }
