@@ -12,7 +12,7 @@ import (
 )
 
 // The benchmarks race the engine against a minimal hand-written probe loop on
-// the same 1,000 loopback TLS endpoints (see README, "Performance"). The
+// the same 1,000 loopback TLS endpoints (see docs/PERFORMANCE.md). The
 // servers run in a child process (this test binary re-executed as
 // TestBenchServers), so the CPU measured with getrusage is the client's alone.
 const (

@@ -19,7 +19,7 @@ import (
 // BenchmarkCheck1000 measures the `egressprobe check` command end to end,
 // process start to exit, on 1,000 loopback TLS endpoints, against a minimal
 // in-process DNS+TCP+TLS loop on the same endpoints in the same iteration (see
-// README, "Performance → check end to end"). The servers run in a child
+// docs/PERFORMANCE.md, "check end to end"). The servers run in a child
 // process (this test binary re-executed as TestCheckBenchServers), so neither
 // figure counts their CPU.
 const (

@@ -3,7 +3,9 @@ package main
 import (
 	"encoding/json"
 	"io"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -37,11 +39,15 @@ var allowedImports = map[string][]string{
 		"egressprobe/render", "egressprobe/report", "egressprobe/servicetags", "egressprobe/targets", quotePkg},
 }
 
+// TestPackageLayout holds every package to allowedImports, and the README's
+// layout table to `go list`: a row for every package, and every row a package
+// or a folder that exists.
 func TestPackageLayout(t *testing.T) {
 	out, err := exec.Command("go", "list", "-json", "egressprobe/...").Output()
 	if err != nil {
 		t.Fatalf("go list: %v", err)
 	}
+	rows := readmeLayoutRows(t)
 	dec := json.NewDecoder(strings.NewReader(string(out)))
 	for {
 		var p struct {
@@ -53,6 +59,11 @@ func TestPackageLayout(t *testing.T) {
 		} else if err != nil {
 			t.Fatal(err)
 		}
+		dir := strings.TrimPrefix(strings.TrimPrefix(p.ImportPath, "egressprobe"), "/") + "/"
+		if !rows[dir] {
+			t.Errorf("package %s has no row in the README's layout table (| `%s` | ... |)", p.ImportPath, dir)
+		}
+		delete(rows, dir)
 		allowed, known := allowedImports[p.ImportPath]
 		if !known {
 			t.Errorf("package %s is not in the layout: add it to the README's table and to allowedImports", p.ImportPath)
@@ -64,4 +75,36 @@ func TestPackageLayout(t *testing.T) {
 			}
 		}
 	}
+	for dir := range rows {
+		if fi, err := os.Stat(filepath.Join("..", "..", dir)); err != nil || !fi.IsDir() {
+			t.Errorf("the README's layout table names %s, which is neither a package nor a folder of the repository", dir)
+		}
+	}
+}
+
+// readmeLayoutRows are the folders the README's layout table names, as
+// "plan/" or ".ci/".
+func readmeLayoutRows(t *testing.T) map[string]bool {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, ok := strings.Cut(string(data), "\n## Layout\n")
+	if !ok {
+		t.Fatal("README.md has no '## Layout' section")
+	}
+	section, _, _ = strings.Cut(section, "\n## ")
+	rows := map[string]bool{}
+	for line := range strings.SplitSeq(section, "\n") {
+		if cell, ok := strings.CutPrefix(line, "| `"); ok {
+			if dir, _, ok := strings.Cut(cell, "` |"); ok && strings.HasSuffix(dir, "/") {
+				rows[dir] = true
+			}
+		}
+	}
+	if len(rows) == 0 {
+		t.Fatal("README.md's layout section has no table rows")
+	}
+	return rows
 }
