@@ -9,8 +9,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -36,7 +34,6 @@ func needTool(t *testing.T, path, pkg string) string {
 // one good and one refused endpoint, and answers PromQL queries with the
 // values the probes earned.
 func TestPrometheusScrapesDaemon(t *testing.T) {
-	promBin := needTool(t, "/usr/bin/prometheus", "prometheus")
 	l := newLab(t)
 	goodIP := "127.0.63.1"
 	cert := l.ca.Leaf(t, nil, []net.IP{net.ParseIP(goodIP)}, testnet.LeafOptions{})
@@ -52,35 +49,11 @@ timeout: 3s
 `, good, refused, l.caFile))
 	p.waitFor(t, "a first cycle", 0, func(r *daemon.Record) bool { return r.Type == daemon.TypeResult })
 
-	dir := t.TempDir()
-	cfg := filepath.Join(dir, "prometheus.yml")
-	if err := os.WriteFile(cfg, []byte(fmt.Sprintf(`global: {scrape_interval: 1s, evaluation_interval: 1s}
+	web := startPrometheus(t, fmt.Sprintf(`global: {scrape_interval: 1s, evaluation_interval: 1s}
 scrape_configs:
   - job_name: egressprobe
     static_configs: [{targets: ["%s"]}]
-`, p.metrics)), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	web := fmt.Sprintf("127.0.0.1:%d", testnet.FreePort(t))
-	prom := exec.Command(promBin, "--config.file="+cfg, "--storage.tsdb.path="+filepath.Join(dir, "data"),
-		"--web.listen-address="+web, "--log.level=warn")
-	promLog := filepath.Join(dir, "prometheus.log")
-	logFile, err := os.Create(promLog)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer logFile.Close() // the child has its own copy
-	prom.Stdout, prom.Stderr = logFile, logFile
-	if err := prom.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = prom.Process.Kill() // the Prometheus this test started, by its PID
-		_ = prom.Wait()
-		if t.Failed() {
-			t.Logf("prometheus log:\n%s", stderrText(promLog))
-		}
-	})
+`, p.metrics))
 
 	for _, q := range []struct{ query, want string }{
 		{fmt.Sprintf(`egressprobe_probe_success{host="%s"}`, good), "1"},
