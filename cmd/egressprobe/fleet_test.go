@@ -351,10 +351,10 @@ scrape_configs:
     static_configs: [{targets: ["%s", "%s"], labels: {site: lab}}]
 `, rulesCopy, am, open.metrics, shut.metrics))
 
-	down := waitAlerts(t, am, "EgressProbeEndpointDown", "one alert", func(a []map[string]string) bool { return len(a) > 0 })
+	waitAlerts(t, am, "EgressProbeEndpointDown", "one alert", func(a []map[string]string) bool { return len(a) > 0 })
 	// A few more evaluations: the good endpoint must stay quiet on both.
 	time.Sleep(3 * time.Second)
-	down = activeAlerts(t, am, "EgressProbeEndpointDown")
+	down := activeAlerts(t, am, "EgressProbeEndpointDown")
 	if len(down) != 1 {
 		t.Fatalf("EgressProbeEndpointDown alerts: %v; want exactly one, for %s on %s", down, blocked.addr, shut.metrics)
 	}
