@@ -20,7 +20,11 @@ func TestTunnelClosedDuringHandshake(t *testing.T) {
 	u := testnet.ProxyFunc(t, func(c net.Conn, _ *http.Request) {
 		defer c.Close()
 		io.WriteString(c, "HTTP/1.1 200 Connection established\r\n\r\n")
-		time.Sleep(150 * time.Millisecond)
+		// Wait for the ClientHello (Connect returned: its settle window is
+		// over), take it in, then end the tunnel.
+		io.ReadAtLeast(c, make([]byte, 1), 1)
+		c.SetReadDeadline(time.Now().Add(100 * time.Millisecond))
+		io.Copy(io.Discard, c)
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()

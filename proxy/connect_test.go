@@ -54,12 +54,14 @@ func TestDialerBadTarget(t *testing.T) {
 func TestDialerTunnelClosedLater(t *testing.T) {
 	t.Parallel()
 	for _, first := range []string{"", "hello"} {
+		connected := make(chan struct{}) // closed once Connect returned: its settle window is over
 		u := testnet.ProxyFunc(t, func(c net.Conn, _ *http.Request) {
 			io.WriteString(c, "HTTP/1.1 200 OK\r\n\r\n")
-			time.Sleep(200 * time.Millisecond)
+			<-connected
 			io.WriteString(c, first)
 		})
 		conn, tun, err := proxy.Dialer{}.Connect(context.Background(), u, "127.0.0.1:443")
+		close(connected)
 		if err != nil || tun.StatusCode != 200 {
 			t.Fatalf("Connect: %v (status %d)", err, tun.StatusCode)
 		}
@@ -100,7 +102,7 @@ func TestDialerReplies(t *testing.T) {
 		{"control characters in status", func(c net.Conn) { io.WriteString(c, "HTTP/1.1 403 Go\x1b[31maway\r\n\r\n") }, 403, "Go?[31maway"},
 		{"2xx other than 200 is a tunnel", func(c net.Conn) {
 			io.WriteString(c, "HTTP/1.0 204 Fine\r\n\r\n")
-			time.Sleep(300 * time.Millisecond) // past the settle window
+			io.Copy(io.Discard, c) // stand until the client closes: past the settle window
 		}, 204, ""},
 	}
 	for _, tt := range tests {
@@ -158,11 +160,13 @@ func TestTunnelClosedSurvivesTLS(t *testing.T) {
 	t.Parallel()
 	for name, end := range map[string]func(net.Conn){
 		"eof":   func(c net.Conn) { c.SetReadDeadline(time.Now().Add(100 * time.Millisecond)); io.Copy(io.Discard, c) },
-		"reset": func(c net.Conn) { io.ReadAtLeast(c, make([]byte, 1), 1) },
+		"reset": func(net.Conn) {},
 	} {
 		u := testnet.ProxyFunc(t, func(c net.Conn, _ *http.Request) {
 			io.WriteString(c, "HTTP/1.1 200 OK\r\n\r\n")
-			time.Sleep(100 * time.Millisecond) // past the settle window
+			// The ClientHello's first bytes: Connect returned, its settle
+			// window is over. Closing with the rest unread resets.
+			io.ReadAtLeast(c, make([]byte, 1), 1)
 			end(c)
 		})
 		conn, _, err := proxy.Dialer{}.Connect(context.Background(), u, "127.0.0.1:443")
