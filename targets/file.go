@@ -339,10 +339,27 @@ func yamlTarget(item *yaml.Node) (Endpoint, error) {
 			e.shaped = true // probed as written, not as the catalog would (AsCatalog)
 		}
 	}
-	if n, ok := vals["scheme"]; ok {
+	for _, s := range yamlSetters {
+		if n, ok := vals[s.key]; ok {
+			if err := s.set(&e, n); err != nil {
+				return e, at(s.key, err)
+			}
+		}
+	}
+	return e, nil
+}
+
+// yamlSetters apply the keys of a YAML target after host, one entry a key, in
+// the order they depend on one another: scheme before port (a scheme moves a
+// default port), path before expect_body (which implies "/").
+var yamlSetters = []struct {
+	key string
+	set func(e *Endpoint, n *yaml.Node) error
+}{
+	{"scheme", func(e *Endpoint, n *yaml.Node) error {
 		s, err := scalar(n)
 		if err != nil {
-			return e, at("scheme", err)
+			return err
 		}
 		switch s = strings.ToLower(s); s {
 		case SchemeHTTPS, SchemeHTTP:
@@ -350,68 +367,73 @@ func yamlTarget(item *yaml.Node) (Endpoint, error) {
 				e.Port = defaultPort(s)
 			}
 			e.Scheme = s
-		default:
-			return e, at("scheme", fmt.Errorf("%s is not supported; use https or http", quote.Q(s)))
+			return nil
 		}
-	}
-	if n, ok := vals["port"]; ok {
+		return fmt.Errorf("%s is not supported; use https or http", quote.Q(s))
+	}},
+	{"port", func(e *Endpoint, n *yaml.Node) error {
 		var p int
 		if err := n.Decode(&p); err != nil || p < 1 || p > 65535 {
-			return e, at("port", fmt.Errorf("%s is not a number from 1 to 65535", quote.Q(n.Value)))
+			return fmt.Errorf("%s is not a number from 1 to 65535", quote.Q(n.Value))
 		}
 		e.Port = p
-	}
-	if n, ok := vals["path"]; ok {
+		return nil
+	}},
+	{"path", func(e *Endpoint, n *yaml.Node) error {
 		p, err := scalar(n)
 		if err != nil {
-			return e, at("path", err)
+			return err
 		}
 		if !strings.HasPrefix(p, "/") {
-			return e, at("path", fmt.Errorf("%s must start with /", quote.Q(p)))
+			return fmt.Errorf("%s must start with /", quote.Q(p))
 		}
 		e.Path = p
-	}
-	if n, ok := vals["expect_tags"]; ok {
+		return nil
+	}},
+	{"expect_tags", func(e *Endpoint, n *yaml.Node) error {
 		var tags []string
 		if err := n.Decode(&tags); err != nil {
-			return e, at("expect_tags", errors.New("must be a list of service-tag names, e.g. [AzureBackup, Storage.WestEurope]"))
+			return errors.New("must be a list of service-tag names, e.g. [AzureBackup, Storage.WestEurope]")
 		}
 		for _, t := range tags {
 			if t == "" || strings.ContainsAny(t, " \t,") {
-				return e, at("expect_tags", fmt.Errorf("%s is not a service-tag name", quote.Q(t)))
+				return fmt.Errorf("%s is not a service-tag name", quote.Q(t))
 			}
 		}
 		e.ExpectedTags = tags
-	}
-	if n, ok := vals["expect_body"]; ok {
+		return nil
+	}},
+	{"expect_body", func(e *Endpoint, n *yaml.Node) error {
 		b, err := scalar(n)
 		if err != nil {
-			return e, at("expect_body", err)
+			return err
 		}
 		e.ExpectBody = b
 		if e.Path == "" {
 			e.Path = "/"
 		}
-	}
-	if n, ok := vals["timeout"]; ok {
+		return nil
+	}},
+	{"timeout", func(e *Endpoint, n *yaml.Node) error {
 		s, err := scalar(n)
 		if err != nil {
-			return e, at("timeout", err)
+			return err
 		}
 		d, err := time.ParseDuration(s)
 		if err != nil || d <= 0 {
-			return e, at("timeout", fmt.Errorf("%s is not a positive duration such as 3s, 1500ms or 1m", quote.Q(s)))
+			return fmt.Errorf("%s is not a positive duration such as 3s, 1500ms or 1m", quote.Q(s))
 		}
 		e.Timeout = d
-	}
-	if n, ok := vals["family"]; ok {
+		return nil
+	}},
+	{"family", func(e *Endpoint, n *yaml.Node) error {
 		f, err := scalar(n)
 		if err != nil || f == "" {
-			return e, at("family", errors.New("must be a non-empty string"))
+			return errors.New("must be a non-empty string")
 		}
 		e.Family = f
-	}
-	return e, nil
+		return nil
+	}},
 }
 
 func defaultPort(scheme string) int {
