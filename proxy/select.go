@@ -131,7 +131,7 @@ func (s *Selector) nothingFound() string {
 		if c.set == nil {
 			continue
 		}
-		parts = append(parts, c.name+": "+c.set.describe())
+		parts = append(parts, c.name+": "+c.set.Describe())
 	}
 	return strings.Join(parts, "; ")
 }
@@ -192,7 +192,7 @@ func (st *Settings) route(target *url.URL, src Source) (r Route, ok bool, err er
 	if err != nil {
 		return Route{}, false, fmt.Errorf("%s proxy setting: %w", src, err)
 	}
-	detail := st.describe()
+	detail := st.Describe()
 	p := servers.For(target.Scheme)
 	if p == nil {
 		return Route{Source: src, Detail: detail + "; no entry for " + target.Scheme}, true, nil
@@ -203,8 +203,8 @@ func (st *Settings) route(target *url.URL, src Source) (r Route, ok bool, err er
 	return Route{Proxy: p, Source: src, Detail: detail}, true, nil
 }
 
-// describe summarises a setting for a Route's Detail, redacted.
-func (st *Settings) describe() string {
+// Describe summarises a setting for a Route's Detail and for people, redacted.
+func (st *Settings) Describe() string {
 	var parts []string
 	if st.Manual {
 		parts = append(parts, "proxy "+concealServers(st.Server))

@@ -196,7 +196,7 @@ func FuzzParseConnectionBlob(f *testing.F) {
 		if len(s.Server)+len(s.Bypass)+len(s.AutoConfigURL) > len(b) {
 			t.Fatalf("strings longer than the blob: %+v from %d bytes", s, len(b))
 		}
-		_ = s.describe()
+		_ = s.Describe()
 	})
 }
 

@@ -114,6 +114,7 @@ DNS, TCP, proxy CONNECT or TLS, and which Azure service tags each IP is in.`,
 		newServiceTagsCmd(s),
 		newTargetsFileHelp(),
 		newDaemonCmd(s),
+		newServiceCmd(s),
 	)
 	wrapUsageErrors(root)
 	return root
