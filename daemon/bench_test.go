@@ -5,7 +5,6 @@ package daemon
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,7 +13,6 @@ import (
 
 	"egressprobe/internal/testenv"
 	"egressprobe/internal/testnet"
-	"egressprobe/plan"
 	"egressprobe/probe"
 )
 
@@ -47,11 +45,7 @@ metrics: {listen: 127.0.0.1:0}
 		b.Fatal(err)
 	}
 	clock := &stepClock{t: time.Date(2026, 12, 3, 0, 0, 0, 0, time.UTC)}
-	d, err := New(Deps{ConfigFile: cfgFile, Getenv: os.Getenv, PlanEnv: plan.SystemEnv(func(string) string { return "" }),
-		Clock: clock, Rand: func() float64 { return 0 }, Log: slog.New(slog.DiscardHandler), Hostname: "bench", Version: "bench"})
-	if err != nil {
-		b.Fatal(err)
-	}
+	d := newStepDaemon(b, cfgFile, clock)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var cpu0, daemonCPU time.Duration

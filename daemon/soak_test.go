@@ -83,6 +83,18 @@ func startTurnServer(t testing.TB, ca *testnet.CA, ip string) *turnServer {
 	return s
 }
 
+// newStepDaemon is a daemon on cfgFile whose time is clock, with no
+// environment (no proxy variables) and no jitter.
+func newStepDaemon(t testing.TB, cfgFile string, clock *stepClock) *Daemon {
+	t.Helper()
+	d, err := New(Deps{ConfigFile: cfgFile, Getenv: os.Getenv, PlanEnv: plan.SystemEnv(func(string) string { return "" }),
+		Clock: clock, Rand: func() float64 { return 0 }, Log: slog.New(slog.DiscardHandler), Hostname: "test", Version: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
 // resources is what must not grow over cycles.
 type resources struct {
 	cycle      uint64
@@ -151,11 +163,7 @@ metrics: {listen: 127.0.0.1:0}
 
 	base := measure(0)
 	clock := &stepClock{t: time.Date(2026, 12, 3, 0, 0, 0, 0, time.UTC)}
-	d, err := New(Deps{ConfigFile: cfgFile, Getenv: os.Getenv, PlanEnv: plan.SystemEnv(func(string) string { return "" }),
-		Clock: clock, Rand: func() float64 { return 0 }, Log: slog.New(slog.DiscardHandler), Hostname: "soak", Version: "test"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	d := newStepDaemon(t, cfgFile, clock)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var snaps []resources

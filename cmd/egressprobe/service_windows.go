@@ -138,23 +138,19 @@ func writeDefaultServiceConfig(s *streams, path string) error {
 }
 
 func serviceUninstall(s *streams, o *serviceOptions) error {
-	m, sv, err := openService(o.name)
-	if err != nil {
-		return err
-	}
-	defer m.Disconnect()
-	defer sv.Close()
-	if st, err := sv.Query(); err == nil && st.State != svc.Stopped {
-		if err := stopAndWait(sv); err != nil {
-			return err
+	return withService(o.name, func(sv *mgr.Service) error {
+		if st, err := sv.Query(); err == nil && st.State != svc.Stopped {
+			if err := stopAndWait(sv); err != nil {
+				return err
+			}
 		}
-	}
-	if err := sv.Delete(); err != nil {
-		return fmt.Errorf("removing service %s: %w", o.name, err)
-	}
-	_ = eventlog.Remove(o.name)
-	fmt.Fprintf(s.Out, "removed service %s (its config and logs stay in %s)\n", o.name, programDataDir())
-	return nil
+		if err := sv.Delete(); err != nil {
+			return fmt.Errorf("removing service %s: %w", o.name, err)
+		}
+		_ = eventlog.Remove(o.name)
+		fmt.Fprintf(s.Out, "removed service %s (its config and logs stay in %s)\n", o.name, programDataDir())
+		return nil
+	})
 }
 
 // serviceWait bounds how long start and stop wait for the service: a stop
@@ -162,57 +158,56 @@ func serviceUninstall(s *streams, o *serviceOptions) error {
 const serviceWait = 60 * time.Second
 
 func serviceStart(s *streams, o *serviceOptions) error {
-	m, sv, err := openService(o.name)
-	if err != nil {
-		return err
-	}
-	defer m.Disconnect()
-	defer sv.Close()
-	if err := sv.Start(); err != nil {
-		return fmt.Errorf("starting service %s: %w", o.name, err)
-	}
-	if err := waitState(sv, svc.Running); err != nil {
-		return fmt.Errorf("service %s: %w; the Application event log says why", o.name, err)
-	}
-	fmt.Fprintf(s.Out, "service %s is running\n", o.name)
-	return nil
+	return withService(o.name, func(sv *mgr.Service) error {
+		if err := sv.Start(); err != nil {
+			return fmt.Errorf("starting service %s: %w", o.name, err)
+		}
+		if err := waitState(sv, svc.Running); err != nil {
+			return fmt.Errorf("service %s: %w; the Application event log says why", o.name, err)
+		}
+		fmt.Fprintf(s.Out, "service %s is running\n", o.name)
+		return nil
+	})
 }
 
 func serviceStop(s *streams, o *serviceOptions) error {
-	m, sv, err := openService(o.name)
-	if err != nil {
-		return err
-	}
-	defer m.Disconnect()
-	defer sv.Close()
-	if err := stopAndWait(sv); err != nil {
-		return fmt.Errorf("service %s: %w", o.name, err)
-	}
-	fmt.Fprintf(s.Out, "service %s is stopped\n", o.name)
-	return nil
+	return withService(o.name, func(sv *mgr.Service) error {
+		if err := stopAndWait(sv); err != nil {
+			return fmt.Errorf("service %s: %w", o.name, err)
+		}
+		fmt.Fprintf(s.Out, "service %s is stopped\n", o.name)
+		return nil
+	})
 }
 
 func serviceStatus(s *streams, o *serviceOptions) error {
-	m, sv, err := openService(o.name)
+	return withService(o.name, func(sv *mgr.Service) error {
+		st, err := sv.Query()
+		if err != nil {
+			return fmt.Errorf("querying service %s: %w", o.name, err)
+		}
+		fmt.Fprintf(s.Out, "service %s: %s", o.name, stateName(st.State))
+		if st.ProcessId != 0 {
+			fmt.Fprintf(s.Out, " (pid %d)", st.ProcessId)
+		}
+		fmt.Fprintln(s.Out)
+		if c, err := sv.Config(); err == nil {
+			fmt.Fprintf(s.Out, "command: %s\n", c.BinaryPathName)
+		}
+		fmt.Fprintln(s.Out, serviceProxyNote(proxy.ReadSystem()))
+		return nil
+	})
+}
+
+// withService runs f on the installed service name.
+func withService(name string, f func(*mgr.Service) error) error {
+	m, sv, err := openService(name)
 	if err != nil {
 		return err
 	}
 	defer m.Disconnect()
 	defer sv.Close()
-	st, err := sv.Query()
-	if err != nil {
-		return fmt.Errorf("querying service %s: %w", o.name, err)
-	}
-	fmt.Fprintf(s.Out, "service %s: %s", o.name, stateName(st.State))
-	if st.ProcessId != 0 {
-		fmt.Fprintf(s.Out, " (pid %d)", st.ProcessId)
-	}
-	fmt.Fprintln(s.Out)
-	if c, err := sv.Config(); err == nil {
-		fmt.Fprintf(s.Out, "command: %s\n", c.BinaryPathName)
-	}
-	fmt.Fprintln(s.Out, serviceProxyNote(proxy.ReadSystem()))
-	return nil
+	return f(sv)
 }
 
 func openService(name string) (*mgr.Mgr, *mgr.Service, error) {
