@@ -90,6 +90,7 @@ type Plan struct {
 	Targets     []probe.Target
 	Resolvers   []string
 	Proxy       *report.ProxyInfo  // the run's proxy; nil when every route is direct
+	Proxies     []report.ProxyInfo // every proxy the routes use, Proxy first
 	NotProbed   []report.NotProbed // catalog families without a member in this run
 	Concurrency int
 	Family      int              // Options.Family
@@ -210,8 +211,13 @@ func (p *Plan) addEndpoints(eps []targets.Endpoint, sel *proxy.Selector, roots *
 		}
 		if !own[i].Direct() && fallback == nil {
 			fallback = &own[i]
-			p.Proxy = &report.ProxyInfo{URL: own[i].Redacted(), Source: string(own[i].Source)}
 		}
+		if !own[i].Direct() {
+			p.addProxy(own[i], ep.Scheme)
+		}
+	}
+	if len(p.Proxies) > 0 {
+		p.Proxy = &p.Proxies[0]
 	}
 	for i, ep := range eps {
 		routes, err := Routes(opts.Path, ep, own[i], fallback)
@@ -271,6 +277,20 @@ func Routes(path string, ep targets.Endpoint, own proxy.Route, fallback *proxy.R
 		return []proxy.Route{direct, viaProxy}, nil
 	}
 	return []proxy.Route{viaProxy}, nil
+}
+
+// addProxy notes a route's proxy, once per URL, with the schemes it carries.
+func (p *Plan) addProxy(r proxy.Route, scheme string) {
+	u := r.Redacted()
+	for i := range p.Proxies {
+		if p.Proxies[i].URL == u {
+			if p.Proxies[i].For != scheme {
+				p.Proxies[i].For = ""
+			}
+			return
+		}
+	}
+	p.Proxies = append(p.Proxies, report.ProxyInfo{URL: u, Source: string(r.Source), For: scheme})
 }
 
 func (p *Plan) add(ep targets.Endpoint, t probe.Target) {

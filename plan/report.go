@@ -24,7 +24,7 @@ func (p *Plan) Report(started, finished time.Time, obs []probe.Observation, a At
 	return report.Build(report.Input{
 		Started: started, Finished: finished,
 		Cloud: p.Cloud, Region: p.Region,
-		Resolvers: p.Resolvers, Proxy: p.Proxy, IPv6: p.IPv6,
+		Resolvers: p.Resolvers, Proxy: p.Proxy, Proxies: p.Proxies, IPv6: p.IPv6,
 		Endpoints: p.Endpoints, Observations: obs, NotProbed: p.NotProbed,
 		Tags: a.Tags, TagsInfo: a.TagsInfo, Provider: a.Provider,
 	})

@@ -36,12 +36,24 @@ func runLine(r *report.Report) string {
 		}
 		parts = append(parts, p)
 	}
-	if r.Proxy != nil && r.Proxy.URL != "" {
-		p := "proxy " + r.Proxy.URL
-		if r.Proxy.Source != "" {
-			p += " (from " + r.Proxy.Source + ")"
+	proxies := r.Proxies
+	if len(proxies) == 0 && r.Proxy != nil && r.Proxy.URL != "" {
+		proxies = []report.ProxyInfo{*r.Proxy}
+	}
+	if len(proxies) > 0 {
+		// HTTP_PROXY and HTTPS_PROXY may differ: name each with what it carries.
+		var ps []string
+		for _, px := range proxies {
+			p := px.URL
+			if px.For != "" && len(proxies) > 1 {
+				p += " for " + strings.ToUpper(px.For)
+			}
+			if px.Source != "" {
+				p += " (from " + px.Source + ")"
+			}
+			ps = append(ps, p)
 		}
-		parts = append(parts, p)
+		parts = append(parts, "proxy "+strings.Join(ps, ", "))
 	} else {
 		parts = append(parts, "no proxy")
 	}

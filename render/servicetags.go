@@ -155,13 +155,19 @@ func ServiceTagsUpdate(w io.Writer, v UpdateView, format string) error {
 	cells := []string{v.Cloud, v.Status, strconv.FormatInt(v.ChangeNumber, 10), strconv.FormatInt(v.PreviousChangeNumber, 10), v.Source, v.Path}
 	header := []string{"cloud", "status", "change_number", "previous_change_number", "source", "path"}
 	return stDispatch(w, "servicetags update", format, map[string]func(io.Writer) error{
+		// One field a line, so that a long source URL and cache path fit a
+		// 100-column console; a first download has no previous change number.
 		"table": func(w io.Writer) error {
-			row := make(table.Row, len(cells))
-			head := make(table.Row, len(header))
-			for i := range cells {
-				row[i], head[i] = cells[i], strings.ToUpper(strings.ReplaceAll(header[i], "_", " "))
+			change := strconv.FormatInt(v.ChangeNumber, 10)
+			switch {
+			case v.PreviousChangeNumber == 0:
+				change += " (first download)"
+			case v.PreviousChangeNumber != v.ChangeNumber:
+				change += fmt.Sprintf(" (was %d)", v.PreviousChangeNumber)
 			}
-			return stTable(w, head, []table.Row{row})
+			_, err := fmt.Fprintf(w, "Cloud          %s\nStatus         %s\nChange number  %s\nSource         %s\nCache file     %s\n",
+				v.Cloud, v.Status, change, v.Source, v.Path)
+			return err
 		},
 		"json": func(w io.Writer) error { return stJSON(w, v) },
 		"csv":  func(w io.Writer) error { return stCSV(w, header, [][]string{cells}) },

@@ -20,6 +20,7 @@ type Input struct {
 	Cloud, Region     string
 	Resolvers         []string
 	Proxy             *ProxyInfo
+	Proxies           []ProxyInfo
 	IPv6              *probe.IPv6Reach // the run's decision (probe.DetectIPv6); nil: not decided
 	Endpoints         []targets.Endpoint
 	Observations      []probe.Observation
@@ -56,6 +57,7 @@ func Build(in Input) *Report {
 		Region:        in.Region,
 		Resolvers:     orEmpty(in.Resolvers),
 		Proxy:         in.Proxy,
+		Proxies:       orEmpty(in.Proxies),
 		IPv6:          in.IPv6,
 		ServiceTags:   in.TagsInfo,
 		Wildcards:     []Wildcard{},

@@ -23,6 +23,9 @@ type Report struct {
 	Region        string     `json:"region,omitempty"`
 	Resolvers     []string   `json:"resolvers"`
 	Proxy         *ProxyInfo `json:"proxy"`
+	// Proxies are every proxy the run's routes use, first the one in Proxy:
+	// more than one when HTTP_PROXY (the NCSI probes) and HTTPS_PROXY differ.
+	Proxies []ProxyInfo `json:"proxies"`
 	// IPv6 is whether this host can reach IPv6 at all; null when the run did
 	// not decide (then every address was probed).
 	IPv6        *probe.IPv6Reach `json:"ipv6"`
@@ -39,6 +42,8 @@ type Report struct {
 type ProxyInfo struct {
 	URL    string `json:"url"`    // redacted
 	Source string `json:"source"` // flag, env, winhttp, ie
+	// For is the scheme of the targets it carries: https, http, or "" for both.
+	For string `json:"for"`
 }
 
 // ServiceTagsInfo says which feed attributed the IPs, or why none did.

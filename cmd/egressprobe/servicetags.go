@@ -279,6 +279,7 @@ type stExportOptions struct {
 	region     string
 	ipv4, ipv6 bool
 	format     string
+	formatSet  bool // -f given, even as its default txt
 	output     string
 	name       string
 	port       int
@@ -296,7 +297,10 @@ or ready-to-paste rules for nftables (nft -f), iptables with ipset, or Windows F
 		Example: `  egressprobe servicetags export --tag AzureBackup,Storage,AzureActiveDirectory
   egressprobe servicetags export --tag AzureBackup,Storage --region westeurope --ipv4 -f nft > mars.nft`,
 		Args: cobra.NoArgs,
-		RunE: func(c *cobra.Command, _ []string) error { return runSTExport(s, opts) },
+		RunE: func(c *cobra.Command, _ []string) error {
+			opts.formatSet = c.Flags().Changed("format")
+			return runSTExport(s, opts)
+		},
 	}
 	f := cmd.Flags()
 	opts.feed.bind(f)
@@ -322,8 +326,8 @@ func runSTExport(s *streams, opts *stExportOptions) error {
 		if err := oneOf("-o", "output format", opts.output, render.ServiceTagsFormats()); err != nil {
 			return err
 		}
-		if opts.format != "txt" && !strings.EqualFold(opts.format, opts.output) {
-			return usageErrorf("-o %s and -f %s disagree: give one of them", opts.output, opts.format)
+		if opts.formatSet && !strings.EqualFold(opts.format, opts.output) {
+			return flagErrorf("-o", "%s and -f %s disagree: give one of them", quote.Q(opts.output), quote.Q(opts.format))
 		}
 		opts.format = opts.output
 	}
@@ -400,6 +404,10 @@ func runSTDiff(s *streams, opts *stDiffOptions, oldPath, newPath string) error {
 			return &usageError{err}
 		}
 		feeds[i] = f
+	}
+	if feeds[0].Cloud != feeds[1].Cloud {
+		fmt.Fprintf(s.Err, "egressprobe: warning: %s is the %s feed and %s the %s feed: the diff compares two clouds, not two weeks of one\n",
+			oldPath, feeds[0].Cloud, newPath, feeds[1].Cloud)
 	}
 	d, err := servicetags.Diff(feeds[0], feeds[1], opts.tags)
 	if err != nil {

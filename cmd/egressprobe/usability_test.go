@@ -71,6 +71,8 @@ func TestUsageMessagesGolden(t *testing.T) {
 		{name: "yaml unknown key", files: map[string][]byte{"lab/t.txt": []byte("targets:\n  - host: a.example\n    prot: 443\n")},
 			args: []string{"check", "--targets", "lab/t.txt"}},
 		{name: "missing targets file", args: []string{"check", "--targets", "lab/none.txt"}},
+		// Cross-checks.
+		{name: "export -f and -o disagree", args: []string{"servicetags", "export", "--tag", "Storage", "-f", "txt", "-o", "json"}},
 	}
 	var got bytes.Buffer
 	for _, c := range cases {
@@ -177,7 +179,7 @@ func TestCheckTableCauseWholeInPipe(t *testing.T) {
 		t.Fatalf("want one result with a long cause, got %+v", rep.Results)
 	}
 	cause := rep.Results[0].Error
-	out := filepath.Join(t.TempDir(), "table.txt")
+	out := filepath.Join(testenv.TempDir(t), "table.txt")
 	table := runBinary(t, nil, "check", target, "--proxy", "none", "--output-file", out)
 	written, err := os.ReadFile(out)
 	if err != nil {
@@ -199,9 +201,42 @@ func TestCheckTableCauseWholeInPipe(t *testing.T) {
 // timeout never starts (it would outlast the test's deadline).
 func TestCheckOutputFileCheckedBeforeProbing(t *testing.T) {
 	silent := testnet.TCPSilent(t, "127.0.97.3")
-	bad := filepath.Join(t.TempDir(), "missing", "out.txt")
+	bad := filepath.Join(testenv.TempDir(t), "missing", "out.txt")
 	r := runBinary(t, nil, "check", silent.String(), "--proxy", "none", "--timeout", "10m", "--output-file", bad)
 	if r.code != exitUsage || !strings.HasPrefix(r.stderr, "egressprobe: --output-file: open "+bad) {
 		t.Errorf("exit %d, stderr %q; want 2 and the --output-file error", r.code, r.stderr)
+	}
+}
+
+// TestCrossChecks: a diff of two clouds' feeds warns; the update table fits
+// 100 columns and says "first download" instead of a previous change number
+// 0; the header names both proxies when HTTP_PROXY and HTTPS_PROXY differ.
+func TestCrossChecks(t *testing.T) {
+	china := filepath.Join("..", "..", "testdata", "check", "ServiceTags_China_lab.json")
+	r := runBinary(t, nil, "servicetags", "diff", stOld, china)
+	if r.code != 0 || !strings.Contains(r.stderr, "egressprobe: warning: "+stOld+" is the Public feed and "+china+" the China feed") {
+		t.Errorf("diff of two clouds: exit %d, stderr %q; want 0 and the warning", r.code, r.stderr)
+	}
+	if r := runBinary(t, nil, "servicetags", "diff", stOld, stNew); strings.Contains(r.stderr, "warning") {
+		t.Errorf("diff of one cloud warns: %q", r.stderr)
+	}
+
+	u := runBinary(t, nil, "servicetags", "update", "--source", stOld)
+	if u.code != 0 || !strings.Contains(u.stdout, "Change number  7 (first download)") || strings.Contains(u.stdout, "PREVIOUS") {
+		t.Errorf("update: exit %d:\n%s", u.code, u.stdout)
+	}
+	for _, line := range strings.Split(u.stdout, "\n") {
+		if n := len([]rune(line)); n > 100 {
+			t.Errorf("update table line of %d columns: %q", n, line)
+		}
+	}
+
+	httpsProxy := testnet.TCPClosed(t, "127.0.98.5")
+	httpProxy := testnet.TCPClosed(t, "127.0.98.6")
+	env := []string{"HTTPS_PROXY=http://" + httpsProxy.String(), "HTTP_PROXY=http://" + httpProxy.String()}
+	c := runBinary(t, env, "check", "x.test", "http://x.test/", "--resolver", "127.0.0.1:1", "--timeout", "5s")
+	want := "proxy http://" + httpsProxy.String() + " for HTTPS (from env), http://" + httpProxy.String() + " for HTTP (from env)"
+	if !strings.Contains(c.stdout, want) {
+		t.Errorf("header does not name both proxies (%q):\n%s", want, c.stdout)
 	}
 }
