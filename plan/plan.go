@@ -41,6 +41,9 @@ type Options struct {
 	Members         []string
 	StorageAccounts []string
 	Vaults          []string
+	// PrivateEndpoint states that the vaults use a private endpoint: their
+	// names must resolve to private addresses (targets.PrivateLinkRequired).
+	PrivateEndpoint bool
 	// Resolvers are IP or IP:PORT (port 53 by default); none: the system's.
 	Resolvers []string
 	Proxy     string // auto, none, or a proxy URL (proxy.FromFlag)
@@ -325,14 +328,15 @@ func (p *Plan) addWildcardChecks(cloud string, resolvers []string, timeout time.
 // endpoints are the targets given, else the built-in catalog of the cloud.
 func endpoints(cloud string, opts *Options) ([]targets.Endpoint, error) {
 	if opts.CatalogRun() {
-		eps, err := targets.Catalog(cloud, targets.Options{Region: opts.Region, Members: opts.Members, StorageAccounts: opts.StorageAccounts, Vaults: opts.Vaults})
+		eps, err := targets.Catalog(cloud, targets.Options{Region: opts.Region, Members: opts.Members, StorageAccounts: opts.StorageAccounts,
+			Vaults: opts.Vaults, PrivateEndpoint: opts.PrivateEndpoint})
 		if err != nil {
 			return nil, &InputError{err}
 		}
 		return eps, nil
 	}
-	if len(opts.Members)+len(opts.StorageAccounts)+len(opts.Vaults) > 0 {
-		return nil, inputErrorf("--member, --storage-account and --vault add to the built-in catalog; with explicit targets, list those hosts as targets")
+	if len(opts.Members)+len(opts.StorageAccounts)+len(opts.Vaults) > 0 || opts.PrivateEndpoint {
+		return nil, inputErrorf("--member, --storage-account, --vault and --private-endpoint add to the built-in catalog; with explicit targets, list those hosts as targets")
 	}
 	var eps []targets.Endpoint
 	for _, a := range opts.Targets {

@@ -88,6 +88,30 @@ func TestBuildCatalog(t *testing.T) {
 	}
 }
 
+// TestBuildVault: --vault's names are resolved only, with the mode
+// --private-endpoint sets, and no TLS or HTTP step.
+func TestBuildVault(t *testing.T) {
+	for _, pe := range []bool{false, true} {
+		p := mustBuild(t, opts(func(o *Options) {
+			o.Region, o.Vaults, o.PrivateEndpoint, o.Resolvers = "westeurope", []string{"42"}, pe, []string{"10.0.0.53"}
+		}), testEnv(nil))
+		want := map[bool]string{false: targets.PrivateLinkOptional, true: targets.PrivateLinkRequired}[pe]
+		n := 0
+		for i, ep := range p.Endpoints {
+			if ep.Source != "--vault" {
+				continue
+			}
+			n++
+			if tg := p.Targets[i]; !tg.DNSOnly || tg.HTTP || ep.PrivateLink != want || !strings.Contains(ep.Host, ".privatelink.we.") {
+				t.Errorf("%s: DNSOnly %v HTTP %v private_link %q, want a resolution only, %q", ep.Host, tg.DNSOnly, tg.HTTP, ep.PrivateLink, want)
+			}
+		}
+		if n != 8 {
+			t.Errorf("%d vault targets, want 8", n)
+		}
+	}
+}
+
 // TestBuildWildcardChecks: one random name per wildcard family and resolver,
 // resolution only, marked for report.Wildcards.
 func TestBuildWildcardChecks(t *testing.T) {
@@ -208,7 +232,9 @@ func TestBuildInputErrors(t *testing.T) {
 		{"resolver port 0", func(o *Options) { o.Resolvers = []string{"10.0.0.53:0"} }, `--resolver: "10.0.0.53:0" is not IP or IP:PORT`},
 		{"path", func(o *Options) { o.Path = "sideways" }, `--path: unknown route "sideways"; use one of direct, proxy, both`},
 		{"no proxy", func(o *Options) { o.Path = "proxy" }, `--path: "proxy" asks for a proxy, and none is configured`},
-		{"members with targets", func(o *Options) { o.Targets = []string{"a.test"}; o.Members = []string{"b.test"} }, "--member, --storage-account and --vault"},
+		{"members with targets", func(o *Options) { o.Targets = []string{"a.test"}; o.Members = []string{"b.test"} }, "--member, --storage-account, --vault and --private-endpoint"},
+		{"private endpoint with targets", func(o *Options) { o.Targets = []string{"a.test"}; o.PrivateEndpoint = true }, "--private-endpoint add to the built-in catalog"},
+		{"private endpoint without vault", func(o *Options) { o.Region = "westeurope"; o.PrivateEndpoint = true }, "name the vault with --vault ID"},
 		{"ca file missing", func(o *Options) { o.CAFile = filepath.Join(dir, "none.pem") }, "--ca-file:"},
 		{"ca file not PEM", func(o *Options) { o.CAFile = notPEM }, "--ca-file: no PEM certificate in"},
 		{"proxy", func(o *Options) { o.Proxy = "http://user:secret@bad host" }, "--proxy"},

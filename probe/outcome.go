@@ -59,6 +59,12 @@ const (
 	TLSOldVersion       Outcome = "tls_old_version"       // negotiated below TLS 1.2
 	TLSIntercepted      Outcome = "tls_intercepted"       // leaf minted by a TLS-inspecting middlebox
 
+	// PrivateLinkAbsent: a vault's private-endpoint name (--vault) does not
+	// resolve, as expected when the vault has no private endpoint or the
+	// resolver does not use its private DNS zone. Informational, not a failure;
+	// the report sets it (from dns_nxdomain or dns_nodata), no step does.
+	PrivateLinkAbsent Outcome = "privatelink_absent"
+
 	// Cancelled is the outcome of an observation the run was stopped before it
 	// finished (Ctrl-C): its steps so far are kept, and one that never started
 	// has none. Not a verdict on the network.

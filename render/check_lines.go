@@ -71,6 +71,9 @@ func overallLine(s report.Summary) string {
 	if s.Skipped > 0 {
 		line += fmt.Sprintf(", %d skipped (no IPv6 here)", s.Skipped)
 	}
+	if s.Info > 0 {
+		line += fmt.Sprintf(", %d informational", s.Info)
+	}
 	if s.Warnings > 0 {
 		line += fmt.Sprintf("; %d with warnings", s.Warnings)
 	}
@@ -86,11 +89,14 @@ func familyLine(s report.Summary, family string) string {
 		if len(f.Works) > 0 {
 			works = "works via " + strings.Join(f.Works, ", ")
 		}
-		skipped := ""
+		extra := ""
 		if f.Skipped > 0 {
-			skipped = fmt.Sprintf(", %d skipped", f.Skipped)
+			extra += fmt.Sprintf(", %d skipped", f.Skipped)
 		}
-		return fmt.Sprintf("%s: %d ok, %d failed%s; %s", plural(f.Total, "result"), f.OK, f.Failed, skipped, works)
+		if f.Info > 0 {
+			extra += fmt.Sprintf(", %d informational", f.Info)
+		}
+		return fmt.Sprintf("%s: %d ok, %d failed%s; %s", plural(f.Total, "result"), f.OK, f.Failed, extra, works)
 	}
 	return ""
 }

@@ -57,7 +57,7 @@ func newRowView(res *report.Result) rowView {
 		Path:     orDash(res.Path),
 		Resolver: orDash(res.Resolver),
 		Status:   orDash(string(res.Status)),
-		OK:       res.Status == probe.OK,
+		OK:       res.Status == probe.OK || res.Status == probe.PrivateLinkAbsent, // the latter: expected, not failed
 		Detail:   detail(res),
 		Provider: "-",
 	}

@@ -538,6 +538,21 @@ func TestCheckEmptyAndAllOK(t *testing.T) {
 	if !strings.Contains(out.String(), "Nothing to open: every result is ok.") || strings.Contains(out.String(), "What to open") {
 		t.Errorf("all-ok table:\n%s", out.String())
 	}
+
+	// An expected NXDOMAIN for a vault without a private endpoint is counted
+	// apart and asks for nothing.
+	allOK.Results = append(allOK.Results, report.Result{Host: "42-ab-pod01-fc1.privatelink.we.backup.windowsazure.com", Family: "f",
+		Path: "direct", Resolver: "system", Status: "privatelink_absent", Error: "expected (dns_nxdomain via system): ..."})
+	allOK.Summary = report.Summary{Total: 2, OK: 1, Info: 1, Families: []report.FamilySummary{{Family: "f", Total: 2, OK: 1, Info: 1}}}
+	out.Reset()
+	if err := Check(&out, allOK, CheckOptions{Color: true}); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"2 results: 1 ok, 0 failed, 1 informational", "every result is ok or informational", ansiGreen + "privatelink_absent"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("table lacks %q:\n%s", want, out.String())
+		}
+	}
 }
 
 func TestCheckNotSkewedAndNoFeed(t *testing.T) {

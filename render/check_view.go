@@ -90,6 +90,9 @@ func newCheckView(r *report.Report) checkView {
 	}
 	if len(r.Open) == 0 && r.Summary.Total > 0 && r.Summary.Failed == 0 {
 		v.NothingOpen = "Nothing to open: every result is ok."
+		if r.Summary.Info > 0 {
+			v.NothingOpen = "Nothing to open: every result is ok or informational."
+		}
 	}
 	v.clean()
 	return v

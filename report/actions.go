@@ -103,10 +103,11 @@ func keyOf(res *Result) endpointKey {
 }
 
 // notJudged: ok, or no verdict on the network (the run was stopped, or the
-// address was not tried) — nothing to open for it.
+// address was not tried), or the expected answer of a vault without a private
+// endpoint (privatelink_absent) — nothing to open for it.
 func notJudged(status probe.Outcome) bool {
 	switch status {
-	case probe.OK, probe.Cancelled, probe.SkippedNoIPv6:
+	case probe.OK, probe.Cancelled, probe.SkippedNoIPv6, probe.PrivateLinkAbsent:
 		return true
 	}
 	return false
@@ -118,6 +119,11 @@ func fixFor(res *Result) (hop, change string) {
 	proxy := ""
 	if res.Proxy != nil {
 		proxy = *res.Proxy
+	}
+	if res.PrivateLink == targets.PrivateLinkRequired && slices.Contains([]probe.Outcome{probe.DNSNXDomain, probe.DNSNoData, probe.DNSUnexpected}, res.Status) {
+		zone := res.Host[strings.IndexByte(res.Host, '.')+1:]
+		return HopDNS, fmt.Sprintf("resolver %s must answer these private-endpoint names from the private DNS zone %s (%s): link that zone to the virtual network of this resolver, or add a conditional forwarder for it to Azure DNS (168.63.129.16) from inside that network",
+			res.Resolver, zone, res.Status)
 	}
 	switch res.Status {
 	case probe.DNSNXDomain:

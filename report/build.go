@@ -101,6 +101,7 @@ func buildResult(in *Input, o *probe.Observation) Result {
 		Family:       ep.Family,
 		Role:         ep.Role,
 		Evidence:     ep.Evidence,
+		PrivateLink:  ep.PrivateLink,
 		Path:         o.Path(),
 		Resolver:     o.Target.Resolver,
 		Status:       o.Outcome,
@@ -136,7 +137,33 @@ func buildResult(in *Input, o *probe.Observation) Result {
 		judgeExpectedAddrs(&res, ep, o)
 	}
 	attribute(in, &res, ep, o)
+	judgePrivateLink(&res, ep, o)
 	return res
+}
+
+// judgePrivateLink judges a vault's private-endpoint name (--vault), which
+// exists only in the vault's private DNS zone: no answer is expected unless
+// the user said the vault has a private endpoint (--private-endpoint); then
+// no answer, or a public one, is a DNS failure (the warning the public answer
+// raised becomes the failure).
+func judgePrivateLink(res *Result, ep targets.Endpoint, o *probe.Observation) {
+	if ep.PrivateLink == "" {
+		return
+	}
+	zone := ep.Host[strings.IndexByte(ep.Host, '.')+1:]
+	absent := o.Outcome == probe.DNSNXDomain || o.Outcome == probe.DNSNoData
+	public := o.IP.IsValid() && !inPrivateSpace(o.IP)
+	switch {
+	case absent && ep.PrivateLink == targets.PrivateLinkOptional:
+		res.Status = probe.PrivateLinkAbsent
+		res.Error = fmt.Sprintf("expected (%s via %s): the vault has no private endpoint, or this resolver does not use its private DNS zone %s; the agent then uses the region's public pods (give --private-endpoint if the vault has one)",
+			o.Outcome, res.Resolver, zone)
+	case public && ep.PrivateLink == targets.PrivateLinkRequired:
+		res.Status = probe.DNSUnexpected
+		res.Error = fmt.Sprintf("%s resolves to public address %s via %s: this resolver does not answer from the private DNS zone %s, so the agent bypasses the vault's private endpoint",
+			ep.Host, o.IP.Unmap(), res.Resolver, zone)
+		res.Warnings = slices.DeleteFunc(res.Warnings, func(w Warning) bool { return w.Code == WarnPrivateLinkPublic })
+	}
 }
 
 func dnsOf(d *probe.DNSResult) DNS {
@@ -206,10 +233,10 @@ func attribute(in *Input, res *Result, ep targets.Endpoint, o *probe.Observation
 		res.Warnings = append(res.Warnings, Warning{Code: WarnPrivateEndpoint, Message: fmt.Sprintf(
 			"%s resolves to private address %s via %s: a private endpoint answer; traffic must reach its virtual network, and service-tag rules do not apply",
 			ep.Host, ip, res.Resolver)})
-	case o.DNS != nil && o.DNS.PrivateLink && !private:
+	case o.DNS != nil && (o.DNS.PrivateLink || probe.IsPrivateLinkName(ep.Host)) && !private:
 		res.Warnings = append(res.Warnings, Warning{Code: WarnPrivateLinkPublic, Message: fmt.Sprintf(
-			"%s has a privatelink CNAME (%s) but %s answers public address %s: the endpoint has a private endpoint and this resolver does not use its private DNS zone",
-			ep.Host, privatelinkName(o.DNS), res.Resolver, ip)})
+			"%s has a privatelink name (%s) but %s answers public address %s: the endpoint has a private endpoint and this resolver does not use its private DNS zone",
+			ep.Host, privatelinkName(ep.Host, o.DNS), res.Resolver, ip)})
 	}
 	if in.Tags == nil || ep.JudgeByName || len(ep.ExpectedTags) == 0 || private {
 		return
@@ -221,7 +248,11 @@ func attribute(in *Input, res *Result, ep targets.Endpoint, o *probe.Observation
 	}
 }
 
-func privatelinkName(d *probe.DNSResult) string {
+// privatelinkName is the first name of host's chain with a privatelink label.
+func privatelinkName(host string, d *probe.DNSResult) string {
+	if probe.IsPrivateLinkName(host) {
+		return host
+	}
 	for _, c := range d.CNAMEs {
 		if probe.IsPrivateLinkName(c.Target) {
 			return c.Target
@@ -320,6 +351,9 @@ func summarize(results []Result) Summary {
 		case probe.SkippedNoIPv6:
 			s.Skipped++
 			f.Skipped++
+		case probe.PrivateLinkAbsent:
+			s.Info++
+			f.Info++
 		default:
 			s.Failed++
 			f.Failed++

@@ -403,3 +403,66 @@ func TestWhatToOpenDNSNamesTheResolverPort(t *testing.T) {
 		}
 	}
 }
+
+// A vault's private-endpoint name (--vault) is judged by its DNS answer: none
+// is expected unless --private-endpoint says the vault has one; then none, or
+// a public one, is a DNS failure whose fix names the private zone.
+func TestPrivateLinkVerdicts(t *testing.T) {
+	const host = "42-ab-pod01-fc1.privatelink.we.backup.windowsazure.com"
+	nx := &probe.DNSResult{Host: host, Server: "127.0.0.1:53"}
+	nx.Outcome = probe.DNSNXDomain
+	private := dnsOK(host, "127.0.0.1:53", "10.12.0.15")
+	public := dnsOK(host, "127.0.0.1:53", "20.38.1.1")
+	tests := []struct {
+		name, mode string
+		obs        probe.Observation
+		status     probe.Outcome
+		warning    string
+		failed     int
+		info       int
+		fix        bool
+	}{
+		{"none, optional", targets.PrivateLinkOptional, obs(0, nx, "", probe.DNSNXDomain), "privatelink_absent", "", 0, 1, false},
+		{"none, required", targets.PrivateLinkRequired, obs(0, nx, "", probe.DNSNXDomain), "dns_nxdomain", "", 1, 0, true},
+		{"private, optional", targets.PrivateLinkOptional, obs(0, private, "10.12.0.15", probe.OK), "ok", "private_endpoint", 0, 0, false},
+		{"private, required", targets.PrivateLinkRequired, obs(0, private, "10.12.0.15", probe.OK), "ok", "private_endpoint", 0, 0, false},
+		{"public, optional", targets.PrivateLinkOptional, obs(0, public, "20.38.1.1", probe.OK), "ok", "privatelink_public", 0, 0, true},
+		{"public, required", targets.PrivateLinkRequired, obs(0, public, "20.38.1.1", probe.OK), "dns_unexpected", "", 1, 0, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := targets.Endpoint{Host: host, Scheme: targets.SchemeDNS, Family: "*.windowsazure.com", PrivateLink: tt.mode,
+				ExpectedTags: []string{"AzureBackup.WestEurope"}}
+			rep := Build(Input{Endpoints: []targets.Endpoint{e}, Observations: []probe.Observation{tt.obs}, Tags: feed})
+			res := rep.Results[0]
+			if res.Status != tt.status || res.PrivateLink != tt.mode {
+				t.Errorf("status %q private_link %q, want %q %q (%s)", res.Status, res.PrivateLink, tt.status, tt.mode, res.Error)
+			}
+			if got := len(res.Warnings) > 0; tt.warning != "" && !hasWarning(res, tt.warning) || tt.warning == "" && got {
+				t.Errorf("warnings %+v, want %q", res.Warnings, tt.warning)
+			}
+			if rep.Summary.Failed != tt.failed || rep.Summary.Info != tt.info || rep.Summary.Families[0].Info != tt.info {
+				t.Errorf("summary %+v", rep.Summary)
+			}
+			fix := slices.ContainsFunc(rep.Open, func(a Action) bool {
+				return a.Hop == "dns" && strings.Contains(a.Change, "168.63.129.16") && strings.Contains(a.Change, "privatelink")
+			})
+			if fix != tt.fix || len(rep.Open) > 1 {
+				t.Errorf("what to open %+v, want the private-zone fix: %v", rep.Open, tt.fix)
+			}
+		})
+	}
+}
+
+// An expected privatelink_absent is no failure: alone it gives no verdict,
+// and beside failures that share a step it does not break their verdict.
+func TestSummaryVerdictIgnoresPrivateLinkAbsent(t *testing.T) {
+	absent := Result{Status: probe.PrivateLinkAbsent}
+	timeout := Result{Status: probe.DNSTimeout}
+	if v := SummaryVerdict([]Result{absent, absent}); v != "" {
+		t.Errorf("only absent names: verdict %q", v)
+	}
+	if v := SummaryVerdict([]Result{absent, timeout, timeout}); !strings.Contains(v, "dns_timeout") {
+		t.Errorf("absent beside timeouts: verdict %q", v)
+	}
+}

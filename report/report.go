@@ -94,7 +94,8 @@ type Result struct {
 	Scheme         string        `json:"scheme"`
 	Family         string        `json:"family"`
 	Role           string        `json:"role,omitempty"`
-	Evidence       string        `json:"evidence,omitempty"` // documented or observed: how a catalog host is known
+	Evidence       string        `json:"evidence,omitempty"`     // documented or observed: how a catalog host is known
+	PrivateLink    string        `json:"private_link,omitempty"` // a vault's private-endpoint name: optional (--vault) or required (--private-endpoint)
 	IP             *string       `json:"ip"`
 	Path           string        `json:"path"`  // direct | proxy
 	Proxy          *string       `json:"proxy"` // redacted URL
@@ -193,10 +194,14 @@ type Provider struct {
 
 // Summary counts results overall and per family.
 type Summary struct {
-	Total    int                   `json:"total"`
-	OK       int                   `json:"ok"`
-	Failed   int                   `json:"failed"`
-	Skipped  int                   `json:"skipped"` // not tried, neither ok nor failed: IPv6 addresses on a host without IPv6
+	Total   int `json:"total"`
+	OK      int `json:"ok"`
+	Failed  int `json:"failed"`
+	Skipped int `json:"skipped"` // not tried, neither ok nor failed: IPv6 addresses on a host without IPv6
+	// Info counts results that are neither either: privatelink_absent, an
+	// expected NXDOMAIN for a vault without a private endpoint. They do not
+	// fail a run.
+	Info     int                   `json:"info"`
 	Warnings int                   `json:"warnings"`
 	ByStatus map[probe.Outcome]int `json:"by_status"`
 	// Verdict is set when every result failed at the same step: the cause is
@@ -212,6 +217,7 @@ type FamilySummary struct {
 	OK      int    `json:"ok"`
 	Failed  int    `json:"failed"`
 	Skipped int    `json:"skipped"`
+	Info    int    `json:"info"` // neither ok nor failed (privatelink_absent)
 	// Works names the paths that worked for at least one host of the family
 	// (direct, proxy): with --path both this is the answer for the ticket.
 	Works []string `json:"works"`

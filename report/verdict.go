@@ -59,8 +59,8 @@ func SummaryVerdict(results []Result) string {
 		if o == probe.OK {
 			return ""
 		}
-		if o == probe.SkippedNoIPv6 {
-			continue // not tried: says nothing about the network
+		if o == probe.SkippedNoIPv6 || o == probe.PrivateLinkAbsent {
+			continue // not tried, or the expected answer: says nothing about the network
 		}
 		if !slices.Contains(outcomes, o) {
 			outcomes = append(outcomes, o)

@@ -52,8 +52,12 @@ IPv6: whether this host can reach IPv6 at all (a global address on an up interfa
 decided once, without sending a packet; without it, IPv6 addresses are skipped_no_ipv6 (neither ok nor
 failed). -4 / -6 probe one family only.
 
-Exit status: 0 every result ok, 1 at least one is not (the output is still printed in full),
-2 bad usage or bad input.`,
+A vault's private-endpoint names (--vault ID) are only resolved: NXDOMAIN there is expected
+(privatelink_absent, informational) unless --private-endpoint says the vault has one; then no
+answer, or a public one, is a DNS failure whose fix names the private DNS zone.
+
+Exit status: 0 every result ok (or skipped or informational), 1 at least one is not (the output
+is still printed in full), 2 bad usage or bad input.`,
 		Example: checkExamples,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Targets = args
@@ -66,7 +70,8 @@ Exit status: 0 every result ok, 1 at least one is not (the output is still print
 	f.StringVar(&opts.Region, "region", "", "the vault's `REGION` (e.g. westeurope): probes its Backup pods and expects the regional tags")
 	f.StringArrayVar(&opts.Members, "member", nil, "also probe `HOST` as a member of its catalog family (repeatable)")
 	f.StringArrayVar(&opts.StorageAccounts, "storage-account", nil, "also probe the blob and queue endpoints of storage account `NAME` (repeatable)")
-	f.StringArrayVar(&opts.Vaults, "vault", nil, "also probe the private-endpoint names of vault `ID` (needs --region; repeatable)")
+	f.StringArrayVar(&opts.Vaults, "vault", nil, "also resolve the private-endpoint names of vault `ID` (needs --region; repeatable); no answer is expected unless --private-endpoint")
+	f.BoolVar(&opts.PrivateEndpoint, "private-endpoint", false, "the --vault uses a private endpoint: its names must resolve to private addresses, else a DNS failure")
 	f.StringArrayVar(&opts.Resolvers, "resolver", nil, "resolve every host with `IP[:PORT]` (repeatable: results per resolver show split horizons); default: the system's")
 	f.StringVar(&opts.Proxy, "proxy", "auto", "auto (HTTPS_PROXY/HTTP_PROXY/NO_PROXY, then the Windows settings), none, or a proxy `URL`")
 	f.StringVar(&opts.Path, "path", "", "`ROUTE`: direct, proxy or both (default: proxy for a host a proxy applies to, else direct)")
@@ -92,7 +97,7 @@ Exit status: 0 every result ok, 1 at least one is not (the output is still print
 // test keeps the two the same).
 const checkExamples = `  egressprobe check
   egressprobe check --cloud china --region chinanorth2 --storage-account myacct
-  egressprobe check --region westeurope --vault 1234567890123456789 --proxy http://user:pass@proxy:3128 --path both
+  egressprobe check --region westeurope --vault 1234567890123456789 --private-endpoint --proxy http://user:pass@proxy:3128 --path both
   egressprobe check login.microsoftonline.com:443 https://myacct.blob.core.windows.net/ --resolver 10.0.0.4 --resolver 168.63.129.16
   egressprobe check --targets hosts.yaml -o json --output-file result.json`
 

@@ -150,6 +150,43 @@ func (l *lab) start(t *testing.T) string {
 	return l.dns.Addr
 }
 
+// catalogListen is for tests that serve catalog hosts on their own ports 80
+// and 443, which needs root (not on Windows, where any user may listen on
+// them): it skips (fails in CI) without, and returns a listen that closes with
+// the test.
+func catalogListen(t *testing.T) func(addr string) net.Listener {
+	t.Helper()
+	if runtime.GOOS != "windows" && os.Getuid() != 0 {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("needs root to listen on ports 80 and 443 (CI runs as root)")
+		}
+		t.Skip("needs root to listen on ports 80 and 443")
+	}
+	return func(addr string) net.Listener {
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			t.Fatalf("listen %s: %v", addr, err)
+		}
+		t.Cleanup(func() { ln.Close() })
+		return ln
+	}
+}
+
+// serveNCSI answers Windows' NCSI probes as Microsoft's servers do, on ip:80
+// and [::1]:80, and puts the NCSI names in the lab's zone.
+func (l *lab) serveNCSI(t *testing.T, listen func(string) net.Listener, ip string) {
+	ncsi := http.NewServeMux()
+	ncsi.Handle("/connecttest.txt", testnet.NCSI(testnet.NCSIBody))
+	ncsi.Handle("/ncsi.txt", testnet.NCSI("Microsoft NCSI"))
+	testnet.ServeHTTPOn(t, listen(ip+":80"), ncsi, nil)
+	testnet.ServeHTTPOn(t, listen("[::1]:80"), ncsi, nil)
+	l.zone["www.msftconnecttest.com"] = testnet.DNSName{A: a(ip)}
+	l.zone["www.msftncsi.com"] = testnet.DNSName{A: a(ip)}
+	l.zone["ipv6.msftconnecttest.com"] = testnet.DNSName{AAAA: a("::1")}
+	l.zone["ipv6.msftncsi.com"] = testnet.DNSName{AAAA: a("::1")}
+	l.zone["dns.msftncsi.com"] = testnet.DNSName{A: a("131.107.255.255")}
+}
+
 func a(ips ...string) []netip.Addr {
 	var out []netip.Addr
 	for _, ip := range ips {
@@ -316,32 +353,15 @@ func TestCheckUsageErrors(t *testing.T) {
 // servers do. Ports 80 and 443 are the catalog's, so this needs root (not on
 // Windows, where any user may listen on them).
 func TestCheckChinaCatalog(t *testing.T) {
-	if runtime.GOOS != "windows" && os.Getuid() != 0 {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("needs root to listen on ports 80 and 443 (CI runs as root)")
-		}
-		t.Skip("needs root to listen on ports 80 and 443")
-	}
+	listen := catalogListen(t)
 	l := newLab(t)
-	listen := func(addr string) net.Listener {
-		ln, err := net.Listen("tcp", addr)
-		if err != nil {
-			t.Fatalf("listen %s: %v", addr, err)
-		}
-		t.Cleanup(func() { ln.Close() })
-		return ln
-	}
 	signin := []string{"login.partner.microsoftonline.cn", "login.chinacloudapi.cn", "download.microsoft.com"}
 	storage := []string{"labacct.blob.core.chinacloudapi.cn", "labacct.queue.core.chinacloudapi.cn"}
 	cert := l.ca.Leaf(t, signin, nil, testnet.LeafOptions{})
 	testnet.ServeHTTPOn(t, listen("127.0.92.1:443"), testnet.NCSI("ok"), &cert)
 	scert := l.ca.Leaf(t, storage, nil, testnet.LeafOptions{})
 	testnet.ServeHTTPOn(t, listen("127.0.92.3:443"), testnet.NCSI("ok"), &scert)
-	ncsi := http.NewServeMux()
-	ncsi.Handle("/connecttest.txt", testnet.NCSI(testnet.NCSIBody))
-	ncsi.Handle("/ncsi.txt", testnet.NCSI("Microsoft NCSI"))
-	testnet.ServeHTTPOn(t, listen("127.0.92.8:80"), ncsi, nil)
-	testnet.ServeHTTPOn(t, listen("[::1]:80"), ncsi, nil)
+	l.serveNCSI(t, listen, "127.0.92.8")
 
 	for _, h := range signin {
 		l.zone[h] = testnet.DNSName{A: a("127.0.92.1")}
@@ -351,11 +371,6 @@ func TestCheckChinaCatalog(t *testing.T) {
 	l.zone[storage[0]] = testnet.DNSName{CNAME: "blob.chn.store.lab.test"}
 	l.zone["blob.chn.store.lab.test"] = testnet.DNSName{A: a("127.0.92.3")}
 	l.zone[storage[1]] = testnet.DNSName{A: a("127.0.92.3")}
-	l.zone["www.msftconnecttest.com"] = testnet.DNSName{A: a("127.0.92.8")}
-	l.zone["www.msftncsi.com"] = testnet.DNSName{A: a("127.0.92.8")}
-	l.zone["ipv6.msftconnecttest.com"] = testnet.DNSName{AAAA: a("::1")}
-	l.zone["ipv6.msftncsi.com"] = testnet.DNSName{AAAA: a("::1")}
-	l.zone["dns.msftncsi.com"] = testnet.DNSName{A: a("131.107.255.255")}
 	resolver := l.start(t)
 
 	r := runBinary(t, nil, "check", "--cloud", "china", "--storage-account", "labacct", "--resolver", resolver,
