@@ -55,6 +55,7 @@ type Config struct {
 	Members          []string  `yaml:"members"`
 	StorageAccounts  []string  `yaml:"storage_accounts"`
 	Vaults           []string  `yaml:"vaults"`
+	PrivateEndpoint  bool      `yaml:"private_endpoint"`
 	Targets          []string  `yaml:"targets"`
 	TargetsFile      string    `yaml:"targets_file"`
 	Resolvers        []string  `yaml:"resolvers"`
@@ -465,7 +466,7 @@ func (m *MetricsConfig) validate() error {
 func (c *Config) PlanOptions() plan.Options {
 	return plan.Options{
 		Targets: c.Targets, TargetsFile: c.TargetsFile, Cloud: c.Cloud, Region: c.Region,
-		Members: c.Members, StorageAccounts: c.StorageAccounts, Vaults: c.Vaults,
+		Members: c.Members, StorageAccounts: c.StorageAccounts, Vaults: c.Vaults, PrivateEndpoint: c.PrivateEndpoint,
 		Resolvers: c.Resolvers, Proxy: c.ProxyURL, Path: c.Path, CAFile: c.CAFile,
 		ServiceTags: c.ServiceTags.File, Timeout: c.Timeout.Duration, Concurrency: c.Concurrency,
 		NoWildcardCheck: c.NoWildcardCheck,

@@ -44,6 +44,22 @@ func TestParseFullConfig(t *testing.T) {
 	}
 }
 
+// TestConfigPrivateEndpoint: private_endpoint reaches the plan as
+// check's --private-endpoint, and an error about it names the key.
+func TestConfigPrivateEndpoint(t *testing.T) {
+	cfg, err := ParseConfig("/etc/egressprobe/d.yaml", []byte("version: 1\nregion: westeurope\nvaults: [42]\nprivate_endpoint: true\n"), env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o := cfg.PlanOptions(); !o.PrivateEndpoint || len(o.Vaults) != 1 {
+		t.Errorf("plan options %+v", o)
+	}
+	if got := configKeys.Replace("--private-endpoint says the vault uses a private endpoint: name the vault with --vault ID"); got !=
+		"private_endpoint says the vault uses a private endpoint: name the vault with vaults ID" {
+		t.Errorf("config error reads %q", got)
+	}
+}
+
 // TestConfigDefaults: a config of one line gets check's defaults.
 func TestConfigDefaults(t *testing.T) {
 	cfg, err := ParseConfig("/etc/egressprobe/d.yaml", []byte("version: 1\n"), env(nil))

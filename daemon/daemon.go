@@ -132,7 +132,7 @@ func Load(deps *Deps) (*Config, *plan.Plan, error) {
 var configKeys = strings.NewReplacer(
 	"--resolver", "resolvers", "--path", "path", "--proxy", "proxy", "--cloud", "cloud", "--region", "region",
 	"--ca-file", "ca_file", "--targets", "targets_file", "--member", "members", "--storage-account", "storage_accounts",
-	"--vault", "vaults", "--timeout", "timeout", "--concurrency", "concurrency", "--service-tags", "service_tags.file",
+	"--vault", "vaults", "--private-endpoint", "private_endpoint", "--timeout", "timeout", "--concurrency", "concurrency", "--service-tags", "service_tags.file",
 )
 
 // New loads the config; a bad one is an error wrapping ErrConfig.
