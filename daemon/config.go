@@ -22,6 +22,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"egressprobe/internal/quote"
 	"egressprobe/plan"
 	"egressprobe/probe"
 	"egressprobe/proxy"
@@ -149,7 +150,7 @@ type Duration struct {
 func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 	v, err := time.ParseDuration(strings.TrimSpace(n.Value))
 	if err != nil || v < 0 || n.Kind != yaml.ScalarNode {
-		return lineErrorf(n.Line, "%q is not a duration: want e.g. 60s, 1500ms or 1h", n.Value)
+		return lineErrorf(n.Line, "%s is not a duration: want e.g. 60s, 1500ms or 1h", quote.Q(n.Value))
 	}
 	d.Duration, d.set = v, true
 	return nil
@@ -167,7 +168,7 @@ func (p *Percent) UnmarshalYAML(n *yaml.Node) error {
 		v /= 100
 	}
 	if err != nil || v < 0 || v > 0.5 || n.Kind != yaml.ScalarNode {
-		return lineErrorf(n.Line, "jitter %q: want a percentage from 0%% to 50%%, e.g. 10%%", n.Value)
+		return lineErrorf(n.Line, "jitter %s: want a percentage from 0%% to 50%%, e.g. 10%%", quote.Q(n.Value))
 	}
 	*p = Percent(v)
 	return nil
@@ -354,7 +355,7 @@ func (c *Config) validate(getenv func(string) string) error {
 	switch c.Path {
 	case "", "direct", "proxy", "both":
 	default:
-		return keyErrorf("path", "%q: use direct, proxy or both", c.Path)
+		return keyErrorf("path", "%s: use direct, proxy or both", quote.Q(c.Path))
 	}
 	if err := c.proxyURL(getenv); err != nil {
 		return err
@@ -425,7 +426,7 @@ func (l *LogConfig) validate() error {
 		l.Records = RecordsAll
 	case RecordsAll, RecordsFailures, RecordsTransitions:
 	default:
-		return keyErrorf("log.records", "%q: use all, failures or transitions", l.Records)
+		return keyErrorf("log.records", "%s: use all, failures or transitions", quote.Q(string(l.Records)))
 	}
 	for _, v := range []struct {
 		key string
@@ -457,7 +458,7 @@ func (m *MetricsConfig) validate() error {
 		return nil
 	}
 	if _, port, err := net.SplitHostPort(m.Listen); err != nil || port == "" {
-		return keyErrorf("metrics.listen", "%q: want HOST:PORT such as 127.0.0.1:9469, or off", m.Listen)
+		return keyErrorf("metrics.listen", "%s: want HOST:PORT such as 127.0.0.1:9469, or off", quote.Q(m.Listen))
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -162,6 +163,17 @@ func TestShippedConfigs(t *testing.T) {
 		"--config /etc/egressprobe/egressprobe.yaml --check-config"} {
 		if !strings.Contains(string(unit), want) {
 			t.Errorf("the unit lacks %q", want)
+		}
+	}
+}
+
+// TestConfigErrorsCutLongValues: a huge value is quoted cut, never whole.
+func TestConfigErrorsCutLongValues(t *testing.T) {
+	long := strings.Repeat("x", 100_000)
+	for _, field := range []string{"path: " + long, "log: {records: " + long + "}", "schedule: {interval: " + long + "}"} {
+		_, err := ParseConfig("d.yaml", []byte("version: 1\ntargets: [a.test]\n"+field+"\n"), func(string) string { return "" })
+		if err == nil || len(err.Error()) > 400 || !strings.Contains(err.Error(), "…") {
+			t.Errorf("%.20s…: error of %d bytes, want a cut one: %.200v", field, len(fmt.Sprint(err)), err)
 		}
 	}
 }

@@ -8,6 +8,8 @@ import (
 	// Windows has no zoneinfo database and windows name their time zone:
 	// the binary carries one.
 	_ "time/tzdata"
+
+	"egressprobe/internal/quote"
 )
 
 // Schedule says when cycles start: every Interval, each start moved by up to
@@ -37,10 +39,10 @@ func (c clock) String() string { return fmt.Sprintf("%02d:%02d", c.h, c.m) }
 func parseClock(s string) (clock, error) {
 	var c clock
 	if len(s) != 5 || s[2] != ':' {
-		return c, fmt.Errorf("%q: want HH:MM, e.g. 22:00", s)
+		return c, fmt.Errorf("%s: want HH:MM, e.g. 22:00", quote.Q(s))
 	}
 	if _, err := fmt.Sscanf(s, "%02d:%02d", &c.h, &c.m); err != nil || c.h > 23 || c.m > 59 || c.h < 0 || c.m < 0 {
-		return c, fmt.Errorf("%q: want HH:MM from 00:00 to 23:59", s)
+		return c, fmt.Errorf("%s: want HH:MM from 00:00 to 23:59", quote.Q(s))
 	}
 	return c, nil
 }
@@ -69,7 +71,7 @@ func (w WindowConfig) window() (Window, error) {
 	for _, d := range w.Days {
 		wd, ok := dayNames[strings.ToLower(strings.TrimSpace(d))]
 		if !ok {
-			return out, fmt.Errorf("window day %q: want mon, tue, wed, thu, fri, sat or sun", d)
+			return out, fmt.Errorf("window day %s: want mon, tue, wed, thu, fri, sat or sun", quote.Q(d))
 		}
 		out.Days[wd] = true
 	}
@@ -78,7 +80,7 @@ func (w WindowConfig) window() (Window, error) {
 		name = "Local"
 	}
 	if out.Loc, err = time.LoadLocation(name); err != nil {
-		return out, fmt.Errorf("window time_zone %q: %v; want an IANA name such as Europe/Berlin, UTC or Local", w.TimeZone, err)
+		return out, fmt.Errorf("window time_zone %s: %v; want an IANA name such as Europe/Berlin, UTC or Local", quote.Q(w.TimeZone), err)
 	}
 	out.Interval = w.Interval.Duration
 	if out.Interval < time.Second {

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net/netip"
 	"strings"
+
+	"egressprobe/internal/quote"
 )
 
 // This file holds what the DNS step knows about names and resolver
@@ -18,39 +20,32 @@ func CheckHostname(name string) error {
 	fix := "give a DNS name such as login.microsoftonline.com"
 	switch {
 	case n == "":
-		return fmt.Errorf("invalid host name %q: empty; %s", name, fix)
+		return fmt.Errorf("invalid host name %s: empty; %s", quote.Q(name), fix)
 	case len(n) > 253:
-		return fmt.Errorf("invalid host name %q: %d characters, at most 253 allowed; %s", truncate(name, 64), len(n), fix)
+		return fmt.Errorf("invalid host name %s: %d characters, at most 253 allowed; %s", quote.Q(name), len(n), fix)
 	}
 	for label := range strings.SplitSeq(n, ".") {
 		switch {
 		case label == "":
-			return fmt.Errorf("invalid host name %q: empty label; %s", name, fix)
+			return fmt.Errorf("invalid host name %s: empty label; %s", quote.Q(name), fix)
 		case len(label) > 63:
-			return fmt.Errorf("invalid host name %q: label %q longer than 63 characters; %s", truncate(name, 64), truncate(label, 16), fix)
+			return fmt.Errorf("invalid host name %s: label %s longer than 63 characters; %s", quote.Q(name), quote.Q(label), fix)
 		case label == "*":
-			return fmt.Errorf("invalid host name %q: a wildcard cannot be resolved; give a concrete name under it", name)
+			return fmt.Errorf("invalid host name %s: a wildcard cannot be resolved; give a concrete name under it", quote.Q(name))
 		case label[0] == '-' || label[len(label)-1] == '-':
-			return fmt.Errorf("invalid host name %q: label %q starts or ends with '-'; %s", name, label, fix)
+			return fmt.Errorf("invalid host name %s: label %s starts or ends with '-'; %s", quote.Q(name), quote.Q(label), fix)
 		}
 		for i := 0; i < len(label); i++ {
 			c := label[i]
 			if c >= 0x80 {
-				return fmt.Errorf("invalid host name %q: not ASCII; give the IDNA (xn--) form", name)
+				return fmt.Errorf("invalid host name %s: not ASCII; give the IDNA (xn--) form", quote.Q(name))
 			}
 			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
-				return fmt.Errorf("invalid host name %q: character %q not allowed; %s", name, c, fix)
+				return fmt.Errorf("invalid host name %s: character %q not allowed; %s", quote.Q(name), c, fix)
 			}
 		}
 	}
 	return nil
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "..."
 }
 
 // ParseResolver parses a resolver address: "IP:PORT", "[IPv6]:PORT", or a
@@ -58,14 +53,14 @@ func truncate(s string, n int) string {
 func ParseResolver(s string) (netip.AddrPort, error) {
 	if ap, err := netip.ParseAddrPort(s); err == nil {
 		if ap.Port() == 0 {
-			return ap, fmt.Errorf("resolver %q: port 0; give IP:PORT, e.g. 10.0.0.53:53", s)
+			return ap, fmt.Errorf("resolver %s: port 0; give IP:PORT, e.g. 10.0.0.53:53", quote.Q(s))
 		}
 		return ap, nil
 	}
 	if a, err := netip.ParseAddr(strings.TrimSuffix(strings.TrimPrefix(s, "["), "]")); err == nil {
 		return netip.AddrPortFrom(a, 53), nil
 	}
-	return netip.AddrPort{}, fmt.Errorf("resolver %q is not IP:PORT; give e.g. 10.0.0.53:53 or [fd00::53]:53", s)
+	return netip.AddrPort{}, fmt.Errorf("resolver %s is not IP:PORT; give e.g. 10.0.0.53:53 or [fd00::53]:53", quote.Q(s))
 }
 
 // IsPrivateLinkName reports whether name has a "privatelink" label, as the

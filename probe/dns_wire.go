@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+
+	"egressprobe/internal/quote"
 )
 
 // This file is the wire of the DNS step: packing queries, exchanging them
@@ -59,7 +61,7 @@ func exchange(ctx context.Context, server netip.AddrPort, deadline time.Time, na
 		}
 		wire, err := packQuery(buf[i*512:(i+1)*512], x.id, name, x.qtype, !x.noEDNS)
 		if err != nil {
-			x.err = fmt.Errorf("query for %q: %w", name, err)
+			x.err = fmt.Errorf("query for %s: %w", quote.Q(name), err)
 			continue
 		}
 		x.wire = wire

@@ -9,6 +9,8 @@ import (
 	"os"
 	"strconv"
 	"strings"
+
+	"egressprobe/internal/quote"
 )
 
 // maxResolvers is how many nameservers the system resolver uses (glibc's
@@ -47,7 +49,7 @@ func ParseResolvConf(r io.Reader) ([]string, error) {
 		}
 		a, err := netip.ParseAddr(fields[1])
 		if err != nil {
-			skipped = append(skipped, "line "+strconv.Itoa(line)+": "+strconv.Quote(truncate(fields[1], 64)))
+			skipped = append(skipped, "line "+strconv.Itoa(line)+": "+quote.Q(fields[1]))
 			continue
 		}
 		s := netip.AddrPortFrom(a, 53).String()

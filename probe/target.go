@@ -2,6 +2,7 @@ package probe
 
 import (
 	"context"
+	"egressprobe/internal/quote"
 	"egressprobe/proxy"
 	"errors"
 	"fmt"
@@ -76,13 +77,13 @@ func (t Target) Validate() error {
 	case t.Host == "":
 		return errors.New("target: empty host")
 	case t.Scheme != "" && t.Scheme != "https" && t.Scheme != "http":
-		return fmt.Errorf("target %s: scheme %q: want https or http", t.Host, t.Scheme)
+		return fmt.Errorf("target %s: scheme %s: want https or http", t.Host, quote.Q(t.Scheme))
 	case t.Timeout < 0:
 		return fmt.Errorf("target %s: timeout %v: want a positive duration (0 for the default %v)", t.Host, t.Timeout, DefaultTimeout)
 	case t.Resolver == "" && !isLiteral(t.Host):
 		return fmt.Errorf("target %s: no resolver: give one as IP:PORT (the system's from SystemResolvers)", t.Host)
 	case t.URLPath != "" && !strings.HasPrefix(t.URLPath, "/"):
-		return fmt.Errorf("target %s: path %q: want one that starts with /", t.Host, t.URLPath)
+		return fmt.Errorf("target %s: path %s: want one that starts with /", t.Host, quote.Q(t.URLPath))
 	}
 	return nil
 }

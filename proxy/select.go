@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"golang.org/x/net/http/httpproxy"
+
+	"egressprobe/internal/quote"
 )
 
 // System is the Windows proxy configuration: the WinHTTP default proxy, which
@@ -154,7 +156,7 @@ func (e envProxy) resolve(target *url.URL) (Route, error) {
 		return Route{}, fmt.Errorf("%s: %w", name, perr)
 	}
 	if err != nil {
-		return Route{}, fmt.Errorf("%s: proxy %q: Go's proxy parser refuses it (%s): %w", name, conceal(raw), proxyURLFix, ErrBadProxyURL)
+		return Route{}, fmt.Errorf("%s: proxy %s: Go's proxy parser refuses it (%s): %w", name, quote.Q(conceal(raw)), proxyURLFix, ErrBadProxyURL)
 	}
 	return Route{Proxy: v, Source: SourceEnv, Detail: name}, nil
 }

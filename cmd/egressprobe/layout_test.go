@@ -34,7 +34,7 @@ var allowedImports = map[string][]string{
 	"egressprobe/plan": {"egressprobe/internal/providers", "egressprobe/probe", "egressprobe/proxy",
 		"egressprobe/report", "egressprobe/servicetags", "egressprobe/targets", quotePkg},
 	"egressprobe/daemon": {"egressprobe/plan", "egressprobe/probe", "egressprobe/proxy", "egressprobe/report",
-		"egressprobe/servicetags"},
+		"egressprobe/servicetags", quotePkg},
 	"egressprobe/cmd/egressprobe": {"egressprobe/daemon", "egressprobe/plan", "egressprobe/probe", "egressprobe/proxy",
 		"egressprobe/render", "egressprobe/report", "egressprobe/servicetags", "egressprobe/targets", quotePkg},
 }
