@@ -144,7 +144,8 @@ func (c Cache) writeMeta(cl Cloud, m Meta) error {
 }
 
 // writeAtomic replaces path with data so that a reader sees the old file or the
-// new one, never a mix: temp file in the same directory, fsync, rename, fsync dir.
+// new one, never a mix: temp file in the same directory, fsync, rename (retried
+// on Windows while a reader has path open), fsync dir.
 func writeAtomic(path string, data []byte) (err error) {
 	dir := filepath.Dir(path)
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
@@ -168,7 +169,7 @@ func writeAtomic(path string, data []byte) (err error) {
 	if err = tmp.Close(); err != nil {
 		return err
 	}
-	if err = os.Rename(tmp.Name(), path); err != nil {
+	if err = replaceFile(tmp.Name(), path); err != nil {
 		return err
 	}
 	return syncDir(dir)

@@ -2,12 +2,14 @@ package servicetags
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
 	"reflect"
 	"slices"
 	"testing"
+	"time"
 
 	"egressprobe/internal/testenv"
 	"egressprobe/internal/testnet"
@@ -172,5 +174,34 @@ func TestLoadCachedHonoursXDG(t *testing.T) {
 	}
 	if _, _, err := LoadCached("mars"); err == nil {
 		t.Error("LoadCached accepted an unknown cloud")
+	}
+}
+
+// feedFile is the path of a fixture, for Update's --source.
+func feedFile(name string) string { return filepath.Join("..", "testdata", "servicetags", name) }
+
+// TestCacheReplaceWhileRead replaces a cached feed that a reader has open and
+// lets go of a moment later, as a concurrent egressprobe or a virus scanner
+// does. POSIX renames over an open file; Windows refuses until the reader
+// closes it, so the update waits for that instead of failing.
+func TestCacheReplaceWhileRead(t *testing.T) {
+	c := Cache{Dir: testenv.TempDir(t)}
+	u := Updater{Cache: c}
+	if _, err := u.Update(context.Background(), public, feedFile("small_old.json")); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(c.JSONPath(public))
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	time.AfterFunc(200*time.Millisecond, func() { f.Close(); close(done) })
+	res, err := u.Update(context.Background(), public, feedFile("small_new.json"))
+	<-done
+	if err != nil || res.Status != Updated {
+		t.Fatalf("update while the cached feed was read: %+v, %v", res, err)
+	}
+	if cached, err := os.ReadFile(c.JSONPath(public)); err != nil || !bytes.Equal(cached, fixture(t, "small_new.json")) {
+		t.Errorf("cache after the update: %v; want the new feed", err)
 	}
 }
