@@ -80,8 +80,8 @@ func TestRegistryInternetSettingsValues(t *testing.T) {
 	}
 	targets := []string{"https://login.microsoftonline.com", "http://www.msftconnecttest.com/connecttest.txt", "https://intranet", "https://vault.contoso.com"}
 	r := autoRoutes(t, nil, targets...)
-	wantRoute(t, targets[0], r[0], "http://127.0.0.1:3129", SourceIE, "proxy http=")
-	wantRoute(t, targets[1], r[1], "http://127.0.0.1:3128", SourceIE, "proxy http=")
+	wantRoute(t, targets[0], r[0], "http://127.0.0.1:3129", SourceIE, "127.0.0.1:3129")
+	wantRoute(t, targets[1], r[1], "http://127.0.0.1:3128", SourceIE, "127.0.0.1:3128")
 	wantRoute(t, targets[2], r[2], "direct", SourceIE, "the bypass list matches intranet")
 	wantRoute(t, targets[3], r[3], "direct", SourceIE, "the bypass list matches vault.contoso.com")
 
@@ -140,12 +140,12 @@ func TestRegistryWinHTTP(t *testing.T) {
 		t.Fatalf("WinHTTP = %+v, want %+v", sys.WinHTTP, want)
 	}
 	r := autoRoutes(t, nil, "https://login.microsoftonline.com", "https://backup.corp")
-	wantRoute(t, "login", r[0], "http://127.0.0.1:3128", SourceWinHTTP, "proxy 127.0.0.1:3128")
+	wantRoute(t, "login", r[0], "http://127.0.0.1:3128", SourceWinHTTP, "127.0.0.1:3128")
 	wantRoute(t, "backup.corp", r[1], "direct", SourceWinHTTP, "the bypass list matches backup.corp")
 
 	testenv.SetRegistryValue(t, registry.LOCAL_MACHINE, connectionsKey, "WinHttpSettings", blob(0x18, flagDirect, "", ""))
 	r = autoRoutes(t, nil, "https://login.microsoftonline.com")
-	wantRoute(t, "login", r[0], "http://127.0.0.1:9999", SourceIE, "proxy 127.0.0.1:9999")
+	wantRoute(t, "login", r[0], "http://127.0.0.1:9999", SourceIE, "127.0.0.1:9999")
 }
 
 // TestRegistryPerMachinePolicy: with the ProxySettingsPerUser=0 policy the
@@ -160,11 +160,11 @@ func TestRegistryPerMachinePolicy(t *testing.T) {
 
 	testenv.SetRegistryValue(t, registry.LOCAL_MACHINE, policyKey, "ProxySettingsPerUser", uint32(0))
 	r := autoRoutes(t, nil, "https://login.microsoftonline.com")
-	wantRoute(t, "login", r[0], "http://127.0.0.1:3130", SourceIE, "proxy 127.0.0.1:3130")
+	wantRoute(t, "login", r[0], "http://127.0.0.1:3130", SourceIE, "127.0.0.1:3130")
 
 	testenv.SetRegistryValue(t, registry.LOCAL_MACHINE, policyKey, "ProxySettingsPerUser", uint32(1))
 	r = autoRoutes(t, nil, "https://login.microsoftonline.com")
-	wantRoute(t, "login", r[0], "http://127.0.0.1:9999", SourceIE, "proxy 127.0.0.1:9999")
+	wantRoute(t, "login", r[0], "http://127.0.0.1:9999", SourceIE, "127.0.0.1:9999")
 }
 
 // TestRegistryEnvironmentFirst: as the README states, a proxy variable wins
@@ -196,5 +196,5 @@ func TestRegistryDamagedSetting(t *testing.T) {
 		t.Errorf("ReadSystem = WinHTTP %+v, IE %+v; want the Internet Settings read despite the damaged WinHTTP value", sys.WinHTTP, sys.IE)
 	}
 	r := autoRoutes(t, nil, "https://login.microsoftonline.com")
-	wantRoute(t, "login", r[0], "http://127.0.0.1:3128", SourceIE, "proxy 127.0.0.1:3128")
+	wantRoute(t, "login", r[0], "http://127.0.0.1:3128", SourceIE, "127.0.0.1:3128")
 }

@@ -180,20 +180,28 @@ func TestLoadCachedHonoursXDG(t *testing.T) {
 // feedFile is the path of a fixture, for Update's --source.
 func feedFile(name string) string { return filepath.Join("..", "testdata", "servicetags", name) }
 
+// openCachedFeed caches small_old.json in a new cache and opens the cached
+// JSON, as a reader does; the caller closes it.
+func openCachedFeed(t *testing.T) (*Updater, *os.File) {
+	t.Helper()
+	u := &Updater{Cache: Cache{Dir: testenv.TempDir(t)}}
+	if _, err := u.Update(context.Background(), public, feedFile("small_old.json")); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(u.Cache.JSONPath(public))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u, f
+}
+
 // TestCacheReplaceWhileRead replaces a cached feed that a reader has open and
 // lets go of a moment later, as a concurrent egressprobe or a virus scanner
 // does. POSIX renames over an open file; Windows refuses until the reader
 // closes it, so the update waits for that instead of failing.
 func TestCacheReplaceWhileRead(t *testing.T) {
-	c := Cache{Dir: testenv.TempDir(t)}
-	u := Updater{Cache: c}
-	if _, err := u.Update(context.Background(), public, feedFile("small_old.json")); err != nil {
-		t.Fatal(err)
-	}
-	f, err := os.Open(c.JSONPath(public))
-	if err != nil {
-		t.Fatal(err)
-	}
+	u, f := openCachedFeed(t)
+	c := u.Cache
 	done := make(chan struct{})
 	time.AfterFunc(200*time.Millisecond, func() { f.Close(); close(done) })
 	res, err := u.Update(context.Background(), public, feedFile("small_new.json"))

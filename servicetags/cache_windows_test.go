@@ -47,17 +47,10 @@ func TestCacheUnderLocalAppData(t *testing.T) {
 // for longer than the update waits, the update fails naming the cause, and
 // the cache keeps the old feed with no temp file left beside it.
 func TestCacheReplaceHeldOpen(t *testing.T) {
-	c := Cache{Dir: testenv.TempDir(t)}
-	u := Updater{Cache: c}
-	if _, err := u.Update(context.Background(), public, feedFile("small_old.json")); err != nil {
-		t.Fatal(err)
-	}
-	f, err := os.Open(c.JSONPath(public))
-	if err != nil {
-		t.Fatal(err)
-	}
+	u, f := openCachedFeed(t)
 	defer f.Close()
-	_, err = u.Update(context.Background(), public, feedFile("small_new.json"))
+	c := u.Cache
+	_, err := u.Update(context.Background(), public, feedFile("small_new.json"))
 	if err == nil || !strings.Contains(err.Error(), "another process kept") || !strings.Contains(err.Error(), c.JSONPath(public)) {
 		t.Fatalf("update over a feed held open: %v; want an error naming the file and the other process", err)
 	}
