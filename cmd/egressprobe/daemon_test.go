@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"egressprobe/daemon"
+	"egressprobe/internal/testenv"
 	"egressprobe/internal/testnet"
 )
 
@@ -46,7 +47,7 @@ func stderrText(path string) string {
 // and starts the daemon with env.
 func startDaemon(t *testing.T, config string, env ...string) *daemonProc {
 	t.Helper()
-	dir := t.TempDir()
+	dir := testenv.TempDir(t)
 	p := &daemonProc{dir: dir, log: filepath.Join(dir, "logs", "probes.jsonl"), stderr: filepath.Join(dir, "stderr.txt"), done: make(chan error, 1)}
 	p.metrics = fmt.Sprintf("127.0.0.1:%d", testnet.FreePort(t))
 	cfgFile := filepath.Join(dir, "daemon.yaml")
@@ -411,7 +412,7 @@ timeout: 30s
 // TestDaemonCheckConfig: --check-config prints the plan and exits 0, or
 // names the file and line and exits 2.
 func TestDaemonCheckConfig(t *testing.T) {
-	dir := t.TempDir()
+	dir := testenv.TempDir(t)
 	good := filepath.Join(dir, "good.yaml")
 	_ = os.WriteFile(good, []byte("version: 1\ntargets: [login.microsoftonline.com]\nresolvers: [127.0.0.1]\nproxy: none\n"), 0o600)
 	r := runBinary(t, nil, "daemon", "--config", good, "--check-config")

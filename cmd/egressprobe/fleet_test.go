@@ -21,6 +21,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"egressprobe/daemon"
+	"egressprobe/internal/testenv"
 	"egressprobe/internal/testnet"
 	"egressprobe/probe"
 	"egressprobe/report"
@@ -221,7 +222,7 @@ func TestFleetDashboardQueriesParse(t *testing.T) {
 		q, _ := json.Marshal(grafanaVars.Replace(e)) // a JSON string is a YAML string
 		fmt.Fprintf(&b, "      - record: dashboard:query%d\n        expr: %s\n", i, q)
 	}
-	f := filepath.Join(t.TempDir(), "dashboard-queries.yml")
+	f := filepath.Join(testenv.TempDir(t), "dashboard-queries.yml")
 	if err := os.WriteFile(f, []byte(b.String()), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -234,7 +235,7 @@ func TestFleetDashboardQueriesParse(t *testing.T) {
 // output in a log file shown when the test fails, killed by PID at the end.
 func startService(t *testing.T, name, bin string, args ...string) {
 	t.Helper()
-	logName := filepath.Join(t.TempDir(), name+".log")
+	logName := filepath.Join(testenv.TempDir(t), name+".log")
 	logFile, err := os.Create(logName)
 	if err != nil {
 		t.Fatal(err)
@@ -259,7 +260,7 @@ func startService(t *testing.T, name, bin string, args ...string) {
 func startPrometheus(t *testing.T, config string) string {
 	t.Helper()
 	bin := needTool(t, "/usr/bin/prometheus", "prometheus")
-	dir := t.TempDir()
+	dir := testenv.TempDir(t)
 	cfg := filepath.Join(dir, "prometheus.yml")
 	if err := os.WriteFile(cfg, []byte(config), 0o600); err != nil {
 		t.Fatal(err)
@@ -329,7 +330,7 @@ func TestFleetAlertsEndToEnd(t *testing.T) {
 	shut := startDaemon(t, daemonConfig(good.String(), blocked.addr.String()))
 
 	am := fmt.Sprintf("127.0.0.1:%d", testnet.FreePort(t))
-	startService(t, "alertmanager", amBin, "--config.file="+amConfigFile, "--storage.path="+t.TempDir(),
+	startService(t, "alertmanager", amBin, "--config.file="+amConfigFile, "--storage.path="+testenv.TempDir(t),
 		"--web.listen-address="+am, "--cluster.listen-address=", "--log.level=warn")
 
 	// The shipped rules, with each for: cut to 2s so the test takes seconds,
@@ -339,7 +340,7 @@ func TestFleetAlertsEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	fast := regexp.MustCompile(`(?m)^(\s+for: )\S+$`).ReplaceAll(rules, []byte("${1}2s"))
-	rulesCopy := filepath.Join(t.TempDir(), "egressprobe-rules.yml")
+	rulesCopy := filepath.Join(testenv.TempDir(t), "egressprobe-rules.yml")
 	if err := os.WriteFile(rulesCopy, fast, 0o600); err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"egressprobe/internal/testenv"
 	"egressprobe/internal/testnet"
 	"egressprobe/report"
 )
@@ -158,7 +159,7 @@ func rsaServerCert(t *testing.T, names ...string) (tls.Certificate, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	caFile := filepath.Join(t.TempDir(), "rsa-root.pem")
+	caFile := filepath.Join(testenv.TempDir(t), "rsa-root.pem")
 	if err := os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: rootDER}), 0o600); err != nil {
 		t.Fatal(err)
 	}
