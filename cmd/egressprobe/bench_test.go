@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"egressprobe/internal/testenv"
 	"egressprobe/internal/testnet"
 )
 
@@ -42,7 +43,7 @@ type benchBins struct{ egressprobe, cdncheckOnly, empty string }
 
 func buildBench(b *testing.B) benchBins {
 	b.Helper()
-	dir := b.TempDir()
+	dir := testenv.TempDir(b)
 	bins := benchBins{filepath.Join(dir, "egressprobe"), filepath.Join(dir, "cdncheck-only"), filepath.Join(dir, "empty")}
 	build := func(out, src string) {
 		if out, err := exec.Command("go", "build", "-o", out, src).CombinedOutput(); err != nil {
@@ -51,7 +52,7 @@ func buildBench(b *testing.B) benchBins {
 	}
 	build(bins.egressprobe, ".")
 	for bin, imports := range map[string]string{bins.cdncheckOnly: `import _ "` + cdncheckPkg + `"`, bins.empty: ""} {
-		src := filepath.Join(b.TempDir(), "main.go")
+		src := filepath.Join(testenv.TempDir(b), "main.go")
 		if err := os.WriteFile(src, []byte("package main\n\n"+imports+"\n\nfunc main() {}\n"), 0o600); err != nil {
 			b.Fatal(err)
 		}
@@ -67,7 +68,7 @@ func buildBench(b *testing.B) benchBins {
 func runChild(b *testing.B, bin string, env []string, args ...string) (testnet.Cost, string) {
 	b.Helper()
 	cmd := exec.Command(bin, args...)
-	home := b.TempDir()
+	home := testenv.TempDir(b)
 	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + home, "XDG_CACHE_HOME=" + home}, env...)
 	var errb bytes.Buffer
 	cmd.Stderr = &errb

@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -48,5 +49,41 @@ func TestDirPattern(t *testing.T) {
 	}
 	if long := dirPattern(strings.Repeat("a", 100)); long != strings.Repeat("a", 64)+"*" {
 		t.Errorf("dirPattern of a long name = %q, want its first 64 bytes and *", long)
+	}
+}
+
+// TestTestsUseTempDir keeps every test of the module on TempDir: a test that
+// writes a file into the testing package's own temp dir fails under Wine
+// (.ci/wine) in its clean-up, so the Linux run says so first, with the fix.
+var testingTempDir = regexp.MustCompile(`\b(t|b|f|tb)\.TempDir\(\)`)
+
+func TestTestsUseTempDir(t *testing.T) {
+	root := filepath.Join("..", "..")
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && p != root && strings.HasPrefix(d.Name(), ".") {
+			return filepath.SkipDir // .git, .ci
+		}
+		if d.IsDir() && d.Name() == "testenv" {
+			return filepath.SkipDir // TempDir itself
+		}
+		if d.IsDir() || !strings.HasSuffix(p, ".go") {
+			return nil
+		}
+		src, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		for i, line := range strings.Split(string(src), "\n") {
+			if testingTempDir.MatchString(line) {
+				t.Errorf("%s:%d: use testenv.TempDir instead of the testing package's, which Wine cannot clean up (see .ci/wine/README.md)", p, i+1)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
