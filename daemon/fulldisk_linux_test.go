@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"egressprobe/internal/testenv"
 )
 
 // TestSinkFullDisk fills a small tmpfs (mounted in a mount namespace of
@@ -30,7 +32,7 @@ func TestSinkFullDisk(t *testing.T) {
 		}
 		t.Skip("needs root and unshare to mount a small tmpfs in a mount namespace")
 	}
-	dir := t.TempDir()
+	dir := testenv.TempDir(t)
 	self, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
