@@ -226,6 +226,11 @@ func TestCrossChecks(t *testing.T) {
 		t.Errorf("update: exit %d:\n%s", u.code, u.stdout)
 	}
 	for _, line := range strings.Split(u.stdout, "\n") {
+		// The cache file row is as wide as the path of the test's temp dir
+		// (long under Windows' C:\users\...\Temp), not the table's doing.
+		if strings.HasPrefix(line, "Cache file") {
+			continue
+		}
 		if n := len([]rune(line)); n > 100 {
 			t.Errorf("update table line of %d columns: %q", n, line)
 		}
