@@ -148,22 +148,44 @@ func decodeBinary(data []byte, want jsonKey) (*Feed, *plan, error) {
 	if d.err == nil && k != want {
 		return nil, nil, errStale
 	}
+	f, npfx := d.feed(len(body))
+	pl, rank := d.ranks(f)
+	d.pairs(pl, len(f.Tags), len(body))
+	d.prefixes(f, pl, npfx, rank)
+	if d.err == nil && d.off != len(body) {
+		d.err = fmt.Errorf("%d bytes left over", len(body)-d.off)
+	}
+	if d.err != nil {
+		return nil, nil, fmt.Errorf("compact form is corrupt: %w", d.err)
+	}
+	return f, pl, nil
+}
+
+// feed reads the feed's header and tags, and how many prefixes each tag has
+// (the prefixes themselves come after the pairs they point into).
+func (d *decoder) feed(bodyLen int) (*Feed, []int) {
 	f := &Feed{ChangeNumber: d.varint(), Cloud: d.str()}
-	ntags := d.count(len(body))
+	ntags := d.count(bodyLen)
 	f.Tags = make([]Tag, ntags)
 	npfx := make([]int, ntags)
 	for i := range f.Tags {
 		t := &f.Tags[i]
 		t.Name, t.ID, t.Region, t.Platform, t.SystemService = d.str(), d.str(), d.str(), d.str(), d.str()
 		t.ChangeNumber, t.RegionID = d.varint(), d.varint()
-		if n := d.count(len(body)); n > 0 {
+		if n := d.count(bodyLen); n > 0 {
 			t.NetworkFeatures = make([]string, n)
 			for j := range t.NetworkFeatures {
 				t.NetworkFeatures[j] = d.str()
 			}
 		}
-		npfx[i] = d.count(len(body))
+		npfx[i] = d.count(bodyLen)
 	}
+	return f, npfx
+}
+
+// ranks reads the tags in name order: the plan's byRank, and each tag's rank.
+func (d *decoder) ranks(f *Feed) (*plan, []uint32) {
+	ntags := len(f.Tags)
 	pl := &plan{byRank: make([]int32, ntags)}
 	rank := make([]uint32, ntags)
 	for r := range pl.byRank {
@@ -174,7 +196,13 @@ func decodeBinary(data []byte, want jsonKey) (*Feed, *plan, error) {
 		}
 		pl.byRank[r], rank[i] = int32(i), uint32(r)
 	}
-	pl.v4 = make([]v4key, d.count((len(body)-d.off)/8))
+	return pl, rank
+}
+
+// pairs reads the plan's IPv4 and IPv6 pairs, each valid, masked, of a known
+// rank and in order.
+func (d *decoder) pairs(pl *plan, ntags, bodyLen int) {
+	pl.v4 = make([]v4key, d.count((bodyLen-d.off)/8))
 	for i := range pl.v4 {
 		k := v4key(d.uint64())
 		if bits := k >> 24 & 0xff; bits > 32 || k>>32&(1<<(32-bits)-1) != 0 || k&rankMask >= v4key(ntags) || i > 0 && k < pl.v4[i-1] {
@@ -182,7 +210,7 @@ func decodeBinary(data []byte, want jsonKey) (*Feed, *plan, error) {
 		}
 		pl.v4[i] = k
 	}
-	pl.v6 = make([]v6pair, d.count((len(body)-d.off)/20))
+	pl.v6 = make([]v6pair, d.count((bodyLen-d.off)/20))
 	for i := range pl.v6 {
 		k := v6pair{d.uint64(), d.uint64(), d.uint32()}
 		if !k.valid() || k.bitsRank&rankMask >= uint32(ntags) ||
@@ -191,8 +219,12 @@ func decodeBinary(data []byte, want jsonKey) (*Feed, *plan, error) {
 		}
 		pl.v6[i] = k
 	}
-	// Every pair is used by exactly one prefix of the tag of its rank. The
-	// pairs were checked above: their prefixes are valid and masked.
+}
+
+// prefixes reads each tag's prefixes as references to the pairs: every pair
+// is used by exactly one prefix of the tag of its rank. The pairs were
+// checked by pairs: their prefixes are valid and masked.
+func (d *decoder) prefixes(f *Feed, pl *plan, npfx []int, rank []uint32) {
 	n4, total := len(pl.v4), len(pl.v4)+len(pl.v6)
 	used := make([]bool, total)
 	all := make([]netip.Prefix, total)
@@ -225,13 +257,6 @@ func decodeBinary(data []byte, want jsonKey) (*Feed, *plan, error) {
 	if d.err == nil && off != total {
 		d.err = fmt.Errorf("%d pairs without a prefix", total-off)
 	}
-	if d.err == nil && d.off != len(body) {
-		d.err = fmt.Errorf("%d bytes left over", len(body)-d.off)
-	}
-	if d.err != nil {
-		return nil, nil, fmt.Errorf("compact form is corrupt: %w", d.err)
-	}
-	return f, pl, nil
 }
 
 // valid reports whether p's prefix is one Parse accepts: masked, and not
