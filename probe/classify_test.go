@@ -14,6 +14,7 @@ import (
 
 // TestClassifyRealErrors classifies errors produced by real sockets, never
 // invented strings: the errno, the context and the socket-deadline paths.
+// Each path needs its own real socket, hence the length.
 func TestClassifyRealErrors(t *testing.T) {
 	t.Parallel()
 	closed := testnet.TCPClosed(t, testnet.LoopbackIP(201))

@@ -46,6 +46,9 @@ func withUser(u *url.URL, user, password string) *url.URL {
 	return &v
 }
 
+// TestConnectOutcomes is the CONNECT step's scenario table against real
+// proxies on loopback, one row per proxy fault; it is long because the table
+// is: one row per outcome the step can give.
 func TestConnectOutcomes(t *testing.T) {
 	t.Parallel()
 	ca := testnet.NewCA(t, "egressprobe test root")

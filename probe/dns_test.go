@@ -73,6 +73,9 @@ func testZone() testnet.DNSZone {
 	return z
 }
 
+// TestResolveDNSOutcomes is the DNS step's scenario table against a real
+// resolver on loopback; it is long because the table is: a row per answer
+// the step tells apart.
 func TestResolveDNSOutcomes(t *testing.T) {
 	t.Parallel()
 	srv := testnet.NewDNSServer(t, testZone())

@@ -65,6 +65,9 @@ func (l *lab) target(resolver, host string, port uint16) Target {
 	return Target{Host: host, Port: port, Resolver: resolver, TLS: TLSOptions{ServerName: l.tls.Host, Roots: l.tls.CA.Pool}, Timeout: 5 * time.Second}
 }
 
+// TestRunDirect runs the engine over the lab's direct targets and checks each
+// observation's steps, outcome and order; one function, as the checks read
+// the same run.
 func TestRunDirect(t *testing.T) {
 	t.Parallel()
 	l := newLab(t)

@@ -26,7 +26,8 @@ func publicLikeChain(t *testing.T, host string) (tls.Certificate, *x509.CertPool
 
 // TestHandshakeTLS is the scenario table: each TLS fault server on its own
 // loopback address, probed by DialTCP then HandshakeTLS, must give exactly
-// one outcome; together the rows produce every tls_* outcome.
+// one outcome; together the rows produce every tls_* outcome. Its length is
+// the table's: a row per fault server.
 func TestHandshakeTLS(t *testing.T) {
 	t.Parallel()
 	lab := testnet.NewTLSLab(t)

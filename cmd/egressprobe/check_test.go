@@ -209,7 +209,7 @@ func decodeReport(t *testing.T, s string) report.Report {
 
 // TestCheckFormatsAndExitStatus: one good and one refused endpoint, in every
 // output format: exit 1 (one result failed) with the output printed in full;
-// the good one alone: exit 0.
+// the good one alone: exit 0. Long by its table: a check per output format.
 func TestCheckFormatsAndExitStatus(t *testing.T) {
 	l := newLab(t)
 	good := l.https(t, "127.0.90.1", "good.lab.test")
@@ -351,7 +351,8 @@ func TestCheckUsageErrors(t *testing.T) {
 // the test resolver answers every catalog name with loopback addresses that a
 // hand-made China service-tag file attributes, and NCSI answers as Microsoft's
 // servers do. Ports 80 and 443 are the catalog's, so this needs root (not on
-// Windows, where any user may listen on them).
+// Windows, where any user may listen on them). One end-to-end run, checked
+// for every family of the catalog: hence the length.
 func TestCheckChinaCatalog(t *testing.T) {
 	listen := catalogListen(t)
 	l := newLab(t)
