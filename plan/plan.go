@@ -60,6 +60,10 @@ type Options struct {
 	NoWildcardCheck bool          // skip asking each wildcard zone for a random name
 	// Family 4 or 6 probes only that IP version's addresses (-4/-6); 0 both.
 	Family int
+	// Trace says which results get a TCP SYN trace (--trace), each within
+	// TraceTimeout (0: probe.DefaultTraceTimeout).
+	Trace        probe.TraceWhen
+	TraceTimeout time.Duration
 }
 
 // CatalogRun reports whether no targets were given, so the built-in catalog
@@ -97,6 +101,8 @@ type Plan struct {
 	NotProbed   []report.NotProbed // catalog families without a member in this run
 	Concurrency int
 	Family      int              // Options.Family
+	Trace       probe.TraceWhen  // Options.Trace
+	TraceBudget time.Duration    // Options.TraceTimeout
 	IPv6        *probe.IPv6Reach // this host's IPv6, decided once for the run; nil: not decided
 }
 
@@ -149,11 +155,14 @@ func Build(opts Options, env Env) (*Plan, error) {
 	default:
 		return nil, flagErrorf("--path", "unknown route %s%s", quote.Q(opts.Path), quote.OneOf(opts.Path, []string{"direct", "proxy", "both"}))
 	}
+	if opts.TraceTimeout < 0 {
+		return nil, inputErrorf("--trace-timeout %s: must be a positive duration such as 6s", opts.TraceTimeout)
+	}
 	if opts.Family != 0 && opts.Family != 4 && opts.Family != 6 {
 		return nil, inputErrorf("IP family %d: want 4 (-4), 6 (-6) or 0 for both", opts.Family)
 	}
 
-	p := &Plan{Cloud: cloud, Region: opts.Region, Resolvers: resolvers, Concurrency: opts.Concurrency, Family: opts.Family}
+	p := &Plan{Cloud: cloud, Region: opts.Region, Resolvers: resolvers, Concurrency: opts.Concurrency, Family: opts.Family, Trace: opts.Trace, TraceBudget: opts.TraceTimeout}
 	if env.IPv6 != nil {
 		reach := env.IPv6()
 		p.IPv6 = &reach

@@ -15,7 +15,7 @@ import (
 
 // RunOptions are the engine's options for this plan; progress may be nil.
 func (p *Plan) RunOptions(progress func(done, total int)) probe.RunOptions {
-	return probe.RunOptions{Concurrency: p.Concurrency, Progress: progress, IPv6: p.IPv6, Family: p.Family}
+	return probe.RunOptions{Concurrency: p.Concurrency, Progress: progress, IPv6: p.IPv6, Family: p.Family, Trace: p.Trace, TraceTimeout: p.TraceBudget}
 }
 
 // Report joins the observations of p's targets (probe.Run's result) with the

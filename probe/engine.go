@@ -24,6 +24,11 @@ type RunOptions struct {
 	// when it cannot, IPv6 addresses are skipped_no_ipv6, not probed. nil:
 	// not decided, every address is probed.
 	IPv6 *IPv6Reach
+	// Trace says which results get a TCP SYN trace toward the port they
+	// used (toward the proxy through one), each bounded by TraceTimeout
+	// (0: DefaultTraceTimeout) and not counted in the probe's Elapsed.
+	Trace        TraceWhen
+	TraceTimeout time.Duration
 	// Family 4 or 6 probes only the addresses of that IP version, as curl's
 	// -4/-6; 0 probes both.
 	Family int
@@ -183,7 +188,7 @@ func (r *runner) runAddr(j addrJob) {
 		r.afterConnect(ctx, &obs, conn)
 		cancel()
 	}
-	r.slots[j.target][j.slot] = finish(r.ctx, obs)
+	r.slots[j.target][j.slot] = r.trace(finish(r.ctx, obs))
 	r.mu.Lock()
 	*j.left--
 	last := *j.left == 0
@@ -225,7 +230,51 @@ func (r *runner) probeProxy(i int) Observation {
 	if obs.DNS != nil && len(obs.DNS.Addrs) > 0 {
 		obs.IP = obs.DNS.Addrs[0]
 	}
-	return finish(r.ctx, obs)
+	return r.trace(finish(r.ctx, obs))
+}
+
+// trace adds the trace RunOptions.Trace asks for to a finished observation:
+// toward the address and port probed, or through a proxy toward the proxy —
+// the probes never leave the route the probe used.
+func (r *runner) trace(obs Observation) Observation {
+	direct := obs.Target.Route.Direct()
+	if !r.opt.Trace.traces(obs.Outcome, direct) || r.ctx.Err() != nil {
+		return obs
+	}
+	dst := netip.AddrPortFrom(obs.IP, obs.Target.Port)
+	if !direct {
+		dst, _ = netip.ParseAddrPort(obsProxyAddr(&obs))
+	}
+	if !dst.Addr().IsValid() {
+		return obs // nothing was connected to (no address, or the proxy's name did not resolve)
+	}
+	budget := r.opt.TraceTimeout
+	if budget <= 0 {
+		budget = DefaultTraceTimeout
+	}
+	ctx, cancel := context.WithTimeout(r.ctx, budget)
+	defer cancel()
+	tr := TraceTCP(ctx, dst)
+	if !direct {
+		tr.ViaProxy = true
+		tr.Note = joinNote(fmt.Sprintf("the path to the proxy %s: the proxy reaches %s itself", dst, obs.Target.Host), tr.Note)
+	}
+	obs.Trace = &tr
+	return obs
+}
+
+func obsProxyAddr(obs *Observation) string {
+	if obs.Proxy == nil {
+		return ""
+	}
+	return obs.Proxy.ProxyAddr
+}
+
+func joinNote(a, b string) string {
+	if b == "" {
+		return a
+	}
+	return a + "; " + b
 }
 
 // ofFamily keeps the addresses of the IP version RunOptions.Family asks for;

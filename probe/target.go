@@ -115,6 +115,7 @@ type Observation struct {
 	Proxy *ConnectResult
 	TLS   *TLSResult
 	HTTP  *HTTPResult
+	Trace *TraceResult // when RunOptions.Trace asked for one
 	// Outcome is the first failed step's outcome, else ok; through a proxy a
 	// failed local DNS does not count (the proxy resolves the name).
 	Outcome Outcome

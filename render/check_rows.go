@@ -58,7 +58,7 @@ func newRowView(res *report.Result) rowView {
 		Resolver: orDash(res.Resolver),
 		Status:   orDash(string(res.Status)),
 		OK:       res.Status == probe.OK || res.Status == probe.PrivateLinkAbsent, // the latter: expected, not failed
-		Detail:   detail(res),
+		Detail:   joinNonEmpty(": ", traceVerdict(res), detail(res)),
 		Provider: "-",
 	}
 	if res.Port != 0 && res.Port != 443 {
@@ -127,6 +127,19 @@ func detail(res *report.Result) string {
 		return res.Error
 	}
 	return "-"
+}
+
+// traceVerdict leads a failed result's detail with where its trace went, so
+// that the table's cut cell keeps it: "dies after hop 2 (10.0.2.1)".
+func traceVerdict(res *report.Result) string {
+	if res.Trace == nil || res.Status == probe.OK {
+		return ""
+	}
+	v := res.Trace.Verdict()
+	if v != "" && res.Trace.ViaProxy {
+		v += " toward the proxy"
+	}
+	return v
 }
 
 func joinNonEmpty(sep string, parts ...string) string {

@@ -63,6 +63,7 @@ func actions(r *Report) []Action {
 		res := &r.Results[i]
 		if !notJudged(res.Status) && !workedElsewhere(res) {
 			hop, change := fixFor(res)
+			change += traceNote(hop, res.Trace)
 			if res.Evidence == targets.EvidenceObserved && hop != HopHost {
 				change += observedNote
 			}
@@ -100,6 +101,24 @@ func keyOf(res *Result) endpointKey {
 		k.ip = *res.IP
 	}
 	return k
+}
+
+// traceNote names the device a firewall or proxy change is for, from the
+// trace: where the SYNs stopped being answered, or the router that rejected
+// them. A trace that reached the target says nothing of the kind.
+func traceNote(hop string, t *probe.TraceResult) string {
+	if t == nil || t.Reached || t.LastResponding == nil || (hop != HopFirewall && hop != HopProxy) {
+		return ""
+	}
+	last := t.LastResponding
+	to := ""
+	if t.ViaProxy {
+		to = " toward the proxy"
+	}
+	if last.Reply == probe.ReplyUnreachable {
+		return fmt.Sprintf(" — the trace%s is rejected at hop %d by %s: that device's rules", to, last.TTL, last.Addr)
+	}
+	return fmt.Sprintf(" — the trace%s dies after hop %d (%s): the device dropping them is %s or the next one after it", to, last.TTL, last.Addr, last.Addr)
 }
 
 // notJudged: ok, or no verdict on the network (the run was stopped, or the

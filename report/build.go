@@ -130,6 +130,7 @@ func buildResult(in *Input, o *probe.Observation) Result {
 		res.ProxyConnect = &Connect{StatusCode: c.StatusCode, ProxyAddr: c.ProxyAddr, MS: c.MS()}
 	}
 	res.TLS = tlsOf(o.TLS)
+	res.Trace = o.Trace
 	if h := o.HTTP; h != nil {
 		res.HTTP = &HTTP{StatusCode: h.StatusCode, Location: h.Location, BodyMatch: h.BodyMatch, MS: h.MS()}
 	}

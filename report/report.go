@@ -89,30 +89,33 @@ type NotProbed struct {
 
 // Result is one (host, resolver, path, address).
 type Result struct {
-	Host           string        `json:"host"`
-	Port           int           `json:"port"`
-	Scheme         string        `json:"scheme"`
-	Family         string        `json:"family"`
-	Role           string        `json:"role,omitempty"`
-	Evidence       string        `json:"evidence,omitempty"`     // documented or observed: how a catalog host is known
-	PrivateLink    string        `json:"private_link,omitempty"` // a vault's private-endpoint name: optional (--vault) or required (--private-endpoint)
-	IP             *string       `json:"ip"`
-	Path           string        `json:"path"`  // direct | proxy
-	Proxy          *string       `json:"proxy"` // redacted URL
-	Resolver       string        `json:"resolver"`
-	Status         probe.Outcome `json:"status"`
-	Error          string        `json:"error"`
-	Warnings       []Warning     `json:"warnings"`
-	DNS            DNS           `json:"dns"`
-	TCP            *Timing       `json:"tcp"`
-	ProxyConnect   *Connect      `json:"proxy_connect"`
-	TLS            *TLS          `json:"tls"`
-	HTTP           *HTTP         `json:"http"`
-	ServiceTags    []TagMatch    `json:"service_tags"`
-	ExpectedTags   []string      `json:"expected_tags"`
-	ExpectedTagsOK *bool         `json:"expected_tags_ok"` // null: not judged (no feed, no address, judged by name)
-	Provider       *Provider     `json:"provider"`
-	ElapsedMS      float64       `json:"elapsed_ms"`
+	Host         string        `json:"host"`
+	Port         int           `json:"port"`
+	Scheme       string        `json:"scheme"`
+	Family       string        `json:"family"`
+	Role         string        `json:"role,omitempty"`
+	Evidence     string        `json:"evidence,omitempty"`     // documented or observed: how a catalog host is known
+	PrivateLink  string        `json:"private_link,omitempty"` // a vault's private-endpoint name: optional (--vault) or required (--private-endpoint)
+	IP           *string       `json:"ip"`
+	Path         string        `json:"path"`  // direct | proxy
+	Proxy        *string       `json:"proxy"` // redacted URL
+	Resolver     string        `json:"resolver"`
+	Status       probe.Outcome `json:"status"`
+	Error        string        `json:"error"`
+	Warnings     []Warning     `json:"warnings"`
+	DNS          DNS           `json:"dns"`
+	TCP          *Timing       `json:"tcp"`
+	ProxyConnect *Connect      `json:"proxy_connect"`
+	TLS          *TLS          `json:"tls"`
+	HTTP         *HTTP         `json:"http"`
+	// Trace is the hop-by-hop path toward the address (the proxy, through
+	// one) when --trace asked for it; null otherwise.
+	Trace          *probe.TraceResult `json:"trace"`
+	ServiceTags    []TagMatch         `json:"service_tags"`
+	ExpectedTags   []string           `json:"expected_tags"`
+	ExpectedTagsOK *bool              `json:"expected_tags_ok"` // null: not judged (no feed, no address, judged by name)
+	Provider       *Provider          `json:"provider"`
+	ElapsedMS      float64            `json:"elapsed_ms"`
 }
 
 // Warning is a finding that does not fail the result by itself.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -25,6 +26,7 @@ type checkOptions struct {
 	Verbose    bool
 	IPv4Only   bool
 	IPv6Only   bool
+	TraceMode  string
 }
 
 // newCheckCmd binds check's flags; runF runs it (runCheck, or a test's).
@@ -51,6 +53,11 @@ lists its keys.
 IPv6: whether this host can reach IPv6 at all (a global address on an up interface and a route) is
 decided once, without sending a packet; without it, IPv6 addresses are skipped_no_ipv6 (neither ok nor
 failed). -4 / -6 probe one family only.
+
+Trace: --trace adds to every failed result a TCP SYN trace toward its port (the proxy's, through a
+proxy) with rising TTL, naming the last hop that answered ("dies after hop 2 (10.1.2.3)"); --trace=auto
+only for silently dropped connections. At most 30 hops, 5 at a time, 1s per hop, --trace-timeout per
+trace; it runs without root.
 
 A vault's private-endpoint names (--vault ID) are only resolved: NXDOMAIN there is expected
 (privatelink_absent, informational) unless --private-endpoint says the vault has one; then no
@@ -90,6 +97,9 @@ is still printed in full), 2 bad usage or bad input.`,
 	completeWith(cmd, "proxy", "auto", "none")
 	f.BoolVarP(&opts.IPv4Only, "ipv4", "4", false, "probe IPv4 addresses only (as curl -4)")
 	f.BoolVarP(&opts.IPv6Only, "ipv6", "6", false, "probe IPv6 addresses only (as curl -6)")
+	f.StringVar(&opts.TraceMode, "trace", "off", "trace the path of failed results hop by hop (TCP SYNs with rising TTL): --trace for every failure, --trace=auto only where a connection was silently dropped")
+	f.Lookup("trace").NoOptDefVal = "on"
+	f.DurationVar(&opts.TraceTimeout, "trace-timeout", probe.DefaultTraceTimeout, "the most one trace may take: a `DURATION` (30 hops, 5 at a time, 1s each)")
 	return cmd
 }
 
@@ -120,6 +130,14 @@ func prepareCheck(opts *checkOptions, s *streams) (*checkRun, error) {
 	}
 	if _, err := cloudRegion(opts.Cloud, opts.Region); err != nil {
 		return nil, err
+	}
+	if err := oneOf("--trace", "mode", opts.TraceMode, []string{"off", "on", "auto"}); err != nil {
+		return nil, err
+	}
+	opts.Trace = map[string]probe.TraceWhen{"off": probe.TraceOff, "on": probe.TraceFailures, "auto": probe.TraceTimeouts}[strings.ToLower(strings.TrimSpace(opts.TraceMode))]
+	if opts.TraceMode == "on" && slices.ContainsFunc(opts.Targets, func(a string) bool { return a == "auto" || a == "off" }) {
+		// pflag reads "--trace auto" as --trace and a target named auto.
+		return nil, usageErrorf("--trace auto: write --trace=auto (a word after a bare --trace is read as a target)")
 	}
 	switch {
 	case opts.IPv4Only && opts.IPv6Only:

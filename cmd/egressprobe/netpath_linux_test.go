@@ -8,6 +8,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"math/big"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"slices"
@@ -212,4 +213,53 @@ table inet mtulab {
 
 	router.Run(t, "nft", "delete", "table", "inet", "mtulab")
 	l.expect(t, 0, map[string]string{"10.18.2.2": "ok"}, "--timeout", "6s", "big.lab.test")
+}
+
+// TestCheckTraceDropAtSecondRouter: client — r1 — r2 — r3 — server, r2
+// dropping TCP 443 in its forward chain. check --trace=auto reports the
+// tcp_timeout with a trace that ends at r2, the table says "dies after hop 2
+// (r2)", and what to open names r2. Without --trace there is no trace; with
+// the drop gone the endpoint is ok and nothing is traced.
+func TestCheckTraceDropAtSecondRouter(t *testing.T) {
+	l := newPathLab(t)
+	c := testnet.NewChain(t, 182, 3)
+	l.client = c.Client
+	c.Routers[1].RunStdin(t, `
+table inet trace_lab {
+	chain forward {
+		type filter hook forward priority 0; policy accept;
+		tcp dport 443 drop
+	}
+}`, "nft", "-f", "-")
+	l.serve(t, c.Server, netip.AddrPortFrom(c.ServerAddr, 443).String(), "far.lab.test")
+	l.zone["far.lab.test"] = testnet.DNSName{A: []netip.Addr{c.ServerAddr}}
+	r2, server := c.RouterAddrs[1].String(), c.ServerAddr.String()
+
+	plain := l.expect(t, 1, map[string]string{server: "tcp_timeout"}, "--timeout", "2s", "far.lab.test")
+	if plain.Results[0].Trace != nil {
+		t.Errorf("a trace without --trace: %+v", plain.Results[0].Trace)
+	}
+	r := l.expect(t, 1, map[string]string{server: "tcp_timeout"}, "--timeout", "2s", "--trace=auto", "far.lab.test")
+	tr := r.Results[0].Trace
+	if tr != nil { // the figure README's "The network path" quotes
+		t.Logf("run without --trace %v, with --trace=auto %v; the trace itself %.0f ms", plain.Finished.Sub(plain.Started), r.Finished.Sub(r.Started), tr.MS)
+	}
+	if tr == nil || tr.Method != "tcp-syn" || tr.Reached || tr.LastResponding == nil || tr.LastResponding.TTL != 2 || tr.LastResponding.Addr.String() != r2 {
+		t.Fatalf("trace %+v, want a tcp-syn trace whose last responding hop is 2 (%s)", tr, r2)
+	}
+	if len(r.Open) != 1 || !strings.Contains(r.Open[0].Change, "dies after hop 2 ("+r2+")") {
+		t.Errorf("what to open %+v, want the change to name hop 2 (%s)", r.Open, r2)
+	}
+	table := l.check(t, "--timeout", "2s", "--trace", "far.lab.test")
+	if !strings.Contains(table.stdout, "dies after hop 2 ("+r2+")") {
+		t.Errorf("the table does not say where the packets die:\n%s", table.stdout)
+	}
+	if bad := l.check(t, "--trace", "auto", "far.lab.test"); bad.code != 2 || !strings.Contains(bad.stderr, "--trace=auto") {
+		t.Errorf("--trace auto (space): exit %d, stderr %q; want a usage error saying --trace=auto", bad.code, bad.stderr)
+	}
+
+	c.Routers[1].Run(t, "nft", "delete", "table", "inet", "trace_lab")
+	if r := l.expect(t, 0, map[string]string{server: "ok"}, "--timeout", "2s", "--trace", "far.lab.test"); r.Results[0].Trace != nil {
+		t.Errorf("an ok result was traced: %+v", r.Results[0].Trace)
+	}
 }

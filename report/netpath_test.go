@@ -1,6 +1,7 @@
 package report
 
 import (
+	"net/netip"
 	"slices"
 	"strings"
 	"testing"
@@ -83,5 +84,37 @@ func TestBuildIPv6FallbackWarning(t *testing.T) {
 		Observations: []probe.Observation{obs(0, d, "40.126.1.1", probe.TCPTimeout), obs(0, d, "2603:1037::1", probe.TCPTimeout)}})
 	if hasWarning(r.Results[1], "ipv6_fallback") {
 		t.Errorf("both families failed, yet %+v", r.Results[1].Warnings)
+	}
+}
+
+// A trace that stops short names the device in what to open: the last hop
+// that answered (or the router that rejected), and toward the proxy through
+// one; a trace that reached the target adds nothing.
+func TestBuildTraceNamesTheDevice(t *testing.T) {
+	r2 := netip.MustParseAddr("10.0.2.1")
+	hop := probe.Hop{TTL: 2, Addr: &r2, Reply: probe.ReplyTimeExceeded}
+	rejected := hop
+	rejected.Reply = probe.ReplyUnreachable
+	tests := []struct {
+		trace *probe.TraceResult
+		says  string
+	}{
+		{&probe.TraceResult{Method: "tcp-syn", LastResponding: &hop}, "dies after hop 2 (10.0.2.1): the device dropping them is 10.0.2.1 or the next one"},
+		{&probe.TraceResult{Method: "tcp-syn", LastResponding: &rejected}, "rejected at hop 2 by 10.0.2.1"},
+		{&probe.TraceResult{Method: "tcp-syn", LastResponding: &hop, Reached: true}, ""},
+		{nil, ""},
+	}
+	for _, tc := range tests {
+		login := ep("login.microsoftonline.com", "*.microsoftonline.com")
+		d := dnsOK(login.Host, "127.0.0.1:53", "40.126.1.1")
+		o := obs(0, d, "40.126.1.1", probe.TCPTimeout)
+		o.Trace = tc.trace
+		r := Build(Input{Endpoints: []targets.Endpoint{login}, Observations: []probe.Observation{o}})
+		if r.Results[0].Trace != tc.trace || len(r.Open) != 1 {
+			t.Fatalf("trace %+v: result trace %+v, what to open %+v", tc.trace, r.Results[0].Trace, r.Open)
+		}
+		if got := r.Open[0].Change; (tc.says == "" && strings.Contains(got, "trace")) || !strings.Contains(got, tc.says) {
+			t.Errorf("trace %+v: change %q, want it to say %q", tc.trace, got, tc.says)
+		}
 	}
 }

@@ -1,0 +1,132 @@
+package probe
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"time"
+)
+
+// TraceWhen says which results Run traces (check --trace).
+type TraceWhen uint8
+
+const (
+	TraceOff      TraceWhen = iota
+	TraceTimeouts           // --trace=auto: only where a connect was silently dropped (tcp_timeout; a proxy that could not be reached)
+	TraceFailures           // --trace: every result that failed after DNS
+)
+
+// Trace bounds: at most MaxHops hops, HopsAtOnce probed together, each
+// answer awaited at most HopWait, and the trace ends after MaxSilentHops
+// hops in a row without an answer. DefaultTraceTimeout bounds one trace
+// (check --trace-timeout): enough for every window of 30 hops.
+const (
+	MaxHops             = 30
+	HopsAtOnce          = 5
+	HopWait             = time.Second
+	MaxSilentHops       = 5
+	DefaultTraceTimeout = MaxHops / HopsAtOnce * HopWait
+)
+
+// The replies a hop can give.
+const (
+	ReplyTimeExceeded = "time_exceeded" // a router on the way: the packet's TTL ran out there
+	ReplyUnreachable  = "unreachable"   // a router or firewall answered ICMP destination unreachable: it stops the packet
+	ReplyTarget       = "target"        // the target itself answered (SYN-ACK or RST)
+)
+
+// Hop is one TTL of a trace; Addr and MS are nil when nothing answered.
+type Hop struct {
+	TTL   int         `json:"ttl"`
+	Addr  *netip.Addr `json:"addr"`
+	MS    *float64    `json:"ms"`
+	Reply string      `json:"reply,omitempty"` // one of the Reply* values; "" when nothing answered
+}
+
+// TraceResult is a TCP SYN trace with increasing TTL toward the port a probe
+// used, or toward the proxy when the probe went through one.
+type TraceResult struct {
+	Method   string `json:"method"` // "tcp-syn"; "none" where not implemented (Note says what to run instead)
+	Target   string `json:"target"` // "IP:PORT" traced to
+	ViaProxy bool   `json:"via_proxy"`
+	Hops     []Hop  `json:"hops"`
+	// LastResponding is the last hop that answered (nil: none did).
+	LastResponding *Hop    `json:"last_responding"`
+	Reached        bool    `json:"reached"` // the target answered
+	Note           string  `json:"note,omitempty"`
+	MS             float64 `json:"ms"`
+}
+
+// Verdict says where the packets went, for a table cell: "dies after hop 2
+// (10.0.2.1)", "rejected at hop 2 (10.0.2.1)", "reached in 4 hops", or ""
+// when nothing can be said.
+func (t *TraceResult) Verdict() string {
+	last := t.LastResponding
+	switch {
+	case t == nil || t.Method == TraceMethodNone:
+		return ""
+	case t.Reached && last != nil:
+		return fmt.Sprintf("trace reached %s in %d hops", t.Target, last.TTL)
+	case last != nil && last.Reply == ReplyUnreachable:
+		return fmt.Sprintf("rejected at hop %d (%s)", last.TTL, last.Addr)
+	case last != nil:
+		return fmt.Sprintf("dies after hop %d (%s)", last.TTL, last.Addr)
+	case len(t.Hops) > 0:
+		return "no hop answered the trace"
+	}
+	return ""
+}
+
+// TraceMethodNone is the method of a trace this OS cannot run.
+const TraceMethodNone = "none"
+
+// TraceTCP traces the path to dst: TCP SYNs to dst's port with TTL 1, 2, …
+// (HopsAtOnce at a time), each hop named by the ICMP time-exceeded its
+// router sends back, until the target answers, a router rejects the SYN,
+// MaxSilentHops hops in a row stay silent, MaxHops is reached, or ctx ends.
+// The SYNs go where the probe's own did: the same port, so a firewall that
+// drops it drops them at the same device.
+func TraceTCP(ctx context.Context, dst netip.AddrPort) TraceResult {
+	start := time.Now()
+	dst = netip.AddrPortFrom(dst.Addr().Unmap(), dst.Port())
+	res := TraceResult{Method: traceMethod, Target: dst.String(), Hops: []Hop{}}
+	silent := 0
+trace:
+	for ttl := 1; ttl <= MaxHops && ctx.Err() == nil; ttl += HopsAtOnce {
+		hops, err := probeHops(ctx, dst, ttl, min(ttl+HopsAtOnce-1, MaxHops))
+		if err != nil {
+			res.Method, res.Note = TraceMethodNone, err.Error()
+			break
+		}
+		for i := range hops {
+			h := hops[i]
+			res.Hops = append(res.Hops, h)
+			if h.Reply == "" {
+				silent++
+				continue
+			}
+			silent = 0
+			res.LastResponding = &h
+			if h.Reply == ReplyTarget || h.Reply == ReplyUnreachable {
+				res.Reached = h.Reply == ReplyTarget
+				break trace
+			}
+		}
+		if silent >= MaxSilentHops {
+			break
+		}
+	}
+	res.MS = Step{Duration: time.Since(start)}.MS()
+	return res
+}
+
+// traces reports whether Run traces an observation that ended with o.
+func (w TraceWhen) traces(o Outcome, direct bool) bool {
+	switch {
+	case w == TraceOff || o == OK || o == Cancelled || o == SkippedNoIPv6 || o == LocalResources || o.Step() == StepDNS:
+		return false
+	case w == TraceFailures:
+		return true
+	}
+	return o == TCPTimeout || (!direct && (o == ProxyUnreachable || o == ProxyTimeout))
+}
