@@ -28,7 +28,11 @@ func NewFeed(cfg *Config) Feed {
 	if cfg.ServiceTags.CacheDir != "" {
 		f.cache = &servicetags.Cache{Dir: cfg.ServiceTags.CacheDir}
 	}
-	f.cur = plan.LoadAttributionFrom(cfg.PlanOptions(), f.cache)
+	cur, err := plan.LoadAttributionFrom(cfg.PlanOptions(), f.cache)
+	if err != nil {
+		cur.TagsInfo.Note = err.Error() // as a missing feed: results say tags were not checked
+	}
+	f.cur = cur
 	return f
 }
 
@@ -62,9 +66,12 @@ func (f *tagFeed) Refresh(ctx context.Context) (bool, error) {
 	u := &servicetags.Updater{Cache: *cache}
 	res, err := u.Update(ctx, cl, f.cfg.ServiceTags.Source)
 	if err != nil {
-		return false, fmt.Errorf("updating the %s service tags: %w", cl.Flag, err)
+		return false, fmt.Errorf("updating the %s service tags: %w", cl.ID, err)
 	}
-	next := plan.LoadAttributionFrom(f.cfg.PlanOptions(), f.cache)
+	next, err := plan.LoadAttributionFrom(f.cfg.PlanOptions(), f.cache)
+	if err != nil {
+		return false, fmt.Errorf("loading the updated service tags: %w", err)
+	}
 	if next.Tags == nil {
 		return false, errors.New("loading the updated service tags: " + next.TagsInfo.Note)
 	}

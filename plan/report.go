@@ -38,22 +38,31 @@ type Attribution struct {
 	Provider func(netip.Addr) *report.Provider
 }
 
-// LoadAttribution loads opts.ServiceTags, else the cached feed of opts.Cloud.
-// No feed is not an error: the report says tags were not checked and how to
-// fetch them.
-func LoadAttribution(opts Options) Attribution {
+// LoadAttribution loads opts.ServiceTags, else the cached feed of opts.Cloud
+// (any of its names). A --service-tags file that cannot be read, is not a
+// feed, or is the feed of another cloud is an *InputError: a run stops on it
+// before probing. No cached feed is not an error: the report says tags were
+// not checked and how to fetch them.
+func LoadAttribution(opts Options) (Attribution, error) {
 	return LoadAttributionFrom(opts, nil)
 }
 
 // LoadAttributionFrom is LoadAttribution reading the cached feed from cache
 // instead of the user's cache folder (a service keeps its own); nil: the
 // user's.
-func LoadAttributionFrom(opts Options, cache *servicetags.Cache) Attribution {
-	tags, info := loadTags(opts.ServiceTags, opts.Cloud, cache)
-	return Attribution{Tags: tags, TagsInfo: info, Provider: providerLookup()}
+func LoadAttributionFrom(opts Options, cache *servicetags.Cache) (Attribution, error) {
+	cl, err := servicetags.ParseCloud(opts.Cloud)
+	if err != nil {
+		return Attribution{}, &InputError{fmt.Errorf("--cloud: %w", err)}
+	}
+	tags, info, err := loadTags(opts.ServiceTags, cl, cache)
+	if err != nil {
+		return Attribution{}, err
+	}
+	return Attribution{Tags: tags, TagsInfo: info, Provider: providerLookup()}, nil
 }
 
-func loadTags(file, cloud string, cache *servicetags.Cache) (func(netip.Addr) []report.TagMatch, report.ServiceTagsInfo) {
+func loadTags(file string, cl servicetags.Cloud, cache *servicetags.Cache) (func(netip.Addr) []report.TagMatch, report.ServiceTagsInfo, error) {
 	var (
 		ix   *servicetags.Index
 		info report.ServiceTagsInfo
@@ -61,21 +70,28 @@ func loadTags(file, cloud string, cache *servicetags.Cache) (func(netip.Addr) []
 	if file != "" {
 		f, err := servicetags.LoadFile(file)
 		if err != nil {
-			info.Note = err.Error()
-			return nil, info
+			return nil, info, &InputError{fmt.Errorf("--service-tags: %w", err)}
+		}
+		if err := servicetags.CheckCloud(file, f, cl); err != nil {
+			fix := "pass the feed of --cloud"
+			if other, perr := servicetags.ParseCloud(f.Cloud); perr == nil {
+				fix = "pass --cloud " + other.ID
+			}
+			return nil, info, &InputError{fmt.Errorf("--service-tags: %w; %s, or the %s feed (ServiceTags_%s_<yyyymmdd>.json)", err, fix, cl.FeedName, cl.FeedName)}
 		}
 		ix, info.Source = servicetags.NewIndex(f), file
+		info.Published, _ = servicetags.FeedDate(file)
 	} else {
-		idx, ci, err := loadCached(cloud, cache)
+		idx, ci, err := loadCached(cl, cache)
 		switch {
 		case errors.Is(err, servicetags.ErrNotCached):
-			info.Note = fmt.Sprintf("no cached feed for --cloud %s; run 'egressprobe servicetags update --cloud %s' where Microsoft's download site is reachable, or pass --service-tags FILE", cloud, cloud)
-			return nil, info
+			info.Note = fmt.Sprintf("no cached feed for --cloud %s; run 'egressprobe servicetags update --cloud %s' where Microsoft's download site is reachable, or pass --service-tags FILE", cl.ID, cl.ID)
+			return nil, info, nil
 		case err != nil:
 			info.Note = err.Error()
-			return nil, info
+			return nil, info, nil
 		}
-		ix, info.Source, info.Updated = idx, ci.Path, ci.Modified.UTC()
+		ix, info.Source, info.Updated, info.Published = idx, ci.Path, ci.Modified.UTC(), ci.Published
 	}
 	feed := ix.Feed()
 	info.Cloud, info.ChangeNumber = feed.Cloud, int(feed.ChangeNumber)
@@ -86,17 +102,13 @@ func loadTags(file, cloud string, cache *servicetags.Cache) (func(netip.Addr) []
 			out[i] = report.TagMatch{Tag: m.Tag, Region: m.Region, SystemService: m.SystemService, Prefix: m.Prefix.String()}
 		}
 		return out
-	}, info
+	}, info, nil
 }
 
-// loadCached is the index of cloud's feed in cache, nil: the user's.
-func loadCached(cloud string, cache *servicetags.Cache) (*servicetags.Index, servicetags.CacheInfo, error) {
+// loadCached is the index of cl's feed in cache, nil: the user's.
+func loadCached(cl servicetags.Cloud, cache *servicetags.Cache) (*servicetags.Index, servicetags.CacheInfo, error) {
 	if cache == nil {
-		return servicetags.LoadCached(cloud)
-	}
-	cl, err := servicetags.ParseCloud(cloud)
-	if err != nil {
-		return nil, servicetags.CacheInfo{}, err
+		return servicetags.LoadCached(cl.ID)
 	}
 	return cache.LoadIndex(cl)
 }

@@ -130,6 +130,9 @@ func tagsLine(t report.ServiceTagsInfo) string {
 	if t.ChangeNumber != 0 {
 		about = append(about, "change number "+strconv.Itoa(t.ChangeNumber))
 	}
+	if !t.Published.IsZero() {
+		about = append(about, "published "+t.Published.Format(time.DateOnly))
+	}
 	line := "Service tags: " + t.Source
 	if len(about) > 0 {
 		line += " (" + strings.Join(about, ", ") + ")"

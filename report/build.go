@@ -42,6 +42,34 @@ const RoleWildcardCheck = "wildcard-check"
 // says to update it: Microsoft publishes weekly, so two weeks is one missed.
 const MaxFeedAge = 14 * 24 * time.Hour
 
+// feedAgeNote judges a loaded feed's age by its own date (Published, from
+// Microsoft's file name) when known, else by when the cache downloaded it,
+// and says which; "" when the feed is recent. A --service-tags file whose
+// name carries no date cannot be judged, and the note says so.
+func feedAgeNote(t ServiceTagsInfo, now time.Time, cloud string) string {
+	days := func(since time.Time) int { return int(now.Sub(since).Hours() / 24) }
+	fix := fmt.Sprintf("run 'egressprobe servicetags update --cloud %s'", cloud)
+	if t.Updated.IsZero() {
+		fix = fmt.Sprintf("download this week's file, or drop --service-tags and %s", fix)
+	}
+	switch {
+	case !t.Published.IsZero():
+		if now.Sub(t.Published) <= MaxFeedAge {
+			return ""
+		}
+		return fmt.Sprintf("the feed is %d days old (published %s, the date in Microsoft's file name) and Microsoft publishes a new one every week: %s",
+			days(t.Published), t.Published.Format(time.DateOnly), fix)
+	case !t.Updated.IsZero():
+		if now.Sub(t.Updated) <= MaxFeedAge {
+			return ""
+		}
+		return fmt.Sprintf("the cached feed was downloaded %d days ago (its source was not named ServiceTags_<Cloud>_<yyyymmdd>.json, so its age is judged by the download) and Microsoft publishes a new one every week: %s",
+			days(t.Updated), fix)
+	default:
+		return "the file's name carries no publication date (Microsoft names it ServiceTags_<Cloud>_<yyyymmdd>.json), so the feed's age was not judged"
+	}
+}
+
 // MaxClockSkew is how far the local clock may be from the servers' before
 // sign-in tokens and certificate checks start failing.
 const MaxClockSkew = 5 * time.Minute
@@ -65,9 +93,8 @@ func Build(in Input) *Report {
 		Results:       make([]Result, 0, len(in.Observations)),
 	}
 	r.ServiceTags.Loaded = in.Tags != nil
-	if t := &r.ServiceTags; t.Loaded && !t.Updated.IsZero() && in.Finished.Sub(t.Updated) > MaxFeedAge {
-		t.Note = fmt.Sprintf("the cached feed was last updated %d days ago and Microsoft publishes a new one every week: run 'egressprobe servicetags update --cloud %s'",
-			int(in.Finished.Sub(t.Updated).Hours()/24), in.Cloud)
+	if r.ServiceTags.Loaded {
+		r.ServiceTags.Note = feedAgeNote(r.ServiceTags, in.Finished, in.Cloud)
 	}
 	var probed []probe.Observation
 	for i := range in.Observations {

@@ -287,19 +287,34 @@ func TestWildcardVerdicts(t *testing.T) {
 
 func TestStaleFeedNote(t *testing.T) {
 	e := ep("login.microsoftonline.com", "*.microsoftonline.com", "AzureActiveDirectory")
+	day := 24 * time.Hour
 	for _, tc := range []struct {
-		age   time.Duration
-		stale bool
-	}{{0, false}, {13 * 24 * time.Hour, false}, {30 * 24 * time.Hour, true}} {
+		name string
+		info ServiceTagsInfo
+		want []string // "" : no note
+	}{
+		{"cache, fresh download, no date", ServiceTagsInfo{Updated: t0}, nil},
+		{"cache, 13 days", ServiceTagsInfo{Updated: t0.Add(-13 * day)}, nil},
+		{"cache, 30 days, no date", ServiceTagsInfo{Updated: t0.Add(-30 * day)}, []string{"downloaded 30 days ago", "judged by the download", "servicetags update --cloud public"}},
+		// The feed's own date wins over a fresh download: the case.
+		{"cache, downloaded today, published long ago", ServiceTagsInfo{Updated: t0, Published: t0.Add(-40 * day)},
+			[]string{"40 days old", "published 2026-10-17", "file name", "servicetags update --cloud public"}},
+		{"cache, downloaded long ago, published recently", ServiceTagsInfo{Updated: t0.Add(-40 * day), Published: t0.Add(-3 * day)}, nil},
+		{"file, dated, old", ServiceTagsInfo{Published: t0.Add(-20 * day)}, []string{"20 days old", "download this week's file, or drop --service-tags"}},
+		{"file, dated, recent", ServiceTagsInfo{Published: t0.Add(-2 * day)}, nil},
+		{"file, undated", ServiceTagsInfo{}, []string{"no publication date", "not judged"}},
+	} {
 		rep := Build(Input{Cloud: "public", Finished: t0, Endpoints: []targets.Endpoint{e},
 			Observations: []probe.Observation{obs(0, dnsOK(e.Host, "127.0.0.1:53", "40.126.1.1"), "40.126.1.1", probe.OK)},
-			Tags:         feed, TagsInfo: ServiceTagsInfo{Source: "cache", Updated: t0.Add(-tc.age)}})
+			Tags:         feed, TagsInfo: tc.info})
 		note := rep.ServiceTags.Note
-		if stale := strings.Contains(note, "servicetags update --cloud public"); stale != tc.stale {
-			t.Errorf("feed %v old: note %q, want stale=%v", tc.age, note, tc.stale)
+		if tc.want == nil && note != "" {
+			t.Errorf("%s: note %q, want none", tc.name, note)
 		}
-		if tc.stale && !strings.Contains(note, "30 days") {
-			t.Errorf("note %q does not say how old the feed is", note)
+		for _, w := range tc.want {
+			if !strings.Contains(note, w) {
+				t.Errorf("%s: note %q does not say %q", tc.name, note, w)
+			}
 		}
 	}
 }

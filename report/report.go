@@ -52,6 +52,10 @@ type ServiceTagsInfo struct {
 	Source       string `json:"source,omitempty"` // file path
 	Cloud        string `json:"cloud,omitempty"`
 	ChangeNumber int    `json:"change_number,omitempty"`
+	// Published is the feed's own date, from Microsoft's file name
+	// ServiceTags_<Cloud>_<yyyymmdd>.json (of the --service-tags file, or of
+	// the download the cache holds); zero when the name carried none.
+	Published time.Time `json:"published,omitzero"`
 	// Updated is when the cached feed was last downloaded or confirmed
 	// current; zero for a --service-tags file.
 	Updated time.Time `json:"updated,omitzero"`

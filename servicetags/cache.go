@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"time"
 )
 
@@ -26,26 +27,61 @@ func DefaultCache() (Cache, error) {
 }
 
 // JSONPath is where the cloud's feed is cached.
-func (c Cache) JSONPath(cl Cloud) string { return filepath.Join(c.Dir, cl.FileName()) }
+func (c Cache) JSONPath(cl Cloud) string { return c.path(cl, ".json") }
 
-func (c Cache) binPath(cl Cloud) string { return filepath.Join(c.Dir, "ServiceTags_"+cl.Name+".bin") }
-func (c Cache) metaPath(cl Cloud) string {
-	return filepath.Join(c.Dir, "ServiceTags_"+cl.Name+".meta.json")
+func (c Cache) binPath(cl Cloud) string  { return c.path(cl, ".bin") }
+func (c Cache) metaPath(cl Cloud) string { return c.path(cl, ".meta.json") }
+
+// path is the cache file of cl's feed with extension ext: the cache keeps one
+// feed per cloud, named ServiceTags_<FeedName> like Microsoft's files.
+func (c Cache) path(cl Cloud, ext string) string {
+	return filepath.Join(c.Dir, "ServiceTags_"+cl.FeedName+ext)
 }
 
-// Meta is what the last download told us, for conditional requests.
+// Meta is what the last download told us, for conditional requests, and the
+// feed's publication date.
 type Meta struct {
 	Source       string `json:"source"` // URL or file the cached feed came from
 	ETag         string `json:"etag,omitempty"`
 	LastModified string `json:"last_modified,omitempty"`
+	// Published is the date (yyyy-mm-dd) in Microsoft's name of the file,
+	// ServiceTags_<Cloud>_<yyyymmdd>.json; "" when the source had another name.
+	Published string `json:"published,omitempty"`
+}
+
+// published is the feed's publication date, from Published or, for a meta
+// written before it was kept, from the source's file name; zero when unknown.
+func (m Meta) published() time.Time {
+	if t, err := time.Parse(time.DateOnly, m.Published); err == nil {
+		return t
+	}
+	t, _ := FeedDate(m.Source)
+	return t
+}
+
+// feedDateRE matches Microsoft's file name at the end of a path or URL.
+var feedDateRE = regexp.MustCompile(`(?:^|[/\\])ServiceTags_[A-Za-z]+_(\d{8})\.json$`)
+
+// FeedDate is the publication date in Microsoft's file name
+// ServiceTags_<Cloud>_<yyyymmdd>.json at the end of name (a file name, path or
+// URL); ok is false when name carries none.
+func FeedDate(name string) (t time.Time, ok bool) {
+	m := feedDateRE.FindStringSubmatch(name)
+	if m == nil {
+		return time.Time{}, false
+	}
+	t, err := time.Parse("20060102", m[1])
+	return t, err == nil
 }
 
 // CacheInfo describes a cached feed.
 type CacheInfo struct {
 	Path     string    // the cached JSON
-	Modified time.Time // when it was last downloaded or confirmed current: its age
-	Compact  bool      // loaded from the compact form, without parsing JSON
-	Meta     Meta
+	Modified time.Time // when it was last downloaded or confirmed current
+	// Published is the feed's own date (Meta.Published): its age, when known.
+	Published time.Time
+	Compact   bool // loaded from the compact form, without parsing JSON
+	Meta      Meta
 }
 
 // ErrNotCached is wrapped when a cloud has no cached feed yet.
@@ -73,7 +109,7 @@ func (c Cache) load(cl Cloud) (*Feed, *plan, CacheInfo, error) {
 	data, err := os.ReadFile(info.Path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil, info, fmt.Errorf("%w for cloud %s in %s: run 'egressprobe servicetags update --cloud %s' or pass --service-tags FILE: %w",
-			ErrNotCached, cl.Flag, c.Dir, cl.Flag, err)
+			ErrNotCached, cl.ID, c.Dir, cl.ID, err)
 	}
 	if err != nil {
 		return nil, nil, info, fmt.Errorf("reading cached service tags: %w", err)
@@ -82,28 +118,44 @@ func (c Cache) load(cl Cloud) (*Feed, *plan, CacheInfo, error) {
 		info.Modified = st.ModTime()
 	}
 	info.Meta = c.readMeta(cl)
+	info.Published = info.Meta.published()
+	f, pl, err := c.decode(cl, info.Path, data, &info)
+	if err != nil {
+		return nil, nil, info, err
+	}
+	// A file copied into the cache by hand may be another cloud's.
+	if err := CheckCloud(info.Path, f, cl); err != nil {
+		return nil, nil, info, fmt.Errorf("%w; run 'egressprobe servicetags update --cloud %s' to replace it", err, cl.ID)
+	}
+	return f, pl, info, nil
+}
+
+// decode takes the feed from the compact form when it matches data, else
+// parses data (and then rewrites the compact form).
+func (c Cache) decode(cl Cloud, path string, data []byte, info *CacheInfo) (*Feed, *plan, error) {
 	k := keyOf(data)
 	if bin, err := os.ReadFile(c.binPath(cl)); err == nil {
 		if f, pl, err := decodeBinary(bin, k); err == nil {
 			info.Compact = true
-			return f, pl, info, nil
+			return f, pl, nil
 		}
 	}
-	f, err := Parse(info.Path, data)
+	f, err := Parse(path, data)
 	if err != nil {
-		return nil, nil, info, err
+		return nil, nil, err
 	}
 	pl := planOf(f)
 	// The compact form only saves time on the next run; failing to write it
 	// (read-only cache, full disk) must not fail this one.
 	_ = writeAtomic(c.binPath(cl), encodePlanned(f, pl, k))
-	return f, pl, info, nil
+	return f, pl, nil
 }
 
 // Stat describes the cloud's cached feed without reading it: for the age line
 // printed when an update fails.
 func (c Cache) Stat(cl Cloud) (CacheInfo, error) {
 	info := CacheInfo{Path: c.JSONPath(cl), Meta: c.readMeta(cl)}
+	info.Published = info.Meta.published()
 	st, err := os.Stat(info.Path)
 	if err != nil {
 		return info, err
@@ -175,11 +227,12 @@ func writeAtomic(path string, data []byte) (err error) {
 	return syncDir(dir)
 }
 
-// LoadFile reads and validates a service-tag file given by the user.
+// LoadFile reads and validates a service-tag file given by the user. An
+// unreadable file's error names it and the fix, as a bad file's does.
 func LoadFile(path string) (*Feed, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("reading service tags: %w", err)
+		return nil, fmt.Errorf("%w; give the path of a ServiceTags_<Cloud>_<yyyymmdd>.json from Microsoft's download page, or cache the feed with 'egressprobe servicetags update'", err)
 	}
 	return Parse(path, data)
 }

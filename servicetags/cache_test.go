@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -158,14 +159,14 @@ func TestLoadCachedHonoursXDG(t *testing.T) {
 	dir := testenv.TempDir(t)
 	t.Setenv("XDG_CACHE_HOME", dir)
 	c := Cache{Dir: filepath.Join(dir, "egressprobe", "servicetags")}
-	cl, _ := ParseCloud("china")
+	cl, _ := ParseCloud("public")
 	if err := os.MkdirAll(c.Dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(c.JSONPath(cl), fixture(t, "small_old.json"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	ix, info, err := LoadCached("china")
+	ix, info, err := LoadCached("AzureCloud") // any name of the cloud
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -174,6 +175,37 @@ func TestLoadCachedHonoursXDG(t *testing.T) {
 	}
 	if _, _, err := LoadCached("mars"); err == nil {
 		t.Error("LoadCached accepted an unknown cloud")
+	}
+	// The Public file copied where China's belongs is refused, not used.
+	china, _ := ParseCloud("china")
+	if err := os.WriteFile(c.JSONPath(china), fixture(t, "small_old.json"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := LoadCached("mooncake"); !errors.Is(err, ErrWrongCloud) || !strings.Contains(err.Error(), "update --cloud china") {
+		t.Errorf("LoadCached(mooncake) of the Public file: err = %v, want ErrWrongCloud and the fix", err)
+	}
+}
+
+func TestFeedDate(t *testing.T) {
+	for in, want := range map[string]string{
+		"ServiceTags_Public_20250908.json":                                              "2025-09-08",
+		"https://download.microsoft.com/download/7/1/d/ServiceTags_China_20260720.json": "2026-07-20",
+		`C:\Users\me\Downloads\ServiceTags_AzureGovernment_20260720.json`:               "2026-07-20",
+		"./feeds/ServiceTags_Public_20250901.json":                                      "2025-09-01",
+		"ServiceTags_Public.json":                                                       "",
+		"ServiceTags_Public_20251399.json":                                              "", // no such date
+		"myServiceTags_Public_20250908.json":                                            "", // not Microsoft's name
+		"ServiceTags_Public_20250908.json.bak":                                          "",
+		"":                                                                              "",
+	} {
+		d, ok := FeedDate(in)
+		if got := d.Format(time.DateOnly); ok != (want != "") || ok && got != want {
+			t.Errorf("FeedDate(%q) = %s, %v; want %q", in, got, ok, want)
+		}
+	}
+	// A meta written before the date was kept still dates the feed by its source.
+	if got := (Meta{Source: "https://download.microsoft.com/x/ServiceTags_Public_20250901.json"}).published(); got.Format(time.DateOnly) != "2025-09-01" {
+		t.Errorf("published from the source = %v", got)
 	}
 }
 

@@ -1,40 +1,31 @@
 package servicetags
 
 import (
+	"errors"
 	"fmt"
-	"strings"
 
-	"egressprobe/internal/quote"
+	"egressprobe/internal/cloud"
 )
 
-// Cloud is one of Microsoft's sovereign clouds, each with its own weekly feed.
-type Cloud struct {
-	Flag           string // the --cloud value: public, china, usgov, germany
-	Name           string // the feed's "cloud" field and file-name part: ServiceTags_<Name>_<yyyymmdd>.json
-	ConfirmationID int    // the id of Microsoft's download confirmation page
-}
+// Cloud is one of Microsoft's clouds, each with its own weekly feed; the one
+// registry of clouds and their names is internal/cloud.
+type Cloud = cloud.Cloud
 
-// Clouds lists the supported clouds in --cloud order.
-func Clouds() []Cloud {
-	return []Cloud{
-		{Flag: "public", Name: "Public", ConfirmationID: 56519},
-		{Flag: "china", Name: "China", ConfirmationID: 57062},
-		{Flag: "usgov", Name: "AzureGovernment", ConfirmationID: 57063},
-		{Flag: "germany", Name: "AzureGermany", ConfirmationID: 57064},
+// Clouds lists the clouds in --cloud order.
+func Clouds() []Cloud { return cloud.All() }
+
+// ParseCloud accepts any name of a cloud: a --cloud value, an alias such as
+// AzureChinaCloud or mooncake, or a feed's cloud name, case-insensitively.
+func ParseCloud(s string) (Cloud, error) { return cloud.Parse(s) }
+
+// CheckCloud refuses a feed of another cloud than cl; the error names the
+// file (name) and both clouds, and wraps ErrWrongCloud. Callers add the fix.
+func CheckCloud(name string, f *Feed, cl Cloud) error {
+	if f.Cloud == cl.FeedName {
+		return nil
 	}
+	return fmt.Errorf("%s is the %s feed, not the %s feed of --cloud %s: %w", name, f.Cloud, cl.FeedName, cl.ID, ErrWrongCloud)
 }
 
-// ParseCloud accepts a --cloud value or a feed's cloud name, case-insensitively.
-func ParseCloud(s string) (Cloud, error) {
-	flags := make([]string, 0, 4)
-	for _, c := range Clouds() {
-		if strings.EqualFold(s, c.Flag) || strings.EqualFold(s, c.Name) {
-			return c, nil
-		}
-		flags = append(flags, c.Flag)
-	}
-	return Cloud{}, fmt.Errorf("unknown cloud %s%s", quote.Q(s), quote.OneOf(s, flags))
-}
-
-// FileName is the cache's file name for the cloud's feed.
-func (c Cloud) FileName() string { return "ServiceTags_" + c.Name + ".json" }
+// ErrWrongCloud is wrapped when a feed is not the one of the cloud asked for.
+var ErrWrongCloud = errors.New("feed of another cloud")

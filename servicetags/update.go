@@ -83,7 +83,7 @@ func (u *Updater) Update(ctx context.Context, cl Cloud, source string) (UpdateRe
 	case err == nil:
 		res.PreviousChangeNumber = prev.ChangeNumber
 	case !errors.Is(err, ErrNotCached):
-		u.log().Warn("cached service tags unreadable; replacing them", "cloud", cl.Flag, "err", err)
+		u.log().Warn("cached service tags unreadable; replacing them", "cloud", cl.ID, "err", err)
 	}
 	// Validators are only worth sending when the copy they describe is intact:
 	// a 304 for a damaged cache would keep it damaged.
@@ -115,13 +115,16 @@ func (u *Updater) Update(ctx context.Context, cl Cloud, source string) (UpdateRe
 	if err != nil {
 		return res, err
 	}
+	if d, ok := FeedDate(res.Source); ok {
+		newMeta.Published = d.Format(time.DateOnly)
+	}
 	f, err := Parse(sourceName(res.Source), data)
 	if err != nil {
 		return res, err
 	}
 	res.ChangeNumber = f.ChangeNumber
-	if f.Cloud != cl.Name {
-		return res, fmt.Errorf("%s is the %s feed, not %s's (%s); pick the matching --cloud or file", sourceName(res.Source), f.Cloud, cl.Flag, cl.Name)
+	if err := CheckCloud(sourceName(res.Source), f, cl); err != nil {
+		return res, fmt.Errorf("%w; pick the matching --cloud or file", err)
 	}
 	if prev != nil && f.ChangeNumber < prev.ChangeNumber && !u.Force {
 		return res, fmt.Errorf("%s has changeNumber %d, older than the cached %d: %w; pass --force to install it anyway",
@@ -129,6 +132,9 @@ func (u *Updater) Update(ctx context.Context, cl Cloud, source string) (UpdateRe
 	}
 	if cached, err := os.ReadFile(res.Path); err == nil && bytes.Equal(cached, data) {
 		res.Status = UpToDate
+		if newMeta.Published == "" {
+			newMeta.Published = meta.Published // the same feed, fetched under another name
+		}
 		return res, errors.Join(u.touch(cl), u.Cache.writeMeta(cl, newMeta))
 	}
 	if err := u.Cache.store(cl, data, f, newMeta); err != nil {
@@ -206,7 +212,7 @@ func (u *Updater) discover(ctx context.Context, cl Cloud) (string, error) {
 
 // feedLink finds the newest ServiceTags_<Cloud>_<yyyymmdd>.json link on a page.
 func feedLink(page []byte, cl Cloud) (string, error) {
-	re := regexp.MustCompile(`https?://[A-Za-z0-9.:\-\[\]]+/[^"'<>\s]*?/ServiceTags_` + regexp.QuoteMeta(cl.Name) + `_(\d{8})\.json`)
+	re := regexp.MustCompile(`https?://[A-Za-z0-9.:\-\[\]]+/[^"'<>\s]*?/ServiceTags_` + regexp.QuoteMeta(cl.FeedName) + `_(\d{8})\.json`)
 	var best, bestDate string
 	for _, m := range re.FindAllSubmatch(page, -1) {
 		if string(m[1]) > bestDate {
@@ -214,7 +220,7 @@ func feedLink(page []byte, cl Cloud) (string, error) {
 		}
 	}
 	if best == "" {
-		return "", fmt.Errorf("no ServiceTags_%s_<date>.json link on the page (has Microsoft changed it? pass --source URL|FILE)", cl.Name)
+		return "", fmt.Errorf("no ServiceTags_%s_<date>.json link on the page (has Microsoft changed it? pass --source URL|FILE)", cl.FeedName)
 	}
 	return best, nil
 }

@@ -127,6 +127,10 @@ func TestUpdateDiscoversDownloadsAndCaches(t *testing.T) {
 	if err != nil || !info.Compact || f.ChangeNumber != 8 || info.Meta.ETag != `"v1"` {
 		t.Fatalf("load after update: compact=%v meta=%+v err=%v", info.Compact, info.Meta, err)
 	}
+	// The feed's own date, from Microsoft's file name, is kept for its age.
+	if info.Meta.Published != "2025-09-08" || info.Published.Format(time.DateOnly) != "2025-09-08" {
+		t.Errorf("published %q / %v, want 2025-09-08 from %s", info.Meta.Published, info.Published, feedPath)
+	}
 
 	// Again: the download is conditional and the server says 304.
 	old := time.Now().Add(-48 * time.Hour)
@@ -140,8 +144,8 @@ func TestUpdateDiscoversDownloadsAndCaches(t *testing.T) {
 	if inm := s.lastRequest().Header.Get("If-None-Match"); inm != `"v1"` {
 		t.Errorf("second download sent If-None-Match %q", inm)
 	}
-	if st, _ := u.Cache.Stat(public); time.Since(st.Modified) > time.Hour {
-		t.Errorf("a 304 did not restart the cached copy's age: modified %v", st.Modified)
+	if st, _ := u.Cache.Stat(public); time.Since(st.Modified) > time.Hour || st.Published.Format(time.DateOnly) != "2025-09-08" {
+		t.Errorf("a 304 did not restart the cached copy's download time (%v) or lost its date (%v)", st.Modified, st.Published)
 	}
 
 	// A damaged cache is downloaded again unconditionally, not confirmed by a 304.
@@ -200,7 +204,7 @@ func TestUpdateBadDownloadsKeepCache(t *testing.T) {
 		{"bad cidr", bytes.Replace(good, []byte("20.4.3.0/24"), []byte("20.4.3.0/33"), 1), `tag "Storage": bad prefix "20.4.3.0/33"`},
 		{"wrong types", bytes.Replace(good, []byte(`"regionId": 18`), []byte(`"regionId": "18"`), 1), `tag "AzureCloud.westeurope" (values[1])`},
 		{"empty", nil, "empty"},
-		{"wrong cloud", china, "is the China feed, not public's"},
+		{"wrong cloud", china, "is the China feed, not the Public feed of --cloud public"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -7,14 +7,16 @@ import (
 	"sort"
 	"strings"
 
+	"egressprobe/internal/cloud"
 	"egressprobe/internal/quote"
 )
 
-// Clouds.
+// The clouds with a built-in catalog, by their canonical names (every other
+// name of a cloud is in internal/cloud's registry).
 const (
-	CloudPublic = "public"
-	CloudChina  = "china" // Azure operated by 21Vianet
-	CloudUSGov  = "usgov"
+	CloudPublic = cloud.Public
+	CloudChina  = cloud.China // Azure operated by 21Vianet
+	CloudUSGov  = cloud.USGov
 )
 
 // Service-tag names used as expectations.
@@ -216,33 +218,28 @@ func clouds() []cloudDef {
 	}
 }
 
-// cloudAliases accepts the names Azure tools use for the same clouds.
-var cloudAliases = map[string]string{
-	"public": CloudPublic, "azurecloud": CloudPublic, "global": CloudPublic,
-	"china": CloudChina, "azurechinacloud": CloudChina, "21vianet": CloudChina, "mooncake": CloudChina,
-	"usgov": CloudUSGov, "azureusgovernment": CloudUSGov, "azuregovernment": CloudUSGov, "fairfax": CloudUSGov,
-}
+// CloudNames are the canonical names of the clouds with a catalog, in
+// catalog order.
+func CloudNames() []string { return cloud.IDs(true) }
 
-// CloudNames are the canonical cloud names, in catalog order.
-func CloudNames() []string { return []string{CloudPublic, CloudChina, CloudUSGov} }
-
-// CanonicalCloud maps a cloud name or alias ("AzureChinaCloud") to its
-// canonical name, or returns an error listing the valid ones.
+// CanonicalCloud maps any name of a cloud with a catalog ("AzureChinaCloud",
+// "mooncake") to its canonical name, or returns an error listing the valid ones.
 func CanonicalCloud(name string) (string, error) {
 	c, err := lookupCloud(name)
 	return c.name, err
 }
 
 func lookupCloud(name string) (cloudDef, error) {
-	canon, ok := cloudAliases[normRegion(name)]
-	if ok {
-		for _, c := range clouds() {
-			if c.name == canon {
-				return c, nil
-			}
+	cl, err := cloud.Parse(name)
+	if err != nil {
+		return cloudDef{}, cloud.Unknown(name, CloudNames()) // the catalog clouds are the valid ones here
+	}
+	for _, c := range clouds() {
+		if c.name == cl.ID {
+			return c, nil
 		}
 	}
-	return cloudDef{}, fmt.Errorf("unknown cloud %s%s", quote.Q(name), quote.OneOf(name, CloudNames()))
+	return cloudDef{}, fmt.Errorf("cloud %s (%s) has no MARS catalog (Azure Germany closed in 2021); use one of %s", cl.ID, quote.Q(name), strings.Join(CloudNames(), ", "))
 }
 
 // Families lists a cloud's families in catalog order, NCSI last.

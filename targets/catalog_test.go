@@ -384,6 +384,16 @@ func TestCanonicalCloud(t *testing.T) {
 	if _, err := Regions("nope"); err == nil {
 		t.Error("Regions(nope): no error")
 	}
+	// Every name of internal/cloud's registry reaches the catalog: issue 11's
+	// mooncake planned china here but was unknown to attribution.
+	for in, want := range map[string]string{"mooncake": "china", "China": "china", "fairfax": "usgov", "AzureGovernment": "usgov", "Public": "public"} {
+		if got, err := CanonicalCloud(in); got != want || err != nil {
+			t.Errorf("%s: %q %v", in, got, err)
+		}
+	}
+	if _, err := CanonicalCloud("AzureGermany"); err == nil || !strings.Contains(err.Error(), "no MARS catalog") || !strings.Contains(err.Error(), "public, china, usgov") {
+		t.Errorf("germany: err = %v, want no catalog and the valid clouds", err)
+	}
 }
 
 func TestFamilyOfMostSpecific(t *testing.T) {

@@ -73,7 +73,7 @@ is still printed in full), 2 bad usage or bad input.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&opts.TargetsFile, "targets", "", "read targets from `FILE` (YAML, or one target a line)")
-	f.StringVar(&opts.Cloud, "cloud", targets.CloudPublic, "built-in catalog and service-tag feed of `CLOUD`: "+strings.Join(targets.CloudNames(), ", "))
+	f.StringVar(&opts.Cloud, "cloud", targets.CloudPublic, "built-in catalog and service-tag feed of `CLOUD`: "+strings.Join(targets.CloudNames(), ", ")+" (or another name: AzureChinaCloud, mooncake, AzureUSGovernment, fairfax, ...)")
 	f.StringVar(&opts.Region, "region", "", "the vault's `REGION` (e.g. westeurope): probes its Backup pods and expects the regional tags")
 	f.StringArrayVar(&opts.Members, "member", nil, "also probe `HOST` as a member of its catalog family (repeatable)")
 	f.StringArrayVar(&opts.StorageAccounts, "storage-account", nil, "also probe the blob and queue endpoints of storage account `NAME` (repeatable)")
@@ -111,18 +111,19 @@ const checkExamples = `  egressprobe check
   egressprobe check login.microsoftonline.com:443 https://myacct.blob.core.windows.net/ --resolver 10.0.0.4 --resolver 168.63.129.16
   egressprobe check --targets hosts.yaml -o json --output-file result.json`
 
-// checkRun is a check whose flags are valid, its plan made and its output
-// opened: what is left is to probe and write.
+// checkRun is a check whose flags are valid, its plan made, its service-tag
+// feed loaded and its output opened: what is left is to probe and write.
 type checkRun struct {
-	format render.Format
-	plan   *plan.Plan
-	out    io.Writer
-	file   *os.File // --output-file, opened before probing; nil for stdout
+	format      render.Format
+	plan        *plan.Plan
+	attribution plan.Attribution
+	out         io.Writer
+	file        *os.File // --output-file, opened before probing; nil for stdout
 }
 
-// prepareCheck does everything that needs no probe: the flags, the plan, and
-// --output-file (created now, so that a path that cannot be written is said
-// before a long run, not after it).
+// prepareCheck does everything that needs no probe: the flags, the plan, the
+// feed and --output-file (created now, so that a path that cannot be written
+// is said before a long run, not after it).
 func prepareCheck(opts *checkOptions, s *streams) (*checkRun, error) {
 	format, err := render.ParseFormat(opts.Output)
 	if err != nil {
@@ -151,7 +152,12 @@ func prepareCheck(opts *checkOptions, s *streams) (*checkRun, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &checkRun{format: format, plan: p, out: s.Out}
+	// A bad feed is bad input: refuse it before minutes of probing.
+	attribution, err := plan.LoadAttribution(opts.Options)
+	if err != nil {
+		return nil, err
+	}
+	r := &checkRun{format: format, plan: p, attribution: attribution, out: s.Out}
 	if opts.OutputFile != "" {
 		f, err := os.Create(opts.OutputFile)
 		if err != nil {
@@ -176,7 +182,7 @@ func runCheck(ctx context.Context, opts *checkOptions, s *streams) error {
 	obs := probe.Run(ctx, run.plan.Targets, run.plan.RunOptions(progress.update))
 	progress.done()
 	finished := time.Now()
-	rep := run.plan.Report(started, finished, obs, plan.LoadAttribution(opts.Options))
+	rep := run.plan.Report(started, finished, obs, run.attribution)
 
 	ropt := render.CheckOptions{Format: run.format, Verbose: opts.Verbose}
 	if run.file == nil && s.OutTTY {

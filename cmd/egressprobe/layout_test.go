@@ -19,11 +19,13 @@ const quotePkg = "egressprobe/internal/quote"
 // targets → probe → report → render; plan turns options into probe targets and
 // joins the observations into a report; only cmd imports render; nothing
 // imports cmd; internal/testnet and internal/testenv are for _test.go files
-// only.
+// only; internal/cloud, the registry of cloud names, is a leaf that targets
+// and servicetags share.
 var allowedImports = map[string][]string{
-	"egressprobe/targets":            {quotePkg},
+	"egressprobe/internal/cloud":     {quotePkg},
+	"egressprobe/targets":            {"egressprobe/internal/cloud", quotePkg},
 	"egressprobe/proxy":              {quotePkg},
-	"egressprobe/servicetags":        {quotePkg},
+	"egressprobe/servicetags":        {"egressprobe/internal/cloud", quotePkg},
 	"egressprobe/internal/testnet":   {"egressprobe/internal/testenv"},
 	"egressprobe/internal/testenv":   {},
 	"egressprobe/internal/providers": {},

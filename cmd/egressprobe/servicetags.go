@@ -51,7 +51,7 @@ func (o *feedOptions) complete(cmd *cobra.Command) { completeWith(cmd, "cloud", 
 func stClouds() []string {
 	var out []string
 	for _, c := range servicetags.Clouds() {
-		out = append(out, c.Flag)
+		out = append(out, c.ID)
 	}
 	return out
 }
@@ -158,7 +158,7 @@ func runSTUpdate(ctx context.Context, s *streams, opts *stUpdateOptions) error {
 	u := &servicetags.Updater{Cache: c, Force: opts.force}
 	res, err := u.Update(ctx, cl, opts.source)
 	if err != nil {
-		err = fmt.Errorf("updating %s service tags: %w; %s", cl.Flag, err, cachedCopyLine(c, cl))
+		err = fmt.Errorf("updating %s service tags: %w; %s", cl.ID, err, cachedCopyLine(c, cl))
 		// A bad file the user handed us is bad input; a bad download is a failure.
 		if opts.source != "" && !servicetags.IsURL(opts.source) && (errors.Is(err, servicetags.ErrInvalid) || errors.Is(err, os.ErrNotExist)) {
 			return &usageError{err}
@@ -166,7 +166,7 @@ func runSTUpdate(ctx context.Context, s *streams, opts *stUpdateOptions) error {
 		return err
 	}
 	return render.ServiceTagsUpdate(s.Out, render.UpdateView{
-		Cloud: cl.Flag, Status: string(res.Status), ChangeNumber: res.ChangeNumber,
+		Cloud: cl.ID, Status: string(res.Status), ChangeNumber: res.ChangeNumber,
 		PreviousChangeNumber: res.PreviousChangeNumber, Source: res.Source, Path: res.Path,
 	}, opts.output)
 }

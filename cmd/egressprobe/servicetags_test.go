@@ -126,7 +126,7 @@ func TestServiceTagsUpdateThenCachedLookup(t *testing.T) {
 	}{
 		{"bad file", []string{"--source", bad}, exitUsage, `tag "X": bad prefix "10.0.0.300/24"`},
 		{"offline", []string{"--source", "https://127.0.0.1:1/ServiceTags_Public_20250908.json", "--timeout", "3s"}, exitFailure, "GET https://127.0.0.1:1/"},
-		{"older", []string{"--source", stOld, "--cloud", "china"}, exitFailure, "is the Public feed, not china's"},
+		{"older", []string{"--source", stOld, "--cloud", "china"}, exitFailure, "is the Public feed, not the China feed of --cloud china"},
 		{"unknown cloud", []string{"--cloud", "mars"}, exitUsage, `unknown cloud "mars"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
