@@ -510,7 +510,7 @@ func TestCheckTargetsYAML(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := runBinary(t, nil, "check", "--targets", file, "--resolver", resolver, "--ca-file", l.caFile, "--proxy", "none",
-		"--service-tags", "../../testdata/check/ServiceTags_China_lab.json", "--timeout", "10s", "-o", "json")
+		"--cloud", "china", "--service-tags", "../../testdata/check/ServiceTags_China_lab.json", "--timeout", "10s", "-o", "json")
 	rep := decodeReport(t, r.stdout)
 	if r.code != 1 || len(rep.Results) != 3 {
 		t.Fatalf("exit %d with %d results, want 1 with 3; stderr %s", r.code, len(rep.Results), r.stderr)
