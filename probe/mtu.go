@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"sync"
 	"time"
 )
 
@@ -53,9 +54,25 @@ func handshakeDirect(ctx context.Context, conn net.Conn, addr netip.AddrPort, op
 		tr.Error += "; " + noClampHint
 		return nil, tr
 	}
+	// A server that is only slow (busy, or on a loaded machine) stalls the
+	// first handshake too. An unclamped attempt raced beside the clamped one
+	// tells them apart: on a blackhole only the clamped one completes.
+	controlCtx, stopControl := context.WithCancel(ctx)
+	control := make(chan Outcome, 1)
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		r, _ := handshakeClamped(controlCtx, &net.Dialer{KeepAlive: -1}, addr, opt)
+		control <- r.Outcome
+	})
 	retry, clamped := handshakeClamped(ctx, d, addr, opt)
+	slow := completed(retry.Outcome) && controlCompleted(control, controlGrace(retry))
+	stopControl()
+	wg.Wait() // no goroutine outlives the probe
 	tr.MSSRetry = &retry
-	if !completed(retry.Outcome) {
+	if slow {
+		retry.Error = "an unclamped handshake beside it completed too: the server is slow, not a path-MTU blackhole"
+	}
+	if !completed(retry.Outcome) || slow {
 		tr.Duration = time.Since(tr.Start) // the step is both attempts
 		tr.Error += fmt.Sprintf("; retried with the segment size clamped to %d bytes: %s", ClampedMSS, retry.Error)
 		return nil, tr
@@ -71,6 +88,26 @@ func handshakeDirect(ctx context.Context, conn net.Conn, addr netip.AddrPort, op
 	tr.Error = fmt.Sprintf("%s: path-MTU blackhole: the handshake stalled with full-size packets and completed with the segment size clamped to %d bytes — a link toward this server has a smaller MTU and the %s that would say so is dropped",
 		tlsHop(conn, opt.ServerName), ClampedMSS, icmp)
 	return nil, tr
+}
+
+// controlGrace is how long the unclamped control attempt may still take once
+// the clamped one completed: as long again, and at least 250 ms, so that two
+// attempts racing on a loaded machine finish within it.
+func controlGrace(clamped MSSRetry) time.Duration {
+	return max(time.Duration(clamped.MS*float64(time.Millisecond)), 250*time.Millisecond)
+}
+
+// controlCompleted waits up to grace for the control attempt and reports
+// whether it got the server's whole flight.
+func controlCompleted(control <-chan Outcome, grace time.Duration) bool {
+	t := time.NewTimer(grace)
+	defer t.Stop()
+	select {
+	case o := <-control:
+		return completed(o)
+	case <-t.C:
+		return false
+	}
 }
 
 // completed reports whether a handshake got the server's whole flight: it
