@@ -46,6 +46,8 @@ type Options struct {
 	PrivateEndpoint bool
 	// Resolvers are IP or IP:PORT (port 53 by default); none: the system's.
 	Resolvers []string
+	// HostsFile is the hosts file to read instead of this OS's (Env.Hosts).
+	HostsFile string
 	Proxy     string // auto, none, or a proxy URL (proxy.FromFlag)
 	// Path is "" (each endpoint's own route), direct, proxy or both.
 	Path string
@@ -81,11 +83,15 @@ type Env struct {
 	// IPv6 decides whether this host can reach IPv6 (probe.DetectIPv6); nil:
 	// not decided, every address is probed.
 	IPv6 func() probe.IPv6Reach
+	// Hosts reads the hosts file, which the system resolver answers from
+	// first; nil reads none.
+	Hosts func() (*probe.Hosts, error)
 }
 
 // SystemEnv is the host's own environment read through getenv.
 func SystemEnv(getenv func(string) string) Env {
-	return Env{Getenv: getenv, SystemProxy: proxy.ReadSystem, SystemResolvers: probe.SystemResolvers, Random: rand.Reader, IPv6: probe.DetectIPv6}
+	return Env{Getenv: getenv, SystemProxy: proxy.ReadSystem, SystemResolvers: probe.SystemResolvers, Random: rand.Reader, IPv6: probe.DetectIPv6,
+		Hosts: func() (*probe.Hosts, error) { return probe.ReadHosts(probe.HostsPath()) }}
 }
 
 // Plan is what one run will probe: Endpoints[i] is the catalog view of
@@ -146,6 +152,10 @@ func Build(opts Options, env Env) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
+	hosts, err := readHosts(opts.HostsFile, env.Hosts)
+	if err != nil {
+		return nil, err
+	}
 	sel, err := proxy.FromFlag(opts.Proxy, proxy.Lookup{Getenv: env.Getenv, System: env.SystemProxy})
 	if err != nil {
 		return nil, &InputError{err}
@@ -176,7 +186,7 @@ func Build(opts Options, env Env) (*Plan, error) {
 			p.NotProbed = append(p.NotProbed, report.NotProbed{Family: f.Pattern, ExpectedTags: slices.Clone(f.Tags), NameOne: nameOne(cloud, opts.Region, f)})
 		}
 	}
-	if err := p.addEndpoints(eps, sel, roots, &opts); err != nil {
+	if err := p.addEndpoints(eps, sel, roots, hosts, &opts); err != nil {
 		return nil, err
 	}
 	if !opts.NoWildcardCheck && opts.CatalogRun() {
@@ -207,8 +217,11 @@ func nameOne(cloud, region string, f targets.Family) string {
 	return "add --member HOST"
 }
 
-// addEndpoints adds every endpoint × resolver × route --path asks for.
-func (p *Plan) addEndpoints(eps []targets.Endpoint, sel *proxy.Selector, roots *x509.CertPool, opts *Options) error {
+// addEndpoints adds every endpoint × resolver × route --path asks for. A host
+// the hosts file names is resolved by it alone when the system's resolvers
+// are used, as the agent's would be; with --resolver it is asked as given,
+// and the report warns that this machine would use the file's addresses.
+func (p *Plan) addEndpoints(eps []targets.Endpoint, sel *proxy.Selector, roots *x509.CertPool, hosts *probe.Hosts, opts *Options) error {
 	// Each endpoint's own route first: the first proxy found is the run's, and
 	// the fallback for a host NO_PROXY bypasses when --path asks for the proxy.
 	own := make([]proxy.Route, len(eps))
@@ -236,13 +249,17 @@ func (p *Plan) addEndpoints(eps []targets.Endpoint, sel *proxy.Selector, roots *
 		if err != nil {
 			return err
 		}
+		pinned := hosts.Lookup(ep.Host)
 		resolvers := p.Resolvers
 		if _, err := netip.ParseAddr(ep.Host); err == nil {
 			resolvers = []string{""} // an IP literal: nothing to resolve, reported as resolver "none"
+		} else if len(pinned) > 0 && len(opts.Resolvers) == 0 {
+			resolvers = []string{probe.HostsResolver}
 		}
 		for _, res := range resolvers {
 			for _, route := range routes {
 				t := Target(ep, res, route, roots, opts)
+				t.HostsAddrs = pinned
 				if err := t.Validate(); err != nil {
 					return &InputError{err}
 				}

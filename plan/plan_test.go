@@ -362,3 +362,39 @@ func TestBuildNotProbedSaysHowToNameOne(t *testing.T) {
 		t.Errorf("storage family: hint %q", h)
 	}
 }
+
+// TestBuildHostsFile: with the system's resolvers a host the hosts file names
+// is resolved by the file alone (resolver "hosts"), as the agent's would be;
+// with --resolver it is asked as given and carries the file's addresses for
+// the report's warning. Other hosts are untouched.
+func TestBuildHostsFile(t *testing.T) {
+	env := testEnv(nil)
+	env.SystemResolvers = func() ([]string, error) { return []string{"127.0.0.53:53", "10.0.0.2:53"}, nil }
+	env.Hosts = func() (*probe.Hosts, error) {
+		return probe.ParseHosts("hosts", []byte("10.0.0.5 Login.MicrosoftOnline.com # pinned\n")), nil
+	}
+	targetsOf := func(p *Plan) map[string][]probe.Target {
+		m := map[string][]probe.Target{}
+		for _, tg := range p.Targets {
+			m[tg.Host] = append(m[tg.Host], tg)
+		}
+		return m
+	}
+	system := targetsOf(mustBuild(t, opts(func(o *Options) { o.Targets = []string{"login.microsoftonline.com", "other.example.com"} }), env))
+	if l := system["login.microsoftonline.com"]; len(l) != 1 || l[0].Resolver != probe.HostsResolver || len(l[0].HostsAddrs) != 1 || l[0].HostsAddrs[0].String() != "10.0.0.5" {
+		t.Errorf("system resolvers, pinned host: %+v; want one target answered by the hosts file (10.0.0.5)", l)
+	}
+	if o := system["other.example.com"]; len(o) != 2 || o[0].Resolver != "127.0.0.53:53" || o[0].HostsAddrs != nil {
+		t.Errorf("system resolvers, other host: %+v; want one target per system resolver", o)
+	}
+	given := targetsOf(mustBuild(t, opts(func(o *Options) {
+		o.Targets, o.Resolvers = []string{"login.microsoftonline.com"}, []string{"10.0.0.53"}
+	}), env))
+	if l := given["login.microsoftonline.com"]; len(l) != 1 || l[0].Resolver != "10.0.0.53:53" || len(l[0].HostsAddrs) != 1 {
+		t.Errorf("--resolver, pinned host: %+v; want the resolver asked, the file's address kept for the warning", l)
+	}
+	env.Hosts = func() (*probe.Hosts, error) { return nil, errors.New("reading the hosts file: permission denied") }
+	if _, err := Build(opts(func(o *Options) { o.Targets = []string{"x.example.com"} }), env); err == nil || !strings.Contains(err.Error(), "hosts file") {
+		t.Errorf("unreadable hosts file: %v, want an error naming it", err)
+	}
+}

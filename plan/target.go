@@ -65,6 +65,22 @@ func Resolvers(given []string, system func() ([]string, error)) ([]string, error
 	return out, nil
 }
 
+// readHosts reads the hosts file given (which must exist), else this host's
+// through system; nil when there is neither.
+func readHosts(given string, system func() (*probe.Hosts, error)) (*probe.Hosts, error) {
+	if given == "" {
+		if system == nil {
+			return nil, nil
+		}
+		return system()
+	}
+	data, err := os.ReadFile(given)
+	if err != nil {
+		return nil, inputErrorf("--hosts-file: %v", err)
+	}
+	return probe.ParseHosts(given, data), nil
+}
+
 // loadRoots loads the CA file; nil means the system roots, which Go loads
 // once per process (x509.SystemCertPool would copy them).
 func loadRoots(caFile string) (*x509.CertPool, error) {

@@ -43,7 +43,8 @@ type CNAME struct {
 
 // DNSResult is what one resolver said about one host.
 //
-// Outcome is ok when at least one address came back. With no address, A and
+// Outcome is ok when at least one address came back, unless one of them is
+// 0.0.0.0 or :: (dns_blocked: a DNS filter's answer). With no address, A and
 // AAAA may have ended differently; the result then carries the more
 // informative of the two, in this order: dns_nxdomain, dns_refused,
 // dns_servfail, local_resources, dns_error, cancelled, dns_timeout, dns_nodata (an answer with an rcode
@@ -371,6 +372,7 @@ func (r *resolution) finish() {
 				break
 			}
 		}
+		judgeBlocked(res)
 		return
 	}
 	pick := &r.fams[0]

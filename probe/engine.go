@@ -145,7 +145,7 @@ func (r *runner) startTarget(i int) {
 	}
 	obs := r.newObservation(i, time.Now())
 	addrs, ok := r.resolve(&obs)
-	if t.DNSOnly && len(addrs) > 0 {
+	if t.DNSOnly && ok {
 		obs.IP = addrs[0]
 	}
 	if ok && !t.DNSOnly {
@@ -227,7 +227,7 @@ func (r *runner) probeProxy(i int) Observation {
 	}
 	<-resolved
 	obs.DNS = local.DNS
-	if obs.DNS != nil && len(obs.DNS.Addrs) > 0 {
+	if obs.DNS != nil && obs.DNS.OK() && len(obs.DNS.Addrs) > 0 {
 		obs.IP = obs.DNS.Addrs[0]
 	}
 	return r.trace(finish(r.ctx, obs))
@@ -323,7 +323,12 @@ func (r *runner) resolve(obs *Observation) (addrs []netip.Addr, ok bool) {
 	if a, ok := ipLiteral(t.Host); ok {
 		return []netip.Addr{a}, true
 	}
-	obs.DNS = r.dns.resolve(r.ctx, DNSQuery{Host: t.Host, Server: t.Resolver}, DNSBudget(t.Timeout))
+	if t.Resolver == HostsResolver {
+		d := ResolveHosts(t.Host, t.HostsAddrs)
+		obs.DNS = &d
+	} else {
+		obs.DNS = r.dns.resolve(r.ctx, DNSQuery{Host: t.Host, Server: t.Resolver}, DNSBudget(t.Timeout))
+	}
 	return obs.DNS.Addrs, obs.DNS.OK() && len(obs.DNS.Addrs) > 0
 }
 

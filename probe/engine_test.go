@@ -161,6 +161,54 @@ func TestRunDirect(t *testing.T) {
 	}
 }
 
+// An answer of 0.0.0.0 or :: is dns_blocked and nothing is connected to; a
+// target answered by the hosts file is probed at the file's address, its DNS
+// step naming the hosts file, and a 0.0.0.0 entry there is a block too.
+func TestRunBlockedAndHostsFile(t *testing.T) {
+	t.Parallel()
+	l := newLab(t)
+	srv := l.tls.Serve(t, testnet.LoopbackIP(111), testnet.TLSGood)
+	l.zone["blocked.egress.test"] = testnet.DNSName{A: []netip.Addr{netip.IPv4Unspecified()}}
+	l.zone["blocked6.egress.test"] = testnet.DNSName{AAAA: []netip.Addr{netip.IPv6Unspecified()}}
+	dns := testnet.NewDNSServer(t, l.zone).Addr
+	pinned := l.target(HostsResolver, "pinned.egress.test", srv.Port())
+	pinned.HostsAddrs = []netip.Addr{srv.Addr()}
+	hostsBlocked := l.target(HostsResolver, "ads.egress.test", srv.Port())
+	hostsBlocked.HostsAddrs = []netip.Addr{netip.IPv4Unspecified()}
+	targets := []Target{l.target(dns, "blocked.egress.test", srv.Port()), l.target(dns, "blocked6.egress.test", srv.Port()), pinned, hostsBlocked}
+	for _, tg := range targets {
+		if err := tg.Validate(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	obs := Run(context.Background(), targets, RunOptions{})
+	wants := []struct {
+		outcome Outcome
+		steps   string
+		errHas  string
+	}{
+		{DNSBlocked, "D", "resolver " + dns + " answers 0.0.0.0"},
+		{DNSBlocked, "D", "answers ::"},
+		{OK, "DTS", ""},
+		{DNSBlocked, "D", "hosts file maps it to 0.0.0.0"},
+	}
+	for i, w := range wants {
+		o := obs[i]
+		if o.Outcome != w.outcome || stepsOf(&o) != w.steps || !strings.Contains(o.Error, w.errHas) {
+			t.Errorf("#%d %s: %s steps %s (%s); want %s steps %s with %q", i, o.Target.Host, o.Outcome, stepsOf(&o), o.Error, w.outcome, w.steps, w.errHas)
+		}
+		if o.Outcome == DNSBlocked && o.IP.IsValid() {
+			t.Errorf("#%d: a blocked name has address %v in its result", i, o.IP)
+		}
+	}
+	if d := obs[2].DNS; d.Server != HostsResolver || obs[2].IP != srv.Addr() {
+		t.Errorf("hosts-file target: DNS server %q, IP %v; want %q and %v", d.Server, obs[2].IP, HostsResolver, srv.Addr())
+	}
+	if err := (Target{Host: "x.test", Resolver: HostsResolver}).Validate(); err == nil {
+		t.Error("Validate accepts the hosts resolver without addresses")
+	}
+}
+
 func stepsOf(o *Observation) string {
 	var b strings.Builder
 	for i, s := range [...]bool{o.DNS != nil, o.TCP != nil, o.Proxy != nil, o.TLS != nil, o.HTTP != nil} {

@@ -28,6 +28,9 @@ const (
 	// DNSUnexpected: a name with a known answer (NCSI's dns.msftncsi.com)
 	// resolved to something else: the resolver rewrites answers.
 	DNSUnexpected Outcome = "dns_unexpected"
+	// DNSBlocked: the answer was 0.0.0.0 or :: — a DNS filter (or a hosts-file
+	// block list) blocks the name; nothing is connected to.
+	DNSBlocked Outcome = "dns_blocked"
 
 	TCPRefused     Outcome = "tcp_refused"     // RST: something actively rejected the connection
 	TCPTimeout     Outcome = "tcp_timeout"     // silence: a firewall dropped the SYN

@@ -1,13 +1,22 @@
 package probe
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"net/netip"
+	"os"
+	"path/filepath"
 	"unsafe"
 
 	"golang.org/x/sys/windows"
 )
+
+// HostsPath is where Windows keeps its hosts file:
+// %SystemRoot%\System32\drivers\etc\hosts.
+func HostsPath() string {
+	return filepath.Join(cmp.Or(os.Getenv("SystemRoot"), `C:\Windows`), "System32", "drivers", "etc", "hosts")
+}
 
 // SystemResolvers returns the DNS servers of the adapters that are up, as
 // "IP:PORT".

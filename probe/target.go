@@ -52,9 +52,14 @@ type Target struct {
 	URLPath string
 	// ExpectBody is the body an HTTP GET must answer (NCSI); see HTTPRequest.
 	ExpectBody string
-	// Resolver "IP:PORT" to ask for Host (the CLI fills in the system's).
+	// Resolver "IP:PORT" to ask for Host (the CLI fills in the system's), or
+	// HostsResolver: HostsAddrs are the answer, no query is made.
 	Resolver string
-	Route    proxy.Route
+	// HostsAddrs are the hosts file's addresses for Host. With a DNS resolver
+	// they are what this machine would use instead of its answer (the report
+	// warns); with HostsResolver they are the answer.
+	HostsAddrs []netip.Addr
+	Route      proxy.Route
 	// TLS options; ServerName defaults to Host.
 	TLS TLSOptions
 	// Timeout bounds each observation of this target; 0: DefaultTimeout.
@@ -82,6 +87,8 @@ func (t Target) Validate() error {
 		return fmt.Errorf("target %s: timeout %v: want a positive duration (0 for the default %v)", t.Host, t.Timeout, DefaultTimeout)
 	case t.Resolver == "" && !isLiteral(t.Host):
 		return fmt.Errorf("target %s: no resolver: give one as IP:PORT (the system's from SystemResolvers)", t.Host)
+	case t.Resolver == HostsResolver && len(t.HostsAddrs) == 0:
+		return fmt.Errorf("target %s: resolver %q without the hosts file's addresses (HostsAddrs)", t.Host, HostsResolver)
 	case t.URLPath != "" && !strings.HasPrefix(t.URLPath, "/"):
 		return fmt.Errorf("target %s: path %s: want one that starts with /", t.Host, quote.Q(t.URLPath))
 	}

@@ -23,9 +23,13 @@ type TCPResult struct {
 func DialTCP(ctx context.Context, addr netip.AddrPort) (net.Conn, TCPResult) {
 	res := TCPResult{Addr: addr}
 	res.Start = time.Now()
-	if !addr.Addr().IsValid() {
+	switch {
+	case !addr.Addr().IsValid():
 		// The zero AddrPort would dial the unspecified address, i.e. this host.
 		res.Outcome, res.Error = TCPUnreachable, fmt.Sprintf("tcp %s: no IP address to connect to (the DNS step gave none)", addr)
+		return nil, res
+	case addr.Addr().IsUnspecified():
+		res.Outcome, res.Error = TCPUnreachable, fmt.Sprintf("tcp %s: %s is not an address to connect to (it reaches this host)", addr, addr.Addr())
 		return nil, res
 	}
 	// Keep-alive probes are pointless on a connection that lives for one

@@ -61,7 +61,10 @@ func actions(r *Report) []Action {
 	}
 	for i := range r.Results {
 		res := &r.Results[i]
-		if !notJudged(res.Status) && !workedElsewhere(res) {
+		// A loopback answer never reached the network: its warning's change,
+		// not a firewall rule, is the fix.
+		loopback := hasCode(res.Warnings, WarnLoopbackAnswer)
+		if !notJudged(res.Status) && !workedElsewhere(res) && !loopback {
 			hop, change := fixFor(res)
 			change += traceNote(hop, res.Trace)
 			if res.Evidence == targets.EvidenceObserved && hop != HopHost {
@@ -70,7 +73,7 @@ func actions(r *Report) []Action {
 			add(hop, change, res)
 		}
 		for _, w := range res.Warnings {
-			if hop, change := fixForWarning(res, w); hop != "" {
+			if hop, change := fixForWarning(res, w); hop != "" && !(loopback && hop == HopFirewall) {
 				add(hop, change, res)
 			}
 		}
@@ -157,6 +160,11 @@ func fixFor(res *Result) (hop, change string) {
 		return HopDNS, fmt.Sprintf("resolver %s did not answer: allow UDP and TCP %d from this server to it, or fix its upstream", res.Resolver, resolverPort(res.Resolver))
 	case probe.DNSError:
 		return HopDNS, fmt.Sprintf("resolver %s cannot be used from this server (each result's error says how it failed): check its address, and allow UDP and TCP %d from this server to it", res.Resolver, resolverPort(res.Resolver))
+	case probe.DNSBlocked:
+		if res.Resolver == probe.HostsResolver {
+			return HopHost, "this machine's hosts file maps these names to 0.0.0.0 or :: (a block list): remove those entries; the agent reads the hosts file before DNS"
+		}
+		return HopDNS, fmt.Sprintf("resolver %s blocks these names (it answers 0.0.0.0 or ::): allow them in the DNS filter behind it (an RPZ, Pi-hole, a protective DNS service or a security product)", res.Resolver)
 	case probe.DNSUnexpected:
 		return HopDNS, fmt.Sprintf("resolver %s rewrites the NCSI name's answer: a captive portal or DNS filter; Windows will report no internet", res.Resolver)
 	case probe.TCPTimeout:
@@ -209,11 +217,20 @@ func fixForWarning(res *Result, w Warning) (hop, change string) {
 	case WarnTagMismatch:
 		return HopFirewall, fmt.Sprintf("rules by service tag (%s) do not admit these addresses: allow them by FQDN or address as well",
 			strings.Join(res.ExpectedTags, ", "))
+	case WarnLoopbackAnswer:
+		if res.Resolver == probe.HostsResolver {
+			return HopHost, "this machine's hosts file maps these names to a loopback address: remove those entries; the agent reads the hosts file before DNS"
+		}
+		return HopDNS, fmt.Sprintf("resolver %s answers a loopback address for these names: find the DNS filter, zone or local agent that redirects them to this host and remove that rule (no firewall change helps)", res.Resolver)
 	case WarnPrivateLinkPublic:
 		return HopDNS, fmt.Sprintf("resolver %s does not use the private DNS zone of these private endpoints: add a conditional forwarder for the privatelink zone to Azure DNS (168.63.129.16) or link the zone",
 			res.Resolver)
 	}
 	return "", ""
+}
+
+func hasCode(ws []Warning, code string) bool {
+	return slices.ContainsFunc(ws, func(w Warning) bool { return w.Code == code })
 }
 
 func appendNew(s []string, v string) []string {

@@ -244,6 +244,11 @@ func attribute(in *Input, res *Result, ep targets.Endpoint, o *probe.Observation
 	if w := o.DNS; w != nil && w.Warning != "" {
 		res.Warnings = append(res.Warnings, Warning{Code: WarnDNSPartial, Message: w.Warning})
 	}
+	if pinned := o.Target.HostsAddrs; len(pinned) > 0 && o.Target.Resolver != probe.HostsResolver {
+		res.Warnings = append(res.Warnings, Warning{Code: WarnHostsOverride, Message: fmt.Sprintf(
+			"this machine's hosts file maps %s to %s: the agent here uses that, not what %s answers, so this result is not what the agent sees",
+			ep.Host, joinAddrs(pinned), res.Resolver)})
+	}
 	if !o.IP.IsValid() {
 		return
 	}
@@ -253,6 +258,12 @@ func attribute(in *Input, res *Result, ep targets.Endpoint, o *probe.Observation
 	}
 	if in.Provider != nil {
 		res.Provider = in.Provider(ip)
+	}
+	if ip.IsLoopback() && o.DNS != nil && !isLocalhost(ep.Host) {
+		// Nothing left the host: what_to_open gives no firewall change for it.
+		res.Warnings = append(res.Warnings, Warning{Code: WarnLoopbackAnswer, Message: fmt.Sprintf(
+			"%s resolves to loopback address %s via %s: the name is redirected to this host (a hosts-file entry, a DNS filter or a local agent), so this result says nothing about the network",
+			ep.Host, ip, res.Resolver)})
 	}
 	private := inPrivateSpace(ip)
 	res.DNS.Private = private && len(res.ServiceTags) == 0
@@ -274,6 +285,13 @@ func attribute(in *Input, res *Result, ep targets.Endpoint, o *probe.Observation
 	if !ok {
 		res.Warnings = append(res.Warnings, tagMismatchWarning(ip.String(), ep.ExpectedTags, res.ServiceTags))
 	}
+}
+
+// isLocalhost reports whether host is meant to resolve to loopback
+// (localhost and its subdomains, RFC 6761).
+func isLocalhost(host string) bool {
+	h := strings.ToLower(strings.TrimSuffix(host, "."))
+	return h == "localhost" || strings.HasSuffix(h, ".localhost")
 }
 
 // privatelinkName is the first name of host's chain with a privatelink label.

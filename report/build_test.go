@@ -60,9 +60,7 @@ func obs(i int, d *probe.DNSResult, ip string, out probe.Outcome) probe.Observat
 	return o
 }
 
-func hasWarning(r Result, code string) bool {
-	return slices.ContainsFunc(r.Warnings, func(w Warning) bool { return w.Code == code })
-}
+func hasWarning(r Result, code string) bool { return hasCode(r.Warnings, code) }
 
 func TestBuildVerdicts(t *testing.T) {
 	const res = "127.0.0.1:53"
@@ -479,5 +477,64 @@ func TestSummaryVerdictIgnoresPrivateLinkAbsent(t *testing.T) {
 	}
 	if v := SummaryVerdict([]Result{absent, timeout, timeout}); !strings.Contains(v, "dns_timeout") {
 		t.Errorf("absent beside timeouts: verdict %q", v)
+	}
+}
+
+// TestBlockedAndLoopbackAdvice: a DNS filter's 0.0.0.0 is DNS advice (the
+// hosts file's is this host's), never a firewall line; a loopback answer for
+// a name other than localhost is a warning whose advice is DNS, not a
+// firewall rule or a service-tag mismatch; a hosts-file entry beside
+// --resolver is a warning.
+func TestBlockedAndLoopbackAdvice(t *testing.T) {
+	const res = "10.0.0.53:53"
+	login := ep("login.microsoftonline.com", "*.microsoftonline.com", "AzureActiveDirectory")
+	local := ep("localhost", "custom")
+	blocked := func(i int, resolver string) probe.Observation {
+		d := dnsOK(login.Host, resolver, "0.0.0.0")
+		d.Outcome = probe.DNSBlocked
+		return obs(i, d, "", probe.DNSBlocked)
+	}
+	loop := obs(2, dnsOK(login.Host, res, "127.0.0.1"), "127.0.0.1", probe.TCPRefused)
+	loopLocal := obs(3, dnsOK(local.Host, res, "127.0.0.1"), "127.0.0.1", probe.TCPRefused)
+	pinned := obs(4, dnsOK(login.Host, res, "40.126.1.1"), "40.126.1.1", probe.OK)
+	pinned.Target.HostsAddrs = []netip.Addr{netip.MustParseAddr("10.9.9.9")}
+	rep := Build(Input{
+		Endpoints:    []targets.Endpoint{login, login, login, local, login},
+		Observations: []probe.Observation{blocked(0, res), blocked(1, probe.HostsResolver), loop, loopLocal, pinned},
+		Tags:         feed,
+	})
+	byHop := map[string][]Action{}
+	for _, a := range rep.Open {
+		byHop[a.Hop] = append(byHop[a.Hop], a)
+	}
+	if fw := byHop["firewall"]; len(fw) != 1 || !slices.Equal(fw[0].Hosts, []string{"localhost"}) {
+		t.Errorf("firewall actions %+v, want only localhost's refusal (0.0.0.0 and a redirected name are no firewall matter)", fw)
+	}
+	for _, a := range rep.Open {
+		if slices.Contains(a.IPs, "0.0.0.0") || slices.Contains(a.IPs, "127.0.0.1") && a.Hop != "firewall" {
+			t.Errorf("action %+v lists an address that is not the service's", a)
+		}
+	}
+	dnsHop := strings.Join(func() (s []string) {
+		for _, a := range byHop["dns"] {
+			s = append(s, a.Change)
+		}
+		return s
+	}(), "\n")
+	if !strings.Contains(dnsHop, "blocks these names") || !strings.Contains(dnsHop, "loopback address") {
+		t.Errorf("DNS actions %q, want the filter's block and the loopback redirect", dnsHop)
+	}
+	if h := byHop["host"]; len(h) != 1 || !strings.Contains(h[0].Change, "hosts file") {
+		t.Errorf("host actions %+v, want the hosts file's block entry", h)
+	}
+	r := rep.Results
+	if r[0].IP != nil || r[0].Status != "dns_blocked" {
+		t.Errorf("blocked result: ip %v status %s", r[0].IP, r[0].Status)
+	}
+	if !hasWarning(r[2], "loopback_answer") || hasWarning(r[3], "loopback_answer") {
+		t.Errorf("loopback warnings: %v / localhost %v", r[2].Warnings, r[3].Warnings)
+	}
+	if !hasWarning(r[4], "hosts_override") || !strings.Contains(r[4].Warnings[0].Message, "10.9.9.9") {
+		t.Errorf("hosts-file entry beside --resolver: %v", r[4].Warnings)
 	}
 }

@@ -136,6 +136,8 @@ const (
 	WarnResolverDisagreement = "resolver_disagreement" // resolvers answered the same name differently
 	WarnDNSPartial           = "dns_partial"           // one address family answered, the other failed
 	WarnIPv6Fallback         = "ipv6_fallback"         // IPv6 fails where IPv4 works: the agent waits or fails on IPv6
+	WarnHostsOverride        = "hosts_override"        // with --resolver: this machine's hosts file maps the name elsewhere
+	WarnLoopbackAnswer       = "loopback_answer"       // a name other than localhost resolved to loopback: redirected to this host
 )
 
 // DNS is the local resolution of the host.

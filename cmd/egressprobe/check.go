@@ -80,6 +80,7 @@ is still printed in full), 2 bad usage or bad input.`,
 	f.StringArrayVar(&opts.Vaults, "vault", nil, "also resolve the private-endpoint names of vault `ID` (needs --region; repeatable); no answer is expected unless --private-endpoint")
 	f.BoolVar(&opts.PrivateEndpoint, "private-endpoint", false, "the --vault uses a private endpoint: its names must resolve to private addresses, else a DNS failure")
 	f.StringArrayVar(&opts.Resolvers, "resolver", nil, "resolve every host with `IP[:PORT]` (repeatable: results per resolver show split horizons); default: the system's")
+	f.StringVar(&opts.HostsFile, "hosts-file", "", "read the hosts file the system resolver answers from first from `FILE` (default: "+probe.HostsPath()+")")
 	f.StringVar(&opts.Proxy, "proxy", "auto", "auto (HTTPS_PROXY/HTTP_PROXY/NO_PROXY, then the Windows settings), none, or a proxy `URL`")
 	f.StringVar(&opts.Path, "path", "", "`ROUTE`: direct, proxy or both (default: proxy for a host a proxy applies to, else direct)")
 	f.StringVar(&opts.CAFile, "ca-file", "", "verify TLS against the CA certificates in `FILE` instead of the system roots")

@@ -530,3 +530,55 @@ func TestCheckTargetsYAML(t *testing.T) {
 		t.Errorf("per-target timeout 700ms: status %s after %.0f ms, want tls_timeout well before the 10s flag", mute.Status, mute.ElapsedMS)
 	}
 }
+
+// TestCheckHostsFileAndSinkholes: a DNS filter's 0.0.0.0 is dns_blocked with
+// no connection and DNS advice; a name the resolver sends to loopback is
+// warned about and gets no firewall line; beside --resolver a hosts-file entry
+// is a warning, and with the system resolver the entry is the answer
+// (resolver "hosts"), probed without asking DNS.
+func TestCheckHostsFileAndSinkholes(t *testing.T) {
+	l := newLab(t)
+	pinned := l.https(t, "127.0.93.1", "pinned.lab.test")
+	refused := testnet.TCPClosed(t, "127.0.93.2")
+	l.zone["sink.lab.test"] = testnet.DNSName{A: a("0.0.0.0"), AAAA: a("::")}
+	l.zone["loop.lab.test"] = testnet.DNSName{A: a("127.0.93.2")}
+	resolver := l.start(t)
+	hosts := filepath.Join(t.TempDir(), "hosts")
+	if err := os.WriteFile(hosts, []byte("# test hosts file\n127.0.93.1  pinned.lab.test  # pinned\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	base := []string{"check", "--hosts-file", hosts, "--ca-file", l.caFile, "--proxy", "none", "--timeout", "5s", "-o", "json"}
+
+	r := runBinary(t, nil, append(base, "--resolver", resolver,
+		"sink.lab.test:"+itoa(refused.Port()), "loop.lab.test:"+itoa(refused.Port()), "pinned.lab.test:"+itoa(pinned.Port()))...)
+	rep := decodeReport(t, r.stdout)
+	byHost := map[string]report.Result{}
+	for _, res := range rep.Results {
+		byHost[res.Host] = res
+	}
+	warned := func(res report.Result, code string) bool {
+		return slices.ContainsFunc(res.Warnings, func(w report.Warning) bool { return w.Code == code })
+	}
+	if s := byHost["sink.lab.test"]; s.Status != "dns_blocked" || s.TCP != nil || s.IP != nil {
+		t.Errorf("sinkholed name: %s ip %v tcp %v (%s), want dns_blocked and no connection", s.Status, s.IP, s.TCP, s.Error)
+	}
+	if lo := byHost["loop.lab.test"]; lo.Status != "tcp_refused" || !warned(lo, "loopback_answer") {
+		t.Errorf("name sent to loopback: %s %v, want tcp_refused with a loopback_answer warning", lo.Status, lo.Warnings)
+	}
+	if p := byHost["pinned.lab.test"]; p.Status != "dns_nxdomain" || !warned(p, "hosts_override") {
+		t.Errorf("pinned name with --resolver: %s %v, want the resolver's dns_nxdomain with a hosts_override warning", p.Status, p.Warnings)
+	}
+	for _, act := range rep.Open {
+		if act.Hop == "firewall" || slices.Contains(act.IPs, "0.0.0.0") {
+			t.Errorf("what_to_open has %+v: neither a DNS block nor a loopback answer is the firewall's", act)
+		}
+	}
+
+	// The system resolver: the hosts file answers, no DNS query is made (this
+	// host's real resolver is never asked: the only target is pinned).
+	r = runBinary(t, nil, append(base, "pinned.lab.test:"+itoa(pinned.Port()))...)
+	rep = decodeReport(t, r.stdout)
+	if len(rep.Results) != 1 || rep.Results[0].Resolver != "hosts" || rep.Results[0].Status != "ok" || r.code != 0 {
+		t.Fatalf("exit %d, results %+v; want one ok result resolved by the hosts file\n%s", r.code, rep.Results, r.stderr)
+	}
+}
