@@ -73,6 +73,11 @@ func actions(r *Report) []Action {
 			add(hop, change, res)
 		}
 		for _, w := range res.Warnings {
+			// A loopback answer's own advice stands in for a failure's;
+			// beside a success it asks for nothing.
+			if w.Code == WarnLoopbackAnswer && res.Status == probe.OK {
+				continue
+			}
 			if hop, change := fixForWarning(res, w); hop != "" && !(loopback && hop == HopFirewall) {
 				add(hop, change, res)
 			}
