@@ -14,6 +14,7 @@ import (
 
 	"github.com/miekg/dns"
 
+	"egressprobe/internal/testenv"
 	"egressprobe/internal/testnet"
 )
 
@@ -681,7 +682,7 @@ func TestParseHosts(t *testing.T) {
 	if (*Hosts)(nil).Lookup("x") != nil {
 		t.Error("a nil Hosts answers")
 	}
-	missing, err := ReadHosts(filepath.Join(t.TempDir(), "no-such-hosts"))
+	missing, err := ReadHosts(filepath.Join(testenv.TempDir(t), "no-such-hosts"))
 	if err != nil || missing.Lookup("localhost") != nil {
 		t.Errorf("a missing hosts file: %v, %v; want an empty one", missing, err)
 	}

@@ -543,7 +543,7 @@ func TestCheckHostsFileAndSinkholes(t *testing.T) {
 	l.zone["sink.lab.test"] = testnet.DNSName{A: a("0.0.0.0"), AAAA: a("::")}
 	l.zone["loop.lab.test"] = testnet.DNSName{A: a("127.0.93.2")}
 	resolver := l.start(t)
-	hosts := filepath.Join(t.TempDir(), "hosts")
+	hosts := filepath.Join(testenv.TempDir(t), "hosts")
 	if err := os.WriteFile(hosts, []byte("# test hosts file\n127.0.93.1  pinned.lab.test  # pinned\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
