@@ -21,28 +21,6 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/ from the current output")
 
-// loadCheckFixture reads the hand-made report. It is decoded leniently, as any
-// consumer of the JSON contract would: the fixture plants "password" and
-// "secret" fields that no format may print.
-func loadCheckFixture(t testing.TB) *report.Report {
-	t.Helper()
-	return loadReport(t, "report.json")
-}
-
-// loadReport reads a report fixture from testdata/check.
-func loadReport(t testing.TB, name string) *report.Report {
-	t.Helper()
-	data, err := os.ReadFile(filepath.Join("testdata", "check", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var r report.Report
-	if err := json.Unmarshal(data, &r); err != nil {
-		t.Fatalf("testdata/check/%s: %v", name, err)
-	}
-	return &r
-}
-
 // golden compares got with testdata/check/name, or rewrites it with -update.
 func golden(t *testing.T, name string, got []byte) {
 	t.Helper()
@@ -106,7 +84,7 @@ func TestCheckGolden(t *testing.T) {
 // TestCheckGoldenOffline is what a new user sees on a server with no
 // network: every endpoint failed at DNS, said once, plainly.
 func TestCheckGoldenOffline(t *testing.T) {
-	r := loadReport(t, "report_offline.json")
+	r := loadOfflineFixture(t)
 	for file, opt := range map[string]CheckOptions{
 		"offline_table.golden": {Width: 100},
 		"offline.md":           {Format: FormatMarkdown},
@@ -119,20 +97,19 @@ func TestCheckGoldenOffline(t *testing.T) {
 	}
 }
 
-// TestCheckFixtureConsistent keeps the hand-made fixture honest: its summary
-// must count what its results say, or the goldens would show a report that
-// report.Build could never produce.
+// TestCheckFixtureConsistent: the fixtures' summaries count what their
+// results say, as report.Build must.
 func TestCheckFixtureConsistent(t *testing.T) {
-	for _, name := range []string{"report.json", "report_offline.json"} {
-		t.Run(name, func(t *testing.T) { checkSummaryCounts(t, loadReport(t, name)) })
+	for name, load := range map[string]func(testing.TB) *report.Report{"check": loadCheckFixture, "offline": loadOfflineFixture} {
+		t.Run(name, func(t *testing.T) { checkSummaryCounts(t, load(t)) })
 	}
 }
 
 func checkSummaryCounts(t *testing.T, r *report.Report) {
 	s := r.Summary
-	ok, warned := 0, 0
+	ok, skipped, warned := 0, 0, 0
 	byStatus := map[probe.Outcome]int{}
-	perFamily := map[string][2]int{}
+	perFamily := map[string][3]int{} // total, ok, skipped
 	for _, res := range r.Results {
 		byStatus[res.Status]++
 		c := perFamily[res.Family]
@@ -141,20 +118,24 @@ func checkSummaryCounts(t *testing.T, r *report.Report) {
 			ok++
 			c[1]++
 		}
+		if res.Status == probe.SkippedNoIPv6 {
+			skipped++
+			c[2]++
+		}
 		if len(res.Warnings) > 0 {
 			warned++
 		}
 		perFamily[res.Family] = c
 	}
-	if s.Total != len(r.Results) || s.OK != ok || s.Failed != len(r.Results)-ok || s.Warnings != warned {
-		t.Errorf("summary %+v does not count the %d results (%d ok, %d with warnings)", s, len(r.Results), ok, warned)
+	if s.Total != len(r.Results) || s.OK != ok || s.Skipped != skipped || s.Failed != len(r.Results)-ok-skipped || s.Warnings != warned {
+		t.Errorf("summary %+v does not count the %d results (%d ok, %d skipped, %d with warnings)", s, len(r.Results), ok, skipped, warned)
 	}
 	if !reflect.DeepEqual(s.ByStatus, byStatus) {
 		t.Errorf("by_status %v, results say %v", s.ByStatus, byStatus)
 	}
 	for _, f := range s.Families {
-		if c := perFamily[f.Family]; f.Total != c[0] || f.OK != c[1] || f.Failed != c[0]-c[1] {
-			t.Errorf("family %s: summary %+v, results say %d total, %d ok", f.Family, f, c[0], c[1])
+		if c := perFamily[f.Family]; f.Total != c[0] || f.OK != c[1] || f.Skipped != c[2] || f.Failed != c[0]-c[1]-c[2] {
+			t.Errorf("family %s: summary %+v, results say %d total, %d ok, %d skipped", f.Family, f, c[0], c[1], c[2])
 		}
 	}
 	if len(s.Families) != len(perFamily) {
@@ -318,14 +299,14 @@ func TestCheckCSV(t *testing.T) {
 		}
 	}
 	// Spot checks on the fixture's rows.
-	if got := cell(4-1, "service_tags"); got != "AzureBackup;AzureBackup.WestEurope;AzureCloud;AzureCloud.westeurope" {
-		t.Errorf("row 4 service_tags %q", got)
+	if got := cell(4, "service_tags"); got != "AzureBackup.WestEurope;AzureBackup;AzureCloud" {
+		t.Errorf("row 5 service_tags %q", got)
 	}
-	if got := cell(6, "warnings"); got != "tag_mismatch" {
-		t.Errorf("row 7 warnings %q", got)
+	if got := cell(7, "warnings"); got != "tag_mismatch" {
+		t.Errorf("row 8 warnings %q", got)
 	}
-	if got := cell(5, "proxy_connect_status"); got != "403" {
-		t.Errorf("row 6 proxy_connect_status %q", got)
+	if got := cell(6, "proxy_connect_status"); got != "403" {
+		t.Errorf("row 7 proxy_connect_status %q", got)
 	}
 }
 
@@ -619,7 +600,7 @@ func TestDisplayHelpers(t *testing.T) {
 // panic on odd reports (nil sections, empty names, huge numbers), and no
 // error writing to memory.
 func FuzzCheck(f *testing.F) {
-	if data, err := os.ReadFile(filepath.Join("testdata", "check", "report.json")); err == nil {
+	if data, err := json.Marshal(loadCheckFixture(f)); err == nil {
 		f.Add(data)
 	}
 	f.Add([]byte(`{"results":[{"host":"","ip":null,"tls":{},"http":{},"proxy_connect":{},"service_tags":[{"tag":""}],"expected_tags_ok":false}]}`))
