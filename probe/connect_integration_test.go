@@ -296,6 +296,27 @@ func TestConnectRealProxies(t *testing.T) {
 					tunnelGET(t, conn, lab.ca)
 				}
 			}
+			// A plain-HTTP GET the proxy answers with its own error page is
+			// the proxy's hop, as for CONNECT: tinyproxy's 500 "Unable to
+			// connect", squid's 503 ERR_CONNECT_FAIL and 403 ERR_ACCESS_DENIED.
+			gets := []struct {
+				host string
+				want Outcome
+			}{{unservedIP, ProxyError}}
+			if px.denyHost {
+				gets = append(gets, struct {
+					host string
+					want Outcome
+				}{"127.0.0.2", ProxyDenied})
+			}
+			for _, g := range gets {
+				route := proxy.Route{Proxy: withUser(base, realProxyUser, realProxyPass), Source: proxy.SourceFlag}
+				obs := Run(context.Background(), []Target{{Host: g.host, Port: uint16(lab.unserved), Scheme: "http", URLPath: "/",
+					Route: route, Timeout: 15 * time.Second}}, RunOptions{})
+				if o := obs[0]; o.Outcome != g.want || strings.Contains(o.Error, realProxyPass) {
+					t.Errorf("GET http://%s:%d/ through %s: %s (%s), want %s naming the proxy, no password", g.host, lab.unserved, px.name, o.Outcome, o.Error, g.want)
+				}
+			}
 		})
 	}
 }

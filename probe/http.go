@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"egressprobe/internal/quote"
 	"egressprobe/proxy"
 )
 
@@ -116,17 +117,27 @@ func (res *HTTPResult) read(r io.Reader, req HTTPRequest) error {
 		}
 	}
 	res.BytesRead = counted.n
-	res.judge(body, req)
+	res.judge(body, resp.Header, req)
 	return nil
 }
 
 // judge sets the outcome of a complete answer.
-func (res *HTTPResult) judge(body []byte, req HTTPRequest) {
+func (res *HTTPResult) judge(body []byte, h http.Header, req HTTPRequest) {
 	code := res.StatusCode
+	sign := ""
+	if req.Proxy != nil {
+		sign = proxyOwnAnswer(code, h)
+	}
 	switch {
 	case code == http.StatusProxyAuthRequired && req.Proxy != nil:
 		res.Outcome = ProxyAuthRequired
 		res.Error = fmt.Sprintf("GET %s: the proxy answered 407: give it credentials (--proxy http://user:password@host:port)", res.URL)
+	case sign != "" && code < 500:
+		res.Outcome = ProxyDenied
+		res.Error = fmt.Sprintf("GET %s: the proxy %s refused it itself (%d %s; %s): its policy denies this host", res.URL, req.Proxy.Redacted(), code, http.StatusText(code), sign)
+	case sign != "":
+		res.Outcome = ProxyError
+		res.Error = fmt.Sprintf("GET %s: the proxy %s answered %d %s itself (%s): it could not fetch the page", res.URL, req.Proxy.Redacted(), code, http.StatusText(code), sign)
 	case req.ExpectBody == "":
 		res.Outcome = OK
 	case code >= 300 && code < 400:
@@ -144,6 +155,31 @@ func (res *HTTPResult) judge(body []byte, req HTTPRequest) {
 		res.Error = fmt.Sprintf("GET %s: captive portal or intercepting proxy: 200 with another body (%d bytes, %q) instead of %q",
 			res.URL, len(body), res.Body, req.ExpectBody)
 	}
+}
+
+// proxyOwnAnswer tells whether an error answer to a GET sent to a proxy is the
+// proxy's own rather than the origin's, and by what sign; "" when it is the
+// origin's (or not an error). A gateway status (502, 504) is the proxy's by
+// definition; others only with a mark the proxy sets: squid's X-Squid-Error,
+// RFC 9209's Proxy-Status, or a Server header naming proxy software, as
+// tinyproxy's "500 Unable to connect" page has.
+func proxyOwnAnswer(code int, h http.Header) string {
+	if code < 400 || code == http.StatusProxyAuthRequired {
+		return ""
+	}
+	if v := h.Get("X-Squid-Error"); v != "" {
+		return "X-Squid-Error: " + quote.Q(v)
+	}
+	if v := h.Get("Proxy-Status"); v != "" {
+		return "Proxy-Status: " + quote.Q(v)
+	}
+	if v := strings.ToLower(h.Get("Server")); strings.Contains(v, "tinyproxy") || strings.Contains(v, "squid") {
+		return "Server: " + quote.Q(h.Get("Server"))
+	}
+	if code == http.StatusBadGateway || code == http.StatusGatewayTimeout {
+		return "a gateway error"
+	}
+	return ""
 }
 
 // excerpt keeps the start of b, valid UTF-8 or not, for a report.

@@ -186,8 +186,14 @@ func fixFor(res *Result) (hop, change string) {
 	case probe.ProxyAuthRequired:
 		return HopProxy, fmt.Sprintf("%s requires authentication (407): put credentials in the proxy URL (http://user:password@host:port), or exempt this server or these hosts from proxy authentication", proxy)
 	case probe.ProxyDenied:
+		if res.Scheme == "http" { // a GET through the proxy, no CONNECT
+			return HopProxy, fmt.Sprintf("allow plain-HTTP requests for these hosts on port %d on %s (its policy denied them)", res.Port, proxy)
+		}
 		return HopProxy, fmt.Sprintf("allow CONNECT to these hosts on port %d on %s (its policy denied them)", res.Port, proxy)
 	case probe.ProxyError:
+		if res.Scheme == "http" {
+			return HopProxy, fmt.Sprintf("%s could not fetch these pages (each result's error says how): check the proxy's own outbound access", proxy)
+		}
 		return HopProxy, fmt.Sprintf("%s failed to open a tunnel to these hosts (each result's error says how): check the proxy's own outbound access", proxy)
 	case probe.ProxyTimeout:
 		return HopProxy, fmt.Sprintf("%s did not answer CONNECT for these hosts in time: check the proxy's own outbound access", proxy)
@@ -210,7 +216,11 @@ func fixFor(res *Result) (hop, change string) {
 	case probe.TLSHandshakeFailed, probe.TLSTimeout:
 		return HopTLSInspection, "the handshake with these hosts fails after TCP connected: an IPS/DPI device breaks TLS; allow or exclude them"
 	case probe.HTTPUnexpected:
-		return HopProxy, "the NCSI probes got a redirect or another page: a captive portal or intercepting proxy; let the NCSI URLs through unmodified"
+		// Advice names the hop the answer came through.
+		if res.Path == "proxy" {
+			return HopProxy, fmt.Sprintf("%s answers these URLs with a redirect or another page than expected: let them through unmodified", proxy)
+		}
+		return HopFirewall, "these URLs get a redirect or another page than expected on the direct path: a captive portal, transparent proxy or web filter rewrites plain HTTP; let them through unmodified"
 	default:
 		return HopOther, fmt.Sprintf("%s on these hosts: each result's error says what failed", res.Status)
 	}

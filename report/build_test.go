@@ -538,3 +538,24 @@ func TestBlockedAndLoopbackAdvice(t *testing.T) {
 		t.Errorf("hosts-file entry beside --resolver: %v", r[4].Warnings)
 	}
 }
+
+// TestAdviceNamesTheHopTheAnswerCameThrough: an unexpected page on the direct
+// path is not the proxy's, and a proxy's refusal of a plain-HTTP GET does not
+// ask to allow CONNECT.
+func TestAdviceNamesTheHopTheAnswerCameThrough(t *testing.T) {
+	px := "http://proxy.corp:3128"
+	for _, tc := range []struct {
+		res      Result
+		hop, has string
+	}{
+		{Result{Path: "direct", Scheme: "http", Port: 80, Status: probe.HTTPUnexpected}, HopFirewall, "on the direct path"},
+		{Result{Path: "proxy", Proxy: &px, Scheme: "http", Port: 80, Status: probe.HTTPUnexpected}, HopProxy, px},
+		{Result{Path: "proxy", Proxy: &px, Scheme: "http", Port: 80, Status: probe.ProxyDenied}, HopProxy, "plain-HTTP requests"},
+		{Result{Path: "proxy", Proxy: &px, Scheme: "https", Port: 443, Status: probe.ProxyDenied}, HopProxy, "allow CONNECT"},
+	} {
+		hop, change := fixFor(&tc.res)
+		if hop != tc.hop || !strings.Contains(change, tc.has) {
+			t.Errorf("%s %s via %s: %s %q; want %s containing %q", tc.res.Status, tc.res.Scheme, tc.res.Path, hop, change, tc.hop, tc.has)
+		}
+	}
+}
