@@ -130,6 +130,13 @@ func (l *lab) https(t *testing.T, ip string, names ...string) netip.AddrPort {
 	return testnet.ServeHTTP(t, ip, testnet.NCSI("ok"), &cert)
 }
 
+// httpsIP serves a TLS web server on ip at an ephemeral port whose leaf names
+// ip itself, for targets given as IP literals (no DNS).
+func (l *lab) httpsIP(t *testing.T, ip string) netip.AddrPort {
+	cert := l.ca.Leaf(t, nil, []net.IP{net.ParseIP(ip)}, testnet.LeafOptions{})
+	return testnet.ServeHTTP(t, ip, testnet.NCSI("ok"), &cert)
+}
+
 // silentTargets serves n TCP servers that accept and never speak, on
 // 127.0.subnet.1 to .n, named mute<i>.lab.test, and returns them as
 // command-line targets "name:port".

@@ -242,8 +242,7 @@ const proxyPassword = "Pr0xy-S3cret-Canary"
 func TestDaemonTransitionsReloadAndSecrets(t *testing.T) {
 	l := newLab(t)
 	goodIP, flakyIP := "127.0.61.1", "127.0.61.2"
-	good := l.ca.Leaf(t, nil, []net.IP{net.ParseIP(goodIP)}, testnet.LeafOptions{})
-	goodAddr := testnet.ServeHTTP(t, goodIP, testnet.NCSI("ok"), &good)
+	goodAddr := l.httpsIP(t, goodIP)
 	fl := l.flaky(t, flakyIP)
 	px := testnet.StartProxy(t, testnet.ProxyOptions{Mode: testnet.ProxyOK, User: "probe", Password: proxyPassword})
 	resolver := l.start(t)

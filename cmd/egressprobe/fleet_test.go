@@ -5,7 +5,6 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -317,9 +316,7 @@ func waitAlerts(t *testing.T, am, alertname, what string, cond func([]map[string
 func TestFleetAlertsEndToEnd(t *testing.T) {
 	amBin := needTool(t, "/usr/bin/prometheus-alertmanager", "prometheus-alertmanager")
 	l := newLab(t)
-	goodIP := "127.0.65.1"
-	cert := l.ca.Leaf(t, nil, []net.IP{net.ParseIP(goodIP)}, testnet.LeafOptions{})
-	good := testnet.ServeHTTP(t, goodIP, testnet.NCSI("ok"), &cert)
+	good := l.httpsIP(t, "127.0.65.1")
 	blocked := l.flaky(t, "127.0.65.2")
 	blocked.down(t)
 	daemonConfig := func(targets ...string) string {

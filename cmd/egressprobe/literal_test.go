@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"net"
 	"net/netip"
 	"os"
 	"slices"
@@ -21,9 +20,7 @@ import (
 // OS's own error for a reset (WSAECONNREFUSED on Windows).
 func TestCheckIPLiteralsEndToEnd(t *testing.T) {
 	l := newLab(t)
-	ip := "127.0.66.1"
-	cert := l.ca.Leaf(t, nil, []net.IP{net.ParseIP(ip)}, testnet.LeafOptions{})
-	ok := testnet.ServeHTTP(t, ip, testnet.NCSI("ok"), &cert)
+	ok := l.httpsIP(t, "127.0.66.1")
 	refused := testnet.TCPClosed(t, "127.0.66.2")
 	px := testnet.StartProxy(t, testnet.ProxyOptions{Mode: testnet.ProxyOK})
 

@@ -5,7 +5,6 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -36,8 +35,7 @@ func needTool(t *testing.T, path, pkg string) string {
 func TestPrometheusScrapesDaemon(t *testing.T) {
 	l := newLab(t)
 	goodIP := "127.0.63.1"
-	cert := l.ca.Leaf(t, nil, []net.IP{net.ParseIP(goodIP)}, testnet.LeafOptions{})
-	good := testnet.ServeHTTP(t, goodIP, testnet.NCSI("ok"), &cert)
+	good := l.httpsIP(t, goodIP)
 	refused := testnet.TCPClosed(t, "127.0.63.2")
 	p := startDaemon(t, fmt.Sprintf(`version: 1
 schedule: {interval: 1s}
