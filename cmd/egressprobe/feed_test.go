@@ -1,7 +1,10 @@
 package main
 
 import (
+	"io"
 	"net"
+	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"slices"
@@ -12,6 +15,7 @@ import (
 	"egressprobe/internal/testenv"
 	"egressprobe/internal/testnet"
 	"egressprobe/report"
+	"egressprobe/servicetags"
 )
 
 // chinaLabFeed is a hand-made China feed whose AzureActiveDirectory prefix is
@@ -148,5 +152,68 @@ func TestCheckFeedAgeFromItsDate(t *testing.T) {
 		if st.Published.Format("2006-01-02") != "2020-01-06" || !strings.Contains(st.Note, "2020-01-06") || !strings.Contains(st.Note, "days") {
 			t.Errorf("%v: service_tags %+v: want the feed dated 2020-01-06 by its file name and called old", feed, st)
 		}
+	}
+}
+
+// TestCheckAttributesWithRealFeed resolves a Backup pod to an address of
+// AzureBackup.WestEurope in Microsoft's real Public file and reaches it
+// through a loopback proxy that tunnels every CONNECT to a loopback TLS
+// server: the report attributes the real address while no packet leaves the
+// machine (the proxy path never dials the address itself).
+func TestCheckAttributesWithRealFeed(t *testing.T) {
+	file := testnet.MicrosoftFeedFile(t, "ServiceTags_Public_20250908.json")
+	feed, err := servicetags.LoadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tag, ok := feed.Tag("AzureBackup.WestEurope")
+	if !ok || len(tag.Prefixes) == 0 {
+		t.Fatal("AzureBackup.WestEurope missing from the Public file")
+	}
+	ip := tag.Prefixes[0].Addr().Next()
+
+	l := newLab(t)
+	const host = "pod01-prot1.we.backup.windowsazure.com"
+	backend := l.https(t, "127.0.93.1", host)
+	proxyURL := testnet.ProxyFunc(t, func(c net.Conn, req *http.Request) {
+		defer c.Close()
+		up, err := net.Dial("tcp", backend.String())
+		if err != nil {
+			return
+		}
+		defer up.Close()
+		io.WriteString(c, "HTTP/1.1 200 Connection established\r\n\r\n")
+		go io.Copy(up, c)
+		io.Copy(c, up)
+	})
+	l.zone[host] = testnet.DNSName{A: []netip.Addr{ip}}
+	resolver := l.start(t)
+
+	r := runBinary(t, nil, "check", "--cloud", "public", "--region", "westeurope", "--resolver", resolver, "--ca-file", l.caFile,
+		"--proxy", proxyURL.String(), "--path", "proxy", "--service-tags", file, "-o", "json", host)
+	rep := decodeReport(t, r.stdout)
+	if r.code != 0 || len(rep.Results) != 1 {
+		t.Fatalf("exit %d, %d results; stderr %s", r.code, len(rep.Results), r.stderr)
+	}
+	res := rep.Results[0]
+	if res.Path != "proxy" || res.IP == nil || *res.IP != ip.String() || res.ProxyConnect == nil || res.ProxyConnect.StatusCode != 200 {
+		t.Errorf("result: path %s ip %v connect %+v", res.Path, res.IP, res.ProxyConnect)
+	}
+	want := map[string]bool{"AzureBackup.WestEurope": false, "AzureBackup": false, "AzureCloud": false}
+	for _, m := range res.ServiceTags {
+		if _, ok := want[m.Tag]; ok {
+			want[m.Tag] = true
+		}
+	}
+	for tag, found := range want {
+		if !found {
+			t.Errorf("%s not among the tags of %s: %+v", tag, ip, res.ServiceTags)
+		}
+	}
+	if res.ExpectedTagsOK == nil || !*res.ExpectedTagsOK {
+		t.Errorf("expected_tags_ok = %v for %v (expected %v)", res.ExpectedTagsOK, ip, res.ExpectedTags)
+	}
+	if res.Provider == nil || res.Provider.Name != "azure" {
+		t.Errorf("provider = %+v, want cdncheck's azure", res.Provider)
 	}
 }
