@@ -59,12 +59,15 @@ type Deps struct {
 	// LogFileStdout sends the records to Stdout whatever the file says.
 	MetricsListen, LogFile string
 	LogFileStdout          bool
-	Stdout                 io.Writer // records when no log file is set
-	Log                    *slog.Logger
-	Hostname, Version      string
-	Clock                  Clock             // nil: the real clock
-	Rand                   func() float64    // in [0, 1); nil: math/rand
-	Listening              func(addr string) // told the metrics address once listening (tests, logs)
+	// LogQueue is how many records may wait for a slow log before new ones
+	// are dropped; 0: the sink's default.
+	LogQueue          int
+	Stdout            io.Writer // records when no log file is set
+	Log               *slog.Logger
+	Hostname, Version string
+	Clock             Clock             // nil: the real clock
+	Rand              func() float64    // in [0, 1); nil: math/rand
+	Listening         func(addr string) // told the metrics address once listening (tests, logs)
 }
 
 // Daemon runs cycles on the schedule of its config until its context ends.
@@ -169,9 +172,13 @@ func (d *Daemon) newSink(cfg *Config) *Sink {
 	return NewSink(SinkOptions{
 		File: cfg.Log.File, Stdout: d.deps.Stdout,
 		MaxSizeMB: cfg.Log.MaxSizeMB, MaxBackups: cfg.Log.MaxBackups, MaxAgeDays: cfg.Log.MaxAgeDays, Compress: *cfg.Log.Compress,
-		Log: d.deps.Log, Now: d.clock.Now, OnError: d.metrics.logErrors.Inc,
-		Resumed: func(lost int) *Record {
-			return d.record(TypeLifecycle, &Record{Lifecycle: &Lifecycle{Event: EventLogWriteErrors, Lost: lost, Detail: "records lost to log write errors; writing works again"}})
+		Log: d.deps.Log, Now: d.clock.Now, OnError: d.metrics.logErrors.Inc, OnDrop: d.metrics.logDropped.Inc, Queue: d.deps.LogQueue,
+		Resumed: func(lost, dropped int) *Record {
+			detail := "records lost to log write errors; writing works again"
+			if dropped > 0 {
+				detail = fmt.Sprintf("records lost: %d dropped because the log fell behind (a slow or blocked disk), %d to write errors; writing works again", dropped, lost-dropped)
+			}
+			return d.record(TypeLifecycle, &Record{Lifecycle: &Lifecycle{Event: EventLogWriteErrors, Lost: lost, Dropped: dropped, Detail: detail}})
 		},
 	})
 }

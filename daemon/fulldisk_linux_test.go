@@ -53,7 +53,7 @@ func fullDiskChild(t *testing.T, dir string) {
 	var errs atomic.Int64
 	s := NewSink(SinkOptions{File: file, MaxSizeMB: 1, Log: slog.New(slog.NewTextHandler(&stderr, nil)), Queue: 1 << 16,
 		OnError: func() { errs.Add(1) },
-		Resumed: func(lost int) *Record { r := lifecycleRecord(0, "resumed"); r.Lifecycle.Lost = lost; return r }})
+		Resumed: func(lost, _ int) *Record { r := lifecycleRecord(0, "resumed"); r.Lifecycle.Lost = lost; return r }})
 	pad := strings.Repeat("y", 3000)
 	seq := uint64(0)
 	write := func(n int) {

@@ -26,10 +26,11 @@ type Metrics struct {
 	notAfter, intercepted, tagMatch, stepDuration        *prometheus.GaugeVec
 	results                                              *prometheus.CounterVec
 
-	feedChange, feedUpdated     prometheus.Gauge
-	reloadOK, reloadTime        prometheus.Gauge
-	overruns, logErrors, cycles prometheus.Counter
-	cycleSeconds, targetsGauge  prometheus.Gauge
+	feedChange, feedUpdated    prometheus.Gauge
+	reloadOK, reloadTime       prometheus.Gauge
+	overruns, cycles           prometheus.Counter
+	logErrors, logDropped      prometheus.Counter
+	cycleSeconds, targetsGauge prometheus.Gauge
 
 	feedUpdatedAt atomic.Int64 // Unix seconds, for the age gauge
 
@@ -75,7 +76,8 @@ func NewMetrics(version string, now func() time.Time) *Metrics {
 	m.reloadOK = g("config_last_reload_successful", "1 when the last config load or reload succeeded.")
 	m.reloadTime = g("config_last_reload_success_timestamp_seconds", "When the config was last loaded successfully (Unix time).")
 	m.overruns = c("scheduler_overruns_total", "Cycles that took longer than their interval (the next started when they ended).")
-	m.logErrors = c("log_write_errors_total", "Records lost to log write errors.")
+	m.logErrors = c("log_write_errors_total", "Records lost: not written (a write error) or dropped (the log fell behind).")
+	m.logDropped = c("log_records_dropped_total", "Of log_write_errors_total, records dropped because the log fell behind: its queue was full (a slow or blocked disk).")
 	m.cycles = c("cycles_total", "Cycles run.")
 	m.cycleSeconds = g("cycle_duration_seconds", "How long the last cycle took.")
 	m.targetsGauge = g("targets", "Probe targets in the config's plan.")

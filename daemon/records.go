@@ -50,7 +50,7 @@ const (
 	EventFeedRefreshed  = "feed_refreshed"  // ChangeNumber: the feed now in use
 	EventFeedRefresh    = "feed_refresh"    // a refresh that failed (Error) or found no newer feed
 	EventOverrun        = "overrun"         // a cycle took longer than its interval
-	EventLogWriteErrors = "log_write_error" // written once writing works again: how many records were lost
+	EventLogWriteErrors = "log_write_error" // written once writing works again: how many records were lost, and of them dropped
 )
 
 // Lifecycle is the daemon's own story: start, reloads, feed refreshes, stop.
@@ -64,6 +64,7 @@ type Lifecycle struct {
 	Detail       string  `json:"detail,omitempty"`
 	Seconds      float64 `json:"seconds,omitempty"` // overrun: how long the cycle took
 	Lost         int     `json:"lost,omitempty"`    // log_write_error: records lost
+	Dropped      int     `json:"dropped,omitempty"` // log_write_error: of the lost, those dropped because the log fell behind
 }
 
 // SinkOptions configure a Sink.
@@ -78,14 +79,17 @@ type SinkOptions struct {
 	Log        *slog.Logger
 	ErrorEvery time.Duration
 	Now        func() time.Time
-	// OnError is called once per record lost (the metrics count them).
-	OnError func()
+	// OnError is called once per record lost (the metrics count them);
+	// OnDrop, when set, once more for a record lost because the queue was
+	// full (the writer fell behind: a slow or blocked disk).
+	OnError, OnDrop func()
 	// Queue is how many lines may wait for a slow disk before new ones are
-	// dropped (and counted): probing never waits for the log.
+	// dropped (and counted): probing never waits for the log. 0: 4096.
 	Queue int
 	// Resumed, when set, makes the record that tells how many were lost
-	// once writing works again; the sink writes it next in line.
-	Resumed func(lost int) *Record
+	// (and of them dropped) once writing works again; the sink writes it
+	// next in line.
+	Resumed func(lost, dropped int) *Record
 }
 
 // Sink writes records as JSON lines, each line whole or not at all, from a
@@ -105,6 +109,7 @@ type Sink struct {
 
 	mu       sync.Mutex // guards the error bookkeeping below
 	lost     int        // records lost since writing last worked
+	dropped  int        // of them, dropped from a full queue
 	reported time.Time
 }
 
@@ -141,13 +146,13 @@ func (s *Sink) File() string { return s.opt.File }
 func (s *Sink) Write(rec *Record) {
 	line, err := encodeLine(rec)
 	if err != nil {
-		s.failed(err)
+		s.failed(err, false)
 		return
 	}
 	select {
 	case s.lines <- line:
 	default:
-		s.failed(errors.New("the log is not keeping up (disk too slow?): record dropped"))
+		s.failed(errors.New("the log is not keeping up (disk too slow or blocked?): record dropped"), true)
 	}
 }
 
@@ -196,30 +201,34 @@ func (s *Sink) writeLine(line []byte) {
 			}
 		}
 	}
-	s.failed(err)
+	s.failed(err, false)
 }
 
 // ok notes a record written; after losses, says how many were lost.
 func (s *Sink) ok() {
 	s.mu.Lock()
-	lost, resumed := s.lost, s.opt.Resumed
-	s.lost = 0
+	lost, dropped, resumed := s.lost, s.dropped, s.opt.Resumed
+	s.lost, s.dropped = 0, 0
 	s.mu.Unlock()
 	if lost == 0 {
 		return
 	}
-	s.opt.Log.Info("writing the log works again", "file", s.opt.File, "records_lost", lost)
+	s.opt.Log.Info("writing the log works again", "file", s.opt.File, "records_lost", lost, "records_dropped", dropped)
 	if resumed == nil {
 		return
 	}
-	if line, err := encodeLine(resumed(lost)); err == nil {
+	if line, err := encodeLine(resumed(lost, dropped)); err == nil {
 		s.writeLine(line)
 	}
 }
 
-func (s *Sink) failed(err error) {
+// failed counts a record lost; dropped: from a full queue.
+func (s *Sink) failed(err error, dropped bool) {
 	s.mu.Lock()
 	s.lost++
+	if dropped {
+		s.dropped++
+	}
 	lost := s.lost
 	report := s.opt.Now().Sub(s.reported) >= s.opt.ErrorEvery
 	if report {
@@ -228,6 +237,9 @@ func (s *Sink) failed(err error) {
 	s.mu.Unlock()
 	if s.opt.OnError != nil {
 		s.opt.OnError()
+	}
+	if dropped && s.opt.OnDrop != nil {
+		s.opt.OnDrop()
 	}
 	if report {
 		s.opt.Log.Error("cannot write the log; probing goes on", "file", s.opt.File, "records_lost", lost, "err", err)

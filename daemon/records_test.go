@@ -129,7 +129,7 @@ func TestSinkUnwritableThenWritable(t *testing.T) {
 	s := NewSink(SinkOptions{
 		File: file, MaxSizeMB: 1, Log: slog.New(slog.NewTextHandler(&stderr, nil)), Now: clock.Now,
 		OnError: func() { mu.Lock(); errs++; mu.Unlock() },
-		Resumed: func(lost int) *Record { r := lifecycleRecord(0, "resumed"); r.Lifecycle.Lost = lost; return r },
+		Resumed: func(lost, _ int) *Record { r := lifecycleRecord(0, "resumed"); r.Lifecycle.Lost = lost; return r },
 	})
 	flush := func() {
 		// Wait for the sink's goroutine to take every queued line.

@@ -1,0 +1,175 @@
+//go:build unix
+
+package daemon
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"egressprobe/internal/testenv"
+	"egressprobe/internal/testnet"
+	"egressprobe/plan"
+)
+
+// TestDaemonDropsWhenLogBlocked runs the daemon with its records file a
+// FIFO nobody reads yet, so the log's writer blocks in open(2) as on a hung
+// disk, with a queue of 8 records. The probe loop does not wait for it: its
+// cycles go on, the records that do not fit are dropped and counted
+// (log_records_dropped_total, within log_write_errors_total) and stderr
+// hears of it once a minute. Once a reader drains the FIFO, writing resumes
+// with a record saying how many were dropped (the gap in seq), every line
+// whole, and after the stop the goroutines are back to their baseline.
+func TestDaemonDropsWhenLogBlocked(t *testing.T) {
+	const queue, blockedCycles, moreCycles = 8, 20, 10
+	ca := testnet.NewCA(t, "drop CA")
+	dir := testenv.TempDir(t)
+	var targets []string
+	for i := range 2 {
+		targets = append(targets, fmt.Sprintf("%q", startTurnServer(t, ca, testnet.LoopbackIP(210+i)).addr))
+	}
+	fifo := filepath.Join(dir, "logs", "probes.jsonl")
+	if err := os.MkdirAll(filepath.Dir(fifo), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatalf("mkfifo %s: %v", fifo, err)
+	}
+	cfgFile := filepath.Join(dir, "daemon.yaml")
+	cfg := fmt.Sprintf("version: 1\nschedule: {interval: 1s}\ntargets: [%s]\nresolvers: [127.0.0.1]\nproxy: none\ntimeout: 5s\nca_file: '%s'\n"+
+		"service_tags: {refresh: 0s, cache_dir: '%s'}\nlog: {file: '%s', compress: false}\nmetrics: {listen: 'off'}\n",
+		strings.Join(targets, ", "), ca.WritePEM(t), filepath.Join(dir, "cache"), fifo)
+	if err := os.WriteFile(cfgFile, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	base := measure(0)
+	var stderr lockedBuffer
+	clock := &stepClock{t: time.Date(2026, 12, 3, 0, 0, 0, 0, time.UTC)}
+	d, err := New(Deps{ConfigFile: cfgFile, Getenv: os.Getenv, PlanEnv: plan.SystemEnv(func(string) string { return "" }),
+		Clock: clock, Rand: func() float64 { return 0 }, Log: slog.New(slog.NewTextHandler(&stderr, nil)),
+		Hostname: "test", Version: "test", LogQueue: queue})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+
+	// The reader, started once the loop has run blockedCycles cycles with
+	// the writer blocked; it copies what the FIFO carries to a plain file.
+	copied := filepath.Join(dir, "copied.jsonl")
+	read := make(chan error, 1)
+	release := func() {
+		go func() {
+			f, err := os.Open(fifo)
+			if err != nil {
+				read <- err
+				return
+			}
+			defer f.Close()
+			out, err := os.Create(copied)
+			if err != nil {
+				read <- err
+				return
+			}
+			_, err = io.Copy(out, f)
+			if cerr := out.Close(); err == nil {
+				err = cerr
+			}
+			read <- err
+		}()
+	}
+	reached := make(chan [2]float64, 1) // cycles run and records dropped while blocked
+	clock.onWait = func() {
+		switch c := d.cycle; {
+		case c == blockedCycles:
+			reached <- [2]float64{testutil.ToFloat64(d.metrics.cycles), testutil.ToFloat64(d.metrics.logDropped)}
+			release()
+		case c > blockedCycles:
+			// From here on the log keeps up: nothing more is dropped.
+			for len(d.sink.lines) > 0 {
+				time.Sleep(time.Millisecond)
+			}
+			if c >= blockedCycles+moreCycles {
+				cancel()
+			}
+		}
+	}
+	ran := make(chan error, 1)
+	go func() { ran <- d.Run(ctx) }()
+	select {
+	case got := <-reached:
+		if got[0] != blockedCycles || got[1] == 0 {
+			t.Errorf("while the log was blocked: %v cycles run and %v records dropped, want %d cycles and some dropped", got[0], got[1], blockedCycles)
+		}
+	case <-time.After(2 * time.Minute):
+		release() // unblock the writer, so the loop can end
+		cancel()
+		t.Fatalf("the probe loop is stuck at cycle %d while the log's writer is blocked", d.cycle)
+	}
+	if err := <-ran; err != nil {
+		t.Fatal(err)
+	}
+	if err := <-read; err != nil {
+		t.Fatalf("reading the FIFO: %v", err)
+	}
+
+	recs := readRecords(t, copied)
+	dropped := int(testutil.ToFloat64(d.metrics.logDropped))
+	lost := int(testutil.ToFloat64(d.metrics.logErrors))
+	if dropped < 1 || lost != dropped {
+		t.Errorf("log_records_dropped_total %d, log_write_errors_total %d: want drops, all of the losses", dropped, lost)
+	}
+	said, gaps := 0, 0
+	for i, r := range recs {
+		if r.Type == TypeLifecycle && r.Lifecycle.Event == EventLogWriteErrors {
+			said += r.Lifecycle.Dropped
+			if r.Lifecycle.Lost != r.Lifecycle.Dropped || !strings.Contains(r.Lifecycle.Detail, "dropped because the log fell behind") {
+				t.Errorf("the resumed record %+v, want its losses all dropped, said so", r.Lifecycle)
+			}
+		}
+		if i > 0 {
+			gaps += int(r.Seq - recs[i-1].Seq - 1)
+		}
+	}
+	if said != dropped || gaps != dropped {
+		t.Errorf("records say %d dropped and their seq has %d gaps; the metric counts %d", said, gaps, dropped)
+	}
+	results := 0
+	for _, r := range recs {
+		if r.Type == TypeResult && r.Cycle > blockedCycles && r.Cycle <= blockedCycles+moreCycles {
+			results++
+		}
+	}
+	if last := recs[len(recs)-1]; results != 2*moreCycles || last.Type != TypeLifecycle || last.Lifecycle.Event != EventStop {
+		t.Errorf("after the release %d results (want 2 a cycle for %d cycles), the last record %+v (want the stop)", results, moreCycles, last.Lifecycle)
+	}
+	log := stderr.String()
+	if n := strings.Count(log, "cannot write the log"); n != 1 || !strings.Contains(log, "record dropped") ||
+		!strings.Contains(log, fmt.Sprintf("records_dropped=%d", dropped)) {
+		t.Errorf("stderr, %d errors reported in %d s of drops:\n%s\nwant one (once a minute) and the dropped count once writing resumed", n, blockedCycles, log)
+	}
+
+	var after resources
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if after = measure(d.cycle); after.goroutines <= base.goroutines+lumberjackMill || time.Now().After(deadline) {
+			break
+		}
+	}
+	if after.goroutines > base.goroutines+lumberjackMill {
+		t.Errorf("%d goroutines after the stop, baseline %d (+%d for lumberjack's mill)", after.goroutines, base.goroutines, lumberjackMill)
+	}
+	if base.files >= 0 && after.files != base.files {
+		t.Errorf("%d open files after the stop, baseline %d", after.files, base.files)
+	}
+	t.Logf("%d cycles with the log blocked: %d records dropped, %d written in all", blockedCycles, dropped, len(recs))
+}
