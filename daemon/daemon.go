@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -332,11 +333,36 @@ func (d *Daemon) runCycle(ctx context.Context) {
 	}
 	for _, t := range d.states.Observe(rep.Results, finished) {
 		d.write(TypeTransition, &Record{Cycle: d.cycle, Transition: &t})
+		d.logTransition(&t)
 	}
 	d.metrics.Observe(rep.Results, finished, d.states.Consecutive)
 	d.metrics.cycles.Inc()
 	d.metrics.cycleSeconds.Set(finished.Sub(started).Seconds())
 	d.sums.Add(rep.Results)
+}
+
+// logTransition tells the service log (the journal, the Windows event log)
+// of a target that starts failing, fails another way or comes back: what an
+// operator watching it needs, without reading the records.
+func (d *Daemon) logTransition(t *Transition) {
+	target := []any{"host", net.JoinHostPort(t.Host, strconv.Itoa(t.Port)), "path", t.Path, "resolver", t.Resolver}
+	switch {
+	case t.To == string(probe.OK):
+		var outage time.Duration
+		if t.OutageSeconds != nil {
+			outage = time.Duration(*t.OutageSeconds * float64(time.Second)).Round(time.Second)
+		}
+		d.deps.Log.Info("target ok again", append(target, "was", t.From, "outage", outage)...)
+	default:
+		hop := ""
+		if t.Hop != nil {
+			hop = t.Hop.Address
+			if t.Hop.Proxy != "" {
+				hop += " via proxy " + t.Hop.Proxy
+			}
+		}
+		d.deps.Log.Warn("target failing", append(target, "outcome", t.To, "was", t.From, "step", t.Step, "hop", hop, "err", t.Error)...)
+	}
 }
 
 // keepResult applies log.records to a result record.

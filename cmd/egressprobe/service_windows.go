@@ -294,7 +294,7 @@ func serviceRun(s *streams, o *serviceOptions) error {
 		_ = elog.Error(1, err.Error())
 		return err
 	}
-	deps.Log = slog.New(slog.NewTextHandler(eventLogWriter{elog}, nil))
+	deps.Log = eventLogger(elog)
 	reload := make(chan struct{})
 	deps.Reload = reload
 	h := &serviceHandler{deps: deps, reload: reload, elog: elog}
@@ -307,6 +307,12 @@ func serviceRun(s *streams, o *serviceOptions) error {
 		return err
 	}
 	return nil
+}
+
+// eventLogger is the service's log: each line an event of the service's
+// source in the Application log, at its level.
+func eventLogger(elog *eventlog.Log) *slog.Logger {
+	return slog.New(slog.NewTextHandler(eventLogWriter{elog}, nil))
 }
 
 // eventLogWriter sends each log line (slog's text handler writes one line
