@@ -88,7 +88,7 @@ func classifyDial(ctx context.Context, err error) dialFault {
 	}
 	var errno syscall.Errno
 	if errors.As(err, &errno) {
-		return errnoFault(errno)
+		return pathFault(err, errnoFault(errno))
 	}
 	return faultOther
 }

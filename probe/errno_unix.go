@@ -2,7 +2,11 @@
 
 package probe
 
-import "syscall"
+import (
+	"errors"
+	"net"
+	"syscall"
+)
 
 // errnoFault maps a connect errno to a fault by its number on this OS
 // (syscall's constants are the per-OS numbers).
@@ -25,7 +29,31 @@ func errnoFault(e syscall.Errno) dialFault {
 		// (bind says EADDRINUSE); EMFILE/ENFILE: no file descriptor left.
 		return faultLocalResources
 	case syscall.EACCES, syscall.EPERM:
+		// EACCES can be the path's too (ICMPv6 prohibited): pathFault.
 		return faultLocalPolicy
 	}
 	return faultOther
+}
+
+// pathFault corrects f for the one errno that means either this host or the
+// path: Linux reports an ICMPv6 "administratively prohibited" (also "source
+// address failed policy", "reject route") from a router or firewall as
+// EACCES, the errno of a prohibit route on this host. Asking for the route —
+// a UDP connect, which sends nothing — tells them apart: a prohibit route
+// fails it with EACCES too. (ICMPv4 admin-prohibited arrives as EHOSTUNREACH.)
+func pathFault(err error, f dialFault) dialFault {
+	var op *net.OpError
+	if f != faultLocalPolicy || !errors.Is(err, syscall.EACCES) || !errors.As(err, &op) {
+		return f
+	}
+	ta, ok := op.Addr.(*net.TCPAddr)
+	if !ok || ta.IP.To4() != nil {
+		return f
+	}
+	c, rerr := net.DialUDP("udp6", nil, &net.UDPAddr{IP: ta.IP, Port: ta.Port, Zone: ta.Zone})
+	if rerr != nil {
+		return f
+	}
+	_ = c.Close()
+	return faultHostUnreachable
 }

@@ -121,11 +121,22 @@ func TestDetectIPv6Netns(t *testing.T) {
 // server still gets a port (connect alone shares a port between
 // destinations; a bind before connect, as DialTCP once did, takes one of its
 // own and fails with EADDRINUSE), and a third connection to the first server
-// is local_resources: this host's problem, not the firewall's.
+// is local_resources: this host's problem, not the firewall's. Over IPv4 and
+// IPv6 (one port range serves both).
 func TestDialTCPOutOfPorts(t *testing.T) {
+	for _, f := range []struct{ name, first, second string }{
+		{"ipv4", "127.0.0.1:7001", "127.0.0.1:7002"},
+		{"ipv6", "[::1]:7001", "[::1]:7002"},
+	} {
+		t.Run(f.name, func(t *testing.T) {
+			dialOutOfPorts(t, netip.MustParseAddrPort(f.first), netip.MustParseAddrPort(f.second))
+		})
+	}
+}
+
+func dialOutOfPorts(t *testing.T, first, second netip.AddrPort) {
 	ns := testnet.NewNetns(t)
 	ns.Run(t, "sh", "-c", "echo 40000 40001 > /proc/sys/net/ipv4/ip_local_port_range")
-	first, second := netip.MustParseAddrPort("127.0.0.1:7001"), netip.MustParseAddrPort("127.0.0.1:7002")
 	ns.Listen(t, first.String())
 	ns.Listen(t, second.String())
 

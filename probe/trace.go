@@ -68,13 +68,30 @@ func (t *TraceResult) Verdict() string {
 	case t.Reached && last != nil:
 		return fmt.Sprintf("trace reached %s in %d hops", t.Target, last.TTL)
 	case last != nil && last.Reply == ReplyUnreachable:
-		return fmt.Sprintf("rejected at hop %d (%s)", last.TTL, last.Addr)
+		return fmt.Sprintf("rejected at hop %d (%s)", t.DeviceHop(), last.Addr)
 	case last != nil:
 		return fmt.Sprintf("dies after hop %d (%s)", last.TTL, last.Addr)
 	case len(t.Hops) > 0:
 		return "no hop answered the trace"
 	}
 	return ""
+}
+
+// DeviceHop is the hop number of the device that answered last: a router
+// that rejects a packet answers the first TTL that gets through it — one
+// more than its own hop, which its time-exceeded named — so the hop is the
+// first at which the last answer's address was seen. 0 when nothing answered.
+func (t *TraceResult) DeviceHop() int {
+	last := t.LastResponding
+	if last == nil {
+		return 0
+	}
+	for _, h := range t.Hops {
+		if h.Addr != nil && *h.Addr == *last.Addr {
+			return h.TTL
+		}
+	}
+	return last.TTL
 }
 
 // TraceMethodNone is the method of a trace this OS cannot run.

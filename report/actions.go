@@ -124,7 +124,7 @@ func traceNote(hop string, t *probe.TraceResult) string {
 		to = " toward the proxy"
 	}
 	if last.Reply == probe.ReplyUnreachable {
-		return fmt.Sprintf(" — the trace%s is rejected at hop %d by %s: that device's rules", to, last.TTL, last.Addr)
+		return fmt.Sprintf(" — the trace%s is rejected at hop %d by %s: that device's rules", to, t.DeviceHop(), last.Addr)
 	}
 	return fmt.Sprintf(" — the trace%s dies after hop %d (%s): the device dropping them is %s or the next one after it", to, last.TTL, last.Addr, last.Addr)
 }

@@ -95,12 +95,17 @@ func TestBuildTraceNamesTheDevice(t *testing.T) {
 	hop := probe.Hop{TTL: 2, Addr: &r2, Reply: probe.ReplyTimeExceeded}
 	rejected := hop
 	rejected.Reply = probe.ReplyUnreachable
+	// A router rejecting what it forwards answers the TTL after its own
+	// time-exceeded: the device is still hop 2.
+	rejectedNext := rejected
+	rejectedNext.TTL = 3
 	tests := []struct {
 		trace *probe.TraceResult
 		says  string
 	}{
 		{&probe.TraceResult{Method: "tcp-syn", LastResponding: &hop}, "dies after hop 2 (10.0.2.1): the device dropping them is 10.0.2.1 or the next one"},
 		{&probe.TraceResult{Method: "tcp-syn", LastResponding: &rejected}, "rejected at hop 2 by 10.0.2.1"},
+		{&probe.TraceResult{Method: "tcp-syn", Hops: []probe.Hop{hop, rejectedNext}, LastResponding: &rejectedNext}, "rejected at hop 2 by 10.0.2.1"},
 		{&probe.TraceResult{Method: "tcp-syn", LastResponding: &hop, Reached: true}, ""},
 		{nil, ""},
 	}

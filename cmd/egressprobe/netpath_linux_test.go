@@ -169,57 +169,71 @@ func rsaServerCert(t *testing.T, names ...string) (tls.Certificate, string) {
 
 // TestCheckPathMTUBlackhole is the MTU lab: client — router — server, the
 // router's link toward the client with MTU 1280 and its ICMP
-// destination-unreachable dropped in its output chain, and a server whose
-// RSA-4096 chain makes its first flight bigger than 1280 bytes. The TLS
-// handshake stalls; retried with the segment size clamped it completes:
-// tcp_mtu_blackhole, and what to open says to clamp MSS or allow the ICMP.
-// With the router's ICMP let through, path-MTU discovery works and the same
-// run is ok: the drop, not the server, made the blackhole.
+// destination-unreachable (ICMPv6 packet too big) dropped in its output
+// chain, and a server whose RSA-4096 chain makes its first flight bigger
+// than 1280 bytes; over IPv4 and over IPv6. The TLS handshake stalls;
+// retried with the segment size clamped it completes: tcp_mtu_blackhole, and
+// what to open says to clamp MSS or allow the ICMP. With the router's ICMP
+// let through, path-MTU discovery works and the same run is ok: the drop,
+// not the server, made the blackhole.
 func TestCheckPathMTUBlackhole(t *testing.T) {
 	l := newPathLab(t)
 	router, server := testnet.NewNetns(t), testnet.NewNetns(t)
-	testnet.Link(t, l.client, "eth0", []string{"10.18.1.2/24"}, router, "toclient", []string{"10.18.1.1/24"})
-	testnet.Link(t, router, "toserver", []string{"10.18.2.1/24"}, server, "eth0", []string{"10.18.2.2/24"})
+	testnet.Link(t, l.client, "eth0", []string{"10.18.1.2/24", "2001:db8:18:1::2/64"}, router, "toclient", []string{"10.18.1.1/24", "2001:db8:18:1::1/64"})
+	testnet.Link(t, router, "toserver", []string{"10.18.2.1/24", "2001:db8:18:2::1/64"}, server, "eth0", []string{"10.18.2.2/24", "2001:db8:18:2::2/64"})
 	router.Router(t)
 	router.Run(t, "ip", "link", "set", "toclient", "mtu", "1280")
 	l.client.Run(t, "ip", "route", "add", "default", "via", "10.18.1.1")
+	l.client.Run(t, "ip", "-6", "route", "add", "default", "via", "2001:db8:18:1::1")
 	server.Run(t, "ip", "route", "add", "default", "via", "10.18.2.1")
-	router.RunStdin(t, `
+	server.Run(t, "ip", "-6", "route", "add", "default", "via", "2001:db8:18:2::1")
+	const dropICMP = `
 table inet mtulab {
 	chain output {
 		type filter hook output priority 0; policy accept;
 		icmp type destination-unreachable drop
 		icmpv6 type packet-too-big drop
 	}
-}`, "nft", "-f", "-")
-	cert, caFile := rsaServerCert(t, "big.lab.test")
-	testnet.ServeHTTPOn(t, server.Listen(t, "10.18.2.2:443"), testnet.NCSI("ok"), &cert)
+}`
+	cert, caFile := rsaServerCert(t, "big.lab.test", "big6.lab.test")
+	testnet.ServeHTTPOn(t, server.Listen(t, "[::]:443"), testnet.NCSI("ok"), &cert)
 	l.zone["big.lab.test"] = testnet.DNSName{A: a("10.18.2.2")}
+	l.zone["big6.lab.test"] = testnet.DNSName{AAAA: a("2001:db8:18:2::2")}
 	l.caFile = caFile
+	l.client.Do(t, func() { l.start(t) }) // the resolver outlives the subtests
 
-	r := l.expect(t, 1, map[string]string{"10.18.2.2": "tcp_mtu_blackhole"}, "--timeout", "6s", "big.lab.test")
-	res := r.Results[0]
-	if res.TLS == nil || res.TLS.MSSRetry == nil || res.TLS.MSSRetry.MSS != 1200 || res.TLS.MSSRetry.Outcome != "ok" {
-		t.Errorf("tls %+v: want the clamped retry (MSS 1200) ok", res.TLS)
-	}
-	if len(r.Open) != 1 || r.Open[0].Hop != report.HopPathMTU || !strings.Contains(r.Open[0].Change, "clamp the TCP MSS") ||
-		!strings.Contains(r.Open[0].Change, "ICMP type 3 code 4") || !slices.Equal(r.Open[0].IPs, []string{"10.18.2.2"}) {
-		t.Errorf("what to open %+v, want one path-MTU change for 10.18.2.2: clamp MSS or allow ICMP type 3 code 4", r.Open)
-	}
-	table := l.check(t, "--timeout", "6s", "big.lab.test")
-	if !strings.Contains(table.stdout, "path-MTU blackhole") || !strings.Contains(table.stdout, "Path MTU") {
-		t.Errorf("the table does not name the blackhole and its fix:\n%s", table.stdout)
-	}
+	for _, f := range []struct{ name, host, ip, icmp string }{
+		{"ipv4", "big.lab.test", "10.18.2.2", "ICMP type 3 code 4"},
+		{"ipv6", "big6.lab.test", "2001:db8:18:2::2", "ICMPv6 type 2"},
+	} {
+		t.Run(f.name, func(t *testing.T) {
+			router.RunStdin(t, dropICMP, "nft", "-f", "-")
+			r := l.expect(t, 1, map[string]string{f.ip: "tcp_mtu_blackhole"}, "--timeout", "6s", f.host)
+			res := r.Results[0]
+			if res.TLS == nil || res.TLS.MSSRetry == nil || res.TLS.MSSRetry.MSS != 1200 || res.TLS.MSSRetry.Outcome != "ok" {
+				t.Errorf("tls %+v: want the clamped retry (MSS 1200) ok", res.TLS)
+			}
+			if len(r.Open) != 1 || r.Open[0].Hop != report.HopPathMTU || !strings.Contains(r.Open[0].Change, "clamp the TCP MSS") ||
+				!strings.Contains(r.Open[0].Change, f.icmp) || !slices.Equal(r.Open[0].IPs, []string{f.ip}) {
+				t.Errorf("what to open %+v, want one path-MTU change for %s: clamp MSS or allow %s", r.Open, f.ip, f.icmp)
+			}
+			table := l.check(t, "--timeout", "6s", f.host)
+			if !strings.Contains(table.stdout, "path-MTU blackhole") || !strings.Contains(table.stdout, "Path MTU") {
+				t.Errorf("the table does not name the blackhole and its fix:\n%s", table.stdout)
+			}
 
-	router.Run(t, "nft", "delete", "table", "inet", "mtulab")
-	l.expect(t, 0, map[string]string{"10.18.2.2": "ok"}, "--timeout", "6s", "big.lab.test")
+			router.Run(t, "nft", "delete", "table", "inet", "mtulab")
+			l.expect(t, 0, map[string]string{f.ip: "ok"}, "--timeout", "6s", f.host)
+		})
+	}
 }
 
 // TestCheckTraceDropAtSecondRouter: client — r1 — r2 — r3 — server, r2
-// dropping TCP 443 in its forward chain. check --trace=auto reports the
-// tcp_timeout with a trace that ends at r2, the table says "dies after hop 2
-// (r2)", and what to open names r2. Without --trace there is no trace; with
-// the drop gone the endpoint is ok and nothing is traced.
+// dropping TCP 443 in its forward chain, over IPv4 and over IPv6.
+// check --trace=auto reports the tcp_timeout with a trace that ends at r2,
+// the table says "dies after hop 2 (r2)", and what to open names r2. Without
+// --trace there is no trace; with the drop gone the endpoint is ok and
+// nothing is traced.
 func TestCheckTraceDropAtSecondRouter(t *testing.T) {
 	l := newPathLab(t)
 	c := testnet.NewChain(t, 182, 3)
@@ -231,35 +245,46 @@ table inet trace_lab {
 		tcp dport 443 drop
 	}
 }`, "nft", "-f", "-")
-	l.serve(t, c.Server, netip.AddrPortFrom(c.ServerAddr, 443).String(), "far.lab.test")
+	l.serve(t, c.Server, "[::]:443", "far.lab.test", "far6.lab.test")
 	l.zone["far.lab.test"] = testnet.DNSName{A: []netip.Addr{c.ServerAddr}}
-	r2, server := c.RouterAddrs[1].String(), c.ServerAddr.String()
+	l.zone["far6.lab.test"] = testnet.DNSName{AAAA: []netip.Addr{c.ServerAddr6}}
+	l.client.Do(t, func() { l.start(t) }) // the resolver outlives the subtests
+	families := []struct{ name, host, server, r2 string }{
+		{"ipv4", "far.lab.test", c.ServerAddr.String(), c.RouterAddrs[1].String()},
+		{"ipv6", "far6.lab.test", c.ServerAddr6.String(), c.RouterAddrs6[1].String()},
+	}
 
-	plain := l.expect(t, 1, map[string]string{server: "tcp_timeout"}, "--timeout", "2s", "far.lab.test")
-	if plain.Results[0].Trace != nil {
-		t.Errorf("a trace without --trace: %+v", plain.Results[0].Trace)
-	}
-	r := l.expect(t, 1, map[string]string{server: "tcp_timeout"}, "--timeout", "2s", "--trace=auto", "far.lab.test")
-	tr := r.Results[0].Trace
-	if tr != nil { // the figure README's "The network path" quotes
-		t.Logf("run without --trace %v, with --trace=auto %v; the trace itself %.0f ms", plain.Finished.Sub(plain.Started), r.Finished.Sub(r.Started), tr.MS)
-	}
-	if tr == nil || tr.Method != "tcp-syn" || tr.Reached || tr.LastResponding == nil || tr.LastResponding.TTL != 2 || tr.LastResponding.Addr.String() != r2 {
-		t.Fatalf("trace %+v, want a tcp-syn trace whose last responding hop is 2 (%s)", tr, r2)
-	}
-	if len(r.Open) != 1 || !strings.Contains(r.Open[0].Change, "dies after hop 2 ("+r2+")") {
-		t.Errorf("what to open %+v, want the change to name hop 2 (%s)", r.Open, r2)
-	}
-	table := l.check(t, "--timeout", "2s", "--trace", "far.lab.test")
-	if !strings.Contains(table.stdout, "dies after hop 2 ("+r2+")") {
-		t.Errorf("the table does not say where the packets die:\n%s", table.stdout)
+	for _, f := range families {
+		t.Run(f.name, func(t *testing.T) {
+			plain := l.expect(t, 1, map[string]string{f.server: "tcp_timeout"}, "--timeout", "2s", f.host)
+			if plain.Results[0].Trace != nil {
+				t.Errorf("a trace without --trace: %+v", plain.Results[0].Trace)
+			}
+			r := l.expect(t, 1, map[string]string{f.server: "tcp_timeout"}, "--timeout", "2s", "--trace=auto", f.host)
+			tr := r.Results[0].Trace
+			if tr != nil { // the figure README's "The network path" quotes
+				t.Logf("run without --trace %v, with --trace=auto %v; the trace itself %.0f ms", plain.Finished.Sub(plain.Started), r.Finished.Sub(r.Started), tr.MS)
+			}
+			if tr == nil || tr.Method != "tcp-syn" || tr.Reached || tr.LastResponding == nil || tr.LastResponding.TTL != 2 || tr.LastResponding.Addr.String() != f.r2 {
+				t.Fatalf("trace %+v, want a tcp-syn trace whose last responding hop is 2 (%s)", tr, f.r2)
+			}
+			if len(r.Open) != 1 || !strings.Contains(r.Open[0].Change, "dies after hop 2 ("+f.r2+")") {
+				t.Errorf("what to open %+v, want the change to name hop 2 (%s)", r.Open, f.r2)
+			}
+			table := l.check(t, "--timeout", "2s", "--trace", f.host)
+			if !strings.Contains(table.stdout, "dies after hop 2 ("+f.r2+")") {
+				t.Errorf("the table does not say where the packets die:\n%s", table.stdout)
+			}
+		})
 	}
 	if bad := l.check(t, "--trace", "auto", "far.lab.test"); bad.code != 2 || !strings.Contains(bad.stderr, "--trace=auto") {
 		t.Errorf("--trace auto (space): exit %d, stderr %q; want a usage error saying --trace=auto", bad.code, bad.stderr)
 	}
 
 	c.Routers[1].Run(t, "nft", "delete", "table", "inet", "trace_lab")
-	if r := l.expect(t, 0, map[string]string{server: "ok"}, "--timeout", "2s", "--trace", "far.lab.test"); r.Results[0].Trace != nil {
-		t.Errorf("an ok result was traced: %+v", r.Results[0].Trace)
+	for _, f := range families {
+		if r := l.expect(t, 0, map[string]string{f.server: "ok"}, "--timeout", "2s", "--trace", f.host); r.Results[0].Trace != nil {
+			t.Errorf("an ok result was traced: %+v", r.Results[0].Trace)
+		}
 	}
 }

@@ -161,18 +161,22 @@ func Link(t testing.TB, a *Netns, aIf string, aAddrs []string, b *Netns, bIf str
 
 // Chain is a client, n routers and a server in a row, each in its own
 // namespace: link k joins node k and node k+1 (the client is node 0, the
-// server node n+1) on 10.O.k.0/24, the left node .1 and the right node .2.
-// Every node routes toward the server by default, routers and the server
-// back toward the client over the link on their left.
+// server node n+1) on 10.O.k.0/24 and 2001:db8:O:k::/64, the left node .1
+// (::1) and the right node .2 (::2). Every node routes toward the server by
+// default, routers and the server back toward the client over the link on
+// their left, in both families.
 type Chain struct {
 	Client, Server *Netns
 	Routers        []*Netns
 	ServerAddr     netip.Addr   // 10.O.n.2
+	ServerAddr6    netip.Addr   // 2001:db8:O:n::2
 	RouterAddrs    []netip.Addr // each router's address on its client side (10.O.k.2 for router k+1)
+	RouterAddrs6   []netip.Addr // the same in IPv6 (2001:db8:O:k::2), where its ICMPv6 comes from
 }
 
-// NewChain builds a chain of routers between a client and a server on
-// 10.octet.0.0/16; interfaces are "left" and "right".
+// NewChain builds a dual-stack chain of routers between a client and a
+// server on 10.octet.0.0/16 and 2001:db8:octet::/48 (octet in hex digits);
+// interfaces are "left" and "right".
 func NewChain(t testing.TB, octet, routers int) *Chain {
 	t.Helper()
 	nodes := make([]*Netns, routers+2)
@@ -180,22 +184,29 @@ func NewChain(t testing.TB, octet, routers int) *Chain {
 		nodes[i] = NewNetns(t)
 	}
 	addr := func(link, side int) string { return fmt.Sprintf("10.%d.%d.%d", octet, link, side) }
+	addr6 := func(link, side int) string { return fmt.Sprintf("2001:db8:%d:%d::%d", octet, link, side) }
 	for k := 0; k <= routers; k++ {
-		Link(t, nodes[k], "right", []string{addr(k, 1) + "/24"}, nodes[k+1], "left", []string{addr(k, 2) + "/24"})
+		Link(t, nodes[k], "right", []string{addr(k, 1) + "/24", addr6(k, 1) + "/64"},
+			nodes[k+1], "left", []string{addr(k, 2) + "/24", addr6(k, 2) + "/64"})
 	}
-	c := &Chain{Client: nodes[0], Server: nodes[routers+1], Routers: nodes[1 : routers+1], ServerAddr: netip.MustParseAddr(addr(routers, 2))}
+	c := &Chain{Client: nodes[0], Server: nodes[routers+1], Routers: nodes[1 : routers+1],
+		ServerAddr: netip.MustParseAddr(addr(routers, 2)), ServerAddr6: netip.MustParseAddr(addr6(routers, 2))}
 	for p, ns := range nodes {
 		switch {
 		case p <= routers:
 			ns.Run(t, "ip", "route", "add", "default", "via", addr(p, 2))
+			ns.Run(t, "ip", "-6", "route", "add", "default", "via", addr6(p, 2))
 		default:
 			ns.Run(t, "ip", "route", "add", "default", "via", addr(p-1, 1))
+			ns.Run(t, "ip", "-6", "route", "add", "default", "via", addr6(p-1, 1))
 		}
 		if p >= 1 && p <= routers {
 			ns.Router(t)
 			c.RouterAddrs = append(c.RouterAddrs, netip.MustParseAddr(addr(p-1, 2)))
+			c.RouterAddrs6 = append(c.RouterAddrs6, netip.MustParseAddr(addr6(p-1, 2)))
 			for k := 0; k < p-1; k++ {
 				ns.Run(t, "ip", "route", "add", fmt.Sprintf("10.%d.%d.0/24", octet, k), "via", addr(p-1, 1))
+				ns.Run(t, "ip", "-6", "route", "add", fmt.Sprintf("2001:db8:%d:%d::/64", octet, k), "via", addr6(p-1, 1))
 			}
 		}
 	}
