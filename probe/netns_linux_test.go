@@ -1,6 +1,7 @@
 package probe
 
 import (
+	"cmp"
 	"context"
 	"net"
 	"net/netip"
@@ -13,7 +14,8 @@ import (
 
 // netnsRules make one loopback port per firewall behaviour inside the test's
 // own network namespace: on the input hook, as a remote firewall would act,
-// and one on the output hook, as this host's own firewall would.
+// and one on the output hook, as this host's own firewall would. The ICMP
+// rejects have their ICMPv6 counterparts for the same ports over IPv6.
 const netnsRules = `
 table inet egressprobe_test {
 	chain input {
@@ -21,8 +23,12 @@ table inet egressprobe_test {
 		tcp dport 7001 reject with tcp reset
 		tcp dport 7002 drop
 		meta nfproto ipv4 tcp dport 7003 reject with icmp type host-unreachable
+		meta nfproto ipv6 tcp dport 7003 reject with icmpv6 type addr-unreachable
 		tcp dport 7004 reject with icmpx type admin-prohibited
 		meta nfproto ipv4 tcp dport 7005 reject with icmp type net-unreachable
+		meta nfproto ipv6 tcp dport 7005 reject with icmpv6 type no-route
+		meta nfproto ipv6 tcp dport 7007 reject with icmpv6 type policy-fail
+		meta nfproto ipv6 tcp dport 7008 reject with icmpv6 type reject-route
 	}
 	chain output {
 		type filter hook output priority 0; policy accept;
@@ -45,30 +51,51 @@ func TestDialTCPNetns(t *testing.T) {
 	for _, port := range []uint16{7001, 7002, 7003} {
 		ns.Listen(t, netip.AddrPortFrom(lo, port).String())
 	}
-	tests := []struct {
-		name   string
-		addr   netip.AddrPort
-		want   Outcome
-		errHas string
-	}{
-		{"closed port", netip.AddrPortFrom(lo, 8003), TCPRefused, "connection refused (RST)"},
-		{"reject with tcp reset", netip.AddrPortFrom(lo, 7001), TCPRefused, "connection refused (RST)"},
-		{"drop", netip.AddrPortFrom(lo, 7002), TCPTimeout, "silently drops"},
-		{"reject with icmp host-unreachable", netip.AddrPortFrom(lo, 7003), TCPUnreachable, "host unreachable (ICMP)"},
-		{"reject with icmpx admin-prohibited", netip.AddrPortFrom(lo, 7004), TCPUnreachable, "host unreachable (ICMP)"},
-		{"reject with icmp net-unreachable", netip.AddrPortFrom(lo, 7005), TCPUnreachable, "network unreachable"},
+	dialEach(t, ns, []dialCase{
+		{"closed port", netip.AddrPortFrom(lo, 8003), TCPRefused, "connection refused (RST)", 0},
+		{"reject with tcp reset", netip.AddrPortFrom(lo, 7001), TCPRefused, "connection refused (RST)", 0},
+		{"drop", netip.AddrPortFrom(lo, 7002), TCPTimeout, "silently drops", 0},
+		{"reject with icmp host-unreachable", netip.AddrPortFrom(lo, 7003), TCPUnreachable, "host unreachable (ICMP)", 0},
+		{"reject with icmpx admin-prohibited", netip.AddrPortFrom(lo, 7004), TCPUnreachable, "host unreachable (ICMP)", 0},
+		{"reject with icmp net-unreachable", netip.AddrPortFrom(lo, 7005), TCPUnreachable, "network unreachable", 0},
 		// This host's own output drop: Linux hands EPERM to the first SYN
 		// but TCP retries, so the dial times out like a path drop. (EPERM
 		// and EACCES themselves, e.g. from a cgroup connect hook or Windows
 		// Firewall's WSAEACCES, map to tcp_unreachable, "local policy".)
-		{"local output drop", netip.AddrPortFrom(lo, 7006), TCPTimeout, "silently drops"},
-		{"no route", netip.MustParseAddrPort("198.51.100.7:443"), TCPUnreachable, "network unreachable"},
-	}
-	for _, tc := range tests {
+		{"local output drop", netip.AddrPortFrom(lo, 7006), TCPTimeout, "silently drops", 0},
+		{"no route", netip.MustParseAddrPort("198.51.100.7:443"), TCPUnreachable, "network unreachable", 0},
+	})
+	// The listener behind the reset rule is reachable once the rule goes:
+	// the refusal above was the firewall's.
+	ns.Run(t, "nft", "delete", "table", "inet", "egressprobe_test")
+	ns.Do(t, func() {
+		conn, res := DialTCP(context.Background(), netip.AddrPortFrom(lo, 7001))
+		if !res.OK() {
+			t.Errorf("without the firewall, DialTCP = %s (%s), want ok", res.Outcome, res.Error)
+			return
+		}
+		conn.Close()
+	})
+}
+
+// dialCase is one DialTCP in a namespace: to addr, within wait (500 ms when
+// zero), expecting the outcome want with an error saying errHas.
+type dialCase struct {
+	name   string
+	addr   netip.AddrPort
+	want   Outcome
+	errHas string
+	wait   time.Duration
+}
+
+// dialEach runs each case as a subtest, dialling from inside ns.
+func dialEach(t *testing.T, ns *testnet.Netns, cases []dialCase) {
+	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			wait := cmp.Or(tc.wait, 500*time.Millisecond)
 			var res TCPResult
 			ns.Do(t, func() {
-				ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+				ctx, cancel := context.WithTimeout(context.Background(), wait)
 				defer cancel()
 				var conn net.Conn
 				conn, res = DialTCP(ctx, tc.addr)
@@ -82,17 +109,6 @@ func TestDialTCPNetns(t *testing.T) {
 			}
 		})
 	}
-	// The listener behind the reset rule is reachable once the rule goes:
-	// the refusal above was the firewall's.
-	ns.Run(t, "nft", "delete", "table", "inet", "egressprobe_test")
-	ns.Do(t, func() {
-		conn, res := DialTCP(context.Background(), netip.AddrPortFrom(lo, 7001))
-		if !res.OK() {
-			t.Errorf("without the firewall, DialTCP = %s (%s), want ok", res.Outcome, res.Error)
-			return
-		}
-		conn.Close()
-	})
 }
 
 // TestDetectIPv6Netns decides IPv6 in namespaces built for each case: IPv4
