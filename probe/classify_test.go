@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"net/netip"
 	"os"
 	"syscall"
 	"testing"
@@ -14,51 +15,11 @@ import (
 
 // TestClassifyRealErrors classifies errors produced by real sockets, never
 // invented strings: the errno, the context and the socket-deadline paths.
-// Each path needs its own real socket, hence the length.
 func TestClassifyRealErrors(t *testing.T) {
 	t.Parallel()
 	closed := testnet.TCPClosed(t, testnet.LoopbackIP(201))
 	hole := testnet.TCPBlackhole(t, testnet.LoopbackIP(202))
 	silent := testnet.TCPSilent(t, testnet.LoopbackIP(203))
-
-	dial := func(addr string, d time.Duration) error {
-		ctx, cancel := context.WithTimeout(context.Background(), d)
-		defer cancel()
-		var dd net.Dialer
-		c, err := dd.DialContext(ctx, "tcp", addr)
-		if err == nil {
-			c.Close()
-		}
-		return err
-	}
-	readTimeout := func() error {
-		c, err := net.Dial("tcp", silent.String())
-		if err != nil {
-			t.Fatalf("dial silent server: %v", err)
-		}
-		defer c.Close()
-		_ = c.SetReadDeadline(time.Now().Add(20 * time.Millisecond))
-		_, err = c.Read(make([]byte, 1))
-		return err
-	}
-	// A bind to a port that is taken: the EADDRINUSE an explicit bind gets
-	// when the ports run out (WSAEADDRINUSE on Windows).
-	portTaken := func() error {
-		var dd net.Dialer
-		dd.LocalAddr = net.TCPAddrFromAddrPort(silent)
-		c, err := dd.Dial("tcp", closed.String())
-		if err == nil {
-			c.Close()
-		}
-		return err
-	}
-	canceled := func() error {
-		ctx, cancel := context.WithCancel(context.Background())
-		time.AfterFunc(20*time.Millisecond, cancel)
-		var dd net.Dialer
-		_, err := dd.DialContext(ctx, "tcp", hole.String())
-		return err
-	}
 
 	tests := []struct {
 		name    string
@@ -66,12 +27,12 @@ func TestClassifyRealErrors(t *testing.T) {
 		want    dialFault
 		timeout bool
 	}{
-		{"connect to closed port", dial(closed.String(), time.Second), faultRefused, false},
-		{"connect to blackhole, ctx deadline", dial(hole.String(), 100*time.Millisecond), faultTimeout, true},
-		{"read past socket deadline", readTimeout(), faultTimeout, true},
-		{"connect cancelled", canceled(), faultCanceled, false},
-		{"bind to a local port in use", portTaken(), faultLocalResources, false},
-		{"connect to port 0", dial(net.JoinHostPort(testnet.LoopbackIP(204), "0"), time.Second), faultRefused, false},
+		{"connect to closed port", dialErr(closed.String(), time.Second), faultRefused, false},
+		{"connect to blackhole, ctx deadline", dialErr(hole.String(), 100*time.Millisecond), faultTimeout, true},
+		{"read past socket deadline", readPastDeadline(t, silent), faultTimeout, true},
+		{"connect cancelled", dialCancelled(hole), faultCanceled, false},
+		{"bind to a local port in use", bindTaken(silent, closed), faultLocalResources, false},
+		{"connect to port 0", dialErr(net.JoinHostPort(testnet.LoopbackIP(204), "0"), time.Second), faultRefused, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -86,11 +47,14 @@ func TestClassifyRealErrors(t *testing.T) {
 			}
 		})
 	}
+	checkRefusedErrno(t, dialErr(closed.String(), time.Second))
+}
 
-	// The refused error carries the errno through *net.OpError and
-	// *os.SyscallError; errors.As must reach it.
+// checkRefusedErrno: the refused error carries the errno through
+// *net.OpError and *os.SyscallError; errors.As must reach it.
+func checkRefusedErrno(t *testing.T, refused error) {
+	t.Helper()
 	var errno syscall.Errno
-	refused := dial(closed.String(), time.Second)
 	if !errors.As(refused, &errno) || errnoFault(errno) != faultRefused {
 		t.Errorf("refused dial error %v: errno %d not mapped to refused", refused, errno)
 	}
@@ -98,6 +62,53 @@ func TestClassifyRealErrors(t *testing.T) {
 	if !errors.As(refused, &sc) || innermost(refused).Error() != sc.Syscall+": "+sc.Err.Error() {
 		t.Errorf("innermost(%v) = %v, want the syscall and errno only", refused, innermost(refused))
 	}
+}
+
+// dialErr is the error of a TCP dial to addr within d (nil if it connected).
+func dialErr(addr string, d time.Duration) error {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	var dd net.Dialer
+	c, err := dd.DialContext(ctx, "tcp", addr)
+	if err == nil {
+		c.Close()
+	}
+	return err
+}
+
+// readPastDeadline is the error of a read from a server that never speaks,
+// past the socket's read deadline.
+func readPastDeadline(t *testing.T, silent netip.AddrPort) error {
+	c, err := net.Dial("tcp", silent.String())
+	if err != nil {
+		t.Fatalf("dial silent server: %v", err)
+	}
+	defer c.Close()
+	_ = c.SetReadDeadline(time.Now().Add(20 * time.Millisecond))
+	_, err = c.Read(make([]byte, 1))
+	return err
+}
+
+// bindTaken is the error of a dial bound to a local port that is taken: the
+// EADDRINUSE an explicit bind gets when the ports run out (WSAEADDRINUSE on
+// Windows).
+func bindTaken(local, remote netip.AddrPort) error {
+	var dd net.Dialer
+	dd.LocalAddr = net.TCPAddrFromAddrPort(local)
+	c, err := dd.Dial("tcp", remote.String())
+	if err == nil {
+		c.Close()
+	}
+	return err
+}
+
+// dialCancelled is the error of a dial to a blackhole cancelled on the way.
+func dialCancelled(hole netip.AddrPort) error {
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(20*time.Millisecond, cancel)
+	var dd net.Dialer
+	_, err := dd.DialContext(ctx, "tcp", hole.String())
+	return err
 }
 
 // TestDialFaultVocabulary checks every fault maps into the TCP outcomes (or

@@ -238,6 +238,9 @@ http_access deny all
 	return &url.URL{Scheme: "http", Host: net.JoinHostPort("127.0.0.1", strconv.Itoa(port))}
 }
 
+// TestConnectRealProxies runs CONNECT through Debian's tinyproxy and squid,
+// with and without credentials, to targets their ACLs allow and deny and to
+// one that refuses, then checks their own error pages for plain HTTP.
 func TestConnectRealProxies(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts tinyproxy and squid")
@@ -296,27 +299,33 @@ func TestConnectRealProxies(t *testing.T) {
 					tunnelGET(t, conn, lab.ca)
 				}
 			}
-			// A plain-HTTP GET the proxy answers with its own error page is
-			// the proxy's hop, as for CONNECT: tinyproxy's 500 "Unable to
-			// connect", squid's 503 ERR_CONNECT_FAIL and 403 ERR_ACCESS_DENIED.
-			gets := []struct {
-				host string
-				want Outcome
-			}{{unservedIP, ProxyError}}
-			if px.denyHost {
-				gets = append(gets, struct {
-					host string
-					want Outcome
-				}{"127.0.0.2", ProxyDenied})
-			}
-			for _, g := range gets {
-				route := proxy.Route{Proxy: withUser(base, realProxyUser, realProxyPass), Source: proxy.SourceFlag}
-				obs := Run(context.Background(), []Target{{Host: g.host, Port: uint16(lab.unserved), Scheme: "http", URLPath: "/",
-					Route: route, Timeout: 15 * time.Second}}, RunOptions{})
-				if o := obs[0]; o.Outcome != g.want || strings.Contains(o.Error, realProxyPass) {
-					t.Errorf("GET http://%s:%d/ through %s: %s (%s), want %s naming the proxy, no password", g.host, lab.unserved, px.name, o.Outcome, o.Error, g.want)
-				}
-			}
+			checkProxyErrorPages(t, lab, base, px.name, px.denyHost)
 		})
+	}
+}
+
+// checkProxyErrorPages: a plain-HTTP GET the proxy at base answers with its
+// own error page is the proxy's hop, as for CONNECT: tinyproxy's 500 "Unable
+// to connect", squid's 503 ERR_CONNECT_FAIL and, where the proxy denies the
+// host (denyHost), 403 ERR_ACCESS_DENIED.
+func checkProxyErrorPages(t *testing.T, lab realProxyLab, base *url.URL, name string, denyHost bool) {
+	t.Helper()
+	gets := []struct {
+		host string
+		want Outcome
+	}{{unservedIP, ProxyError}}
+	if denyHost {
+		gets = append(gets, struct {
+			host string
+			want Outcome
+		}{"127.0.0.2", ProxyDenied})
+	}
+	for _, g := range gets {
+		route := proxy.Route{Proxy: withUser(base, realProxyUser, realProxyPass), Source: proxy.SourceFlag}
+		obs := Run(context.Background(), []Target{{Host: g.host, Port: uint16(lab.unserved), Scheme: "http", URLPath: "/",
+			Route: route, Timeout: 15 * time.Second}}, RunOptions{})
+		if o := obs[0]; o.Outcome != g.want || strings.Contains(o.Error, realProxyPass) {
+			t.Errorf("GET http://%s:%d/ through %s: %s (%s), want %s naming the proxy, no password", g.host, lab.unserved, name, o.Outcome, o.Error, g.want)
+		}
 	}
 }

@@ -37,10 +37,55 @@ func (l *lab) target(resolver, host string, port uint16) Target {
 }
 
 // TestRunDirect runs the engine over the lab's direct targets and checks each
-// observation's steps, outcome and order; one function, as the checks read
-// the same run.
+// observation's steps, outcome and order, what the run shares between them,
+// and its progress calls.
 func TestRunDirect(t *testing.T) {
 	t.Parallel()
+	targets, wants := directLab(t)
+	var progress []int
+	obs := Run(context.Background(), targets, RunOptions{Concurrency: 3, Progress: func(done, total int) {
+		if total != len(targets) {
+			t.Errorf("progress total %d, want %d", total, len(targets))
+		}
+		progress = append(progress, done)
+	}})
+	if len(obs) != len(wants) {
+		t.Fatalf("%d observations, want %d: %+v", len(obs), len(wants), obs)
+	}
+	for i, w := range wants {
+		o := obs[i]
+		if o.Target.Host != w.host || o.IP != w.ip || o.Outcome != w.outcome || stepsOf(&o) != w.steps {
+			t.Errorf("#%d: got %s %v %q steps %s (%s); want %s %v %q steps %s", i,
+				o.Target.Host, o.IP, o.Outcome, stepsOf(&o), o.Error, w.host, w.ip, w.outcome, w.steps)
+		}
+		if (o.Outcome == OK) != (o.Error == "") || o.Elapsed <= 0 || o.Path() != "direct" {
+			t.Errorf("#%d: error %q, elapsed %v, path %s", i, o.Error, o.Elapsed, o.Path())
+		}
+	}
+	if obs[0].DNS != obs[1].DNS || obs[0].DNS != obs[8].DNS {
+		t.Error("the two addresses of one name do not share its resolution")
+	}
+	if obs[0].HTTP.Date.IsZero() || obs[0].TLS.Chain[0].Subject == "" {
+		t.Errorf("HTTPS GET did not read the Date or TLS lost the chain: %+v %+v", obs[0].HTTP, obs[0].TLS)
+	}
+	if !strings.Contains(obs[5].Error, "302 to http://portal.test/") {
+		t.Errorf("portal error %q", obs[5].Error)
+	}
+	checkProgress(t, progress, len(targets))
+}
+
+// directWant is an observation TestRunDirect expects, in run order.
+type directWant struct {
+	host    string
+	ip      netip.Addr
+	outcome Outcome
+	steps   string // which steps ran: D(NS) T(CP) S(TLS) H(TTP)
+}
+
+// directLab serves TestRunDirect's world (a name with two HTTPS addresses, a
+// refused port, an NCSI page, a captive portal, a SERVFAIL) and returns its
+// targets and the observations they must give.
+func directLab(t *testing.T) ([]Target, []directWant) {
 	l := newLab(t)
 	cert := l.tls.CA.Leaf(t, []string{l.tls.Host}, nil, testnet.LeafOptions{})
 	lns := testnet.ListenSamePort(t, testnet.LoopbackIP(101), testnet.LoopbackIP(102))
@@ -76,13 +121,7 @@ func TestRunDirect(t *testing.T) {
 		l.target(dns, "servfail.egress.test", 443),
 		dnsOnly,
 	}
-	type want struct {
-		host    string
-		ip      netip.Addr
-		outcome Outcome
-		steps   string // which steps ran: D(NS) T(CP) S(TLS) H(TTP)
-	}
-	wants := []want{
+	wants := []directWant{
 		{"two.egress.test", a1.Addr(), OK, "DTSH"},
 		{"two.egress.test", a2.Addr(), OK, "DTSH"},
 		{"nope.egress.test", netip.Addr{}, DNSNXDomain, "D"},
@@ -93,42 +132,19 @@ func TestRunDirect(t *testing.T) {
 		{"servfail.egress.test", netip.Addr{}, DNSServfail, "D"},
 		{"two.egress.test", a1.Addr(), OK, "D"},
 	}
-	var progress []int
-	obs := Run(context.Background(), targets, RunOptions{Concurrency: 3, Progress: func(done, total int) {
-		if total != len(targets) {
-			t.Errorf("progress total %d, want %d", total, len(targets))
-		}
-		progress = append(progress, done)
-	}})
-	if len(obs) != len(wants) {
-		t.Fatalf("%d observations, want %d: %+v", len(obs), len(wants), obs)
-	}
-	for i, w := range wants {
-		o := obs[i]
-		if o.Target.Host != w.host || o.IP != w.ip || o.Outcome != w.outcome || stepsOf(&o) != w.steps {
-			t.Errorf("#%d: got %s %v %q steps %s (%s); want %s %v %q steps %s", i,
-				o.Target.Host, o.IP, o.Outcome, stepsOf(&o), o.Error, w.host, w.ip, w.outcome, w.steps)
-		}
-		if (o.Outcome == OK) != (o.Error == "") || o.Elapsed <= 0 || o.Path() != "direct" {
-			t.Errorf("#%d: error %q, elapsed %v, path %s", i, o.Error, o.Elapsed, o.Path())
-		}
-	}
-	if obs[0].DNS != obs[1].DNS || obs[0].DNS != obs[8].DNS {
-		t.Error("the two addresses of one name do not share its resolution")
-	}
-	if obs[0].HTTP.Date.IsZero() || obs[0].TLS.Chain[0].Subject == "" {
-		t.Errorf("HTTPS GET did not read the Date or TLS lost the chain: %+v %+v", obs[0].HTTP, obs[0].TLS)
-	}
-	if !strings.Contains(obs[5].Error, "302 to http://portal.test/") {
-		t.Errorf("portal error %q", obs[5].Error)
-	}
+	return targets, wants
+}
+
+// checkProgress: Run called Progress once per target, counting up from 1.
+func checkProgress(t *testing.T, progress []int, targets int) {
+	t.Helper()
 	for i, d := range progress {
 		if d != i+1 {
-			t.Fatalf("progress %v, want 1..%d", progress, len(targets))
+			t.Fatalf("progress %v, want 1..%d", progress, targets)
 		}
 	}
-	if len(progress) != len(targets) {
-		t.Errorf("progress called %d times, want %d", len(progress), len(targets))
+	if len(progress) != targets {
+		t.Errorf("progress called %d times, want %d", len(progress), targets)
 	}
 }
 

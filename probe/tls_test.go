@@ -26,8 +26,7 @@ func publicLikeChain(t *testing.T, host string) (tls.Certificate, *x509.CertPool
 
 // TestHandshakeTLS is the scenario table: each TLS fault server on its own
 // loopback address, probed by DialTCP then HandshakeTLS, must give exactly
-// one outcome; together the rows produce every tls_* outcome. Its length is
-// the table's: a row per fault server.
+// one outcome; together the rows produce every tls_* outcome.
 func TestHandshakeTLS(t *testing.T) {
 	t.Parallel()
 	lab := testnet.NewTLSLab(t)
@@ -42,47 +41,40 @@ func TestHandshakeTLS(t *testing.T) {
 	incomplete := publicLeaf
 	incomplete.Certificate = incomplete.Certificate[:1] // the server forgets its intermediate
 
-	type want struct {
-		outcome     Outcome
-		version     string
-		verified    bool
-		intercepted string   // InterceptedBy must contain this
-		errHas      []string // the Error must contain each
-	}
 	tests := []struct {
 		name   string
 		server func(t *testing.T, ip string) netip.AddrPort
 		opt    TLSOptions // ServerName defaults to lab.Host, Roots to lab.CA.Pool
-		want   want
+		want   handshakeWant
 	}{
-		{"good", fault(lab, testnet.TLSGood), TLSOptions{}, want{outcome: OK, version: "TLS 1.3", verified: true}},
-		{"good, ALPN offered", fault(lab, testnet.TLSGood), TLSOptions{ALPN: []string{"h2", "http/1.1"}}, want{outcome: OK, verified: true}},
+		{"good", fault(lab, testnet.TLSGood), TLSOptions{}, handshakeWant{outcome: OK, version: "TLS 1.3", verified: true}},
+		{"good, ALPN offered", fault(lab, testnet.TLSGood), TLSOptions{ALPN: []string{"h2", "http/1.1"}}, handshakeWant{outcome: OK, verified: true}},
 		{"good, public-like chain expected public", cert(publicLeaf), TLSOptions{Roots: publicRoots, ExpectPublicIssuer: true},
-			want{outcome: OK, verified: true}},
-		{"expired", fault(lab, testnet.TLSExpired), TLSOptions{}, want{outcome: TLSExpired, errHas: []string{"expired on"}}},
-		{"not yet valid", fault(lab, testnet.TLSNotYetValid), TLSOptions{}, want{outcome: TLSExpired, errHas: []string{"not valid until", "clock"}}},
-		{"wrong host", fault(lab, testnet.TLSWrongHost), TLSOptions{}, want{outcome: TLSHostnameMismatch, errHas: []string{testnet.WrongHost, "not " + lab.Host}}},
+			handshakeWant{outcome: OK, verified: true}},
+		{"expired", fault(lab, testnet.TLSExpired), TLSOptions{}, handshakeWant{outcome: TLSExpired, errHas: []string{"expired on"}}},
+		{"not yet valid", fault(lab, testnet.TLSNotYetValid), TLSOptions{}, handshakeWant{outcome: TLSExpired, errHas: []string{"not valid until", "clock"}}},
+		{"wrong host", fault(lab, testnet.TLSWrongHost), TLSOptions{}, handshakeWant{outcome: TLSHostnameMismatch, errHas: []string{testnet.WrongHost, "not " + lab.Host}}},
 		{"no server name: the IP is checked", fault(lab, testnet.TLSGood), TLSOptions{ServerName: "-"},
-			want{outcome: TLSHostnameMismatch, errHas: []string{"not 127."}}},
-		{"self-signed", fault(lab, testnet.TLSSelfSigned), TLSOptions{}, want{outcome: TLSUntrusted, errHas: []string{"self-signed"}}},
+			handshakeWant{outcome: TLSHostnameMismatch, errHas: []string{"not 127."}}},
+		{"self-signed", fault(lab, testnet.TLSSelfSigned), TLSOptions{}, handshakeWant{outcome: TLSUntrusted, errHas: []string{"self-signed"}}},
 		{"incomplete public chain", cert(incomplete), TLSOptions{Roots: publicRoots},
-			want{outcome: TLSUntrusted, errHas: []string{"incomplete chain", "Microsoft Azure RSA TLS Issuing CA 03"}}},
+			handshakeWant{outcome: TLSUntrusted, errHas: []string{"incomplete chain", "Microsoft Azure RSA TLS Issuing CA 03"}}},
 		{"intercepting CA not trusted", fault(lab, testnet.TLSIntercepted), TLSOptions{},
-			want{outcome: TLSIntercepted, intercepted: testnet.InspectionCAName, errHas: []string{testnet.InspectionCAName, "inspecting middlebox"}}},
+			handshakeWant{outcome: TLSIntercepted, intercepted: testnet.InspectionCAName, errHas: []string{testnet.InspectionCAName, "inspecting middlebox"}}},
 		{"intercepting CA trusted, public issuer expected", fault(lab, testnet.TLSIntercepted), TLSOptions{Roots: trustInspection, ExpectPublicIssuer: true},
-			want{outcome: TLSIntercepted, verified: true, intercepted: testnet.InspectionCAName, errHas: []string{"not a public CA"}}},
+			handshakeWant{outcome: TLSIntercepted, verified: true, intercepted: testnet.InspectionCAName, errHas: []string{"not a public CA"}}},
 		{"intercepting CA trusted, no expectation (--ca-file)", fault(lab, testnet.TLSIntercepted), TLSOptions{Roots: trustInspection},
-			want{outcome: OK, verified: true}},
-		{"TLS 1.0 only", fault(lab, testnet.TLS10Only), TLSOptions{}, want{outcome: TLSOldVersion, version: "TLS 1.0", verified: true, errHas: []string{"TLS 1.0", "TLS 1.2"}}},
-		{"TLS 1.1 only", fault(lab, testnet.TLS11Only), TLSOptions{}, want{outcome: TLSOldVersion, version: "TLS 1.1", verified: true}},
-		{"alert: client certificate required", fault(lab, testnet.TLSAlert), TLSOptions{}, want{outcome: TLSHandshakeFailed, errHas: []string{"alert"}}},
-		{"reset after ClientHello", fault(lab, testnet.TLSReset), TLSOptions{}, want{outcome: TLSHandshakeFailed, errHas: []string{"reset during the handshake"}}},
-		{"plain-text answer", fault(lab, testnet.TLSGarbage), TLSOptions{}, want{outcome: TLSHandshakeFailed, errHas: []string{"not TLS", "HTTP/"}}},
-		{"never speaks", fault(lab, testnet.TLSNeverSpeaks), TLSOptions{}, want{outcome: TLSTimeout, errHas: []string{"no complete handshake within"}}},
-		{"slow server", fault(lab, testnet.TLSSlow), TLSOptions{}, want{outcome: TLSTimeout}},
+			handshakeWant{outcome: OK, verified: true}},
+		{"TLS 1.0 only", fault(lab, testnet.TLS10Only), TLSOptions{}, handshakeWant{outcome: TLSOldVersion, version: "TLS 1.0", verified: true, errHas: []string{"TLS 1.0", "TLS 1.2"}}},
+		{"TLS 1.1 only", fault(lab, testnet.TLS11Only), TLSOptions{}, handshakeWant{outcome: TLSOldVersion, version: "TLS 1.1", verified: true}},
+		{"alert: client certificate required", fault(lab, testnet.TLSAlert), TLSOptions{}, handshakeWant{outcome: TLSHandshakeFailed, errHas: []string{"alert"}}},
+		{"reset after ClientHello", fault(lab, testnet.TLSReset), TLSOptions{}, handshakeWant{outcome: TLSHandshakeFailed, errHas: []string{"reset during the handshake"}}},
+		{"plain-text answer", fault(lab, testnet.TLSGarbage), TLSOptions{}, handshakeWant{outcome: TLSHandshakeFailed, errHas: []string{"not TLS", "HTTP/"}}},
+		{"never speaks", fault(lab, testnet.TLSNeverSpeaks), TLSOptions{}, handshakeWant{outcome: TLSTimeout, errHas: []string{"no complete handshake within"}}},
+		{"slow server", fault(lab, testnet.TLSSlow), TLSOptions{}, handshakeWant{outcome: TLSTimeout}},
 		{"dribbles a record a byte at a time", func(t *testing.T, ip string) netip.AddrPort {
 			return testnet.TCPDribble(t, ip, []byte{0x16, 0x03, 0x03, 0x00, 0x40, 0x02, 0x00, 0x00, 0x3c, 0x03, 0x03}, 60*time.Millisecond)
-		}, TLSOptions{}, want{outcome: TLSTimeout}},
+		}, TLSOptions{}, handshakeWant{outcome: TLSTimeout}},
 	}
 	for i, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -111,40 +103,56 @@ func TestHandshakeTLS(t *testing.T) {
 			defer raw.Close()
 			tc2, res := HandshakeTLS(ctx, raw, opt)
 			t.Logf("%s %s: %s", res.Outcome, res.Version, res.Error)
-			if res.Outcome != tc.want.outcome {
-				t.Fatalf("outcome %s (%s), want %s", res.Outcome, res.Error, tc.want.outcome)
-			}
-			if (tc2 != nil) != (res.Outcome == OK) {
-				t.Errorf("tls.Conn %v with outcome %s: want a conn exactly when ok", tc2, res.Outcome)
-			}
-			if res.OK() != (res.Error == "") {
-				t.Errorf("outcome %s with error %q", res.Outcome, res.Error)
-			}
-			if tc.want.version != "" && res.Version != tc.want.version {
-				t.Errorf("version %q, want %q", res.Version, tc.want.version)
-			}
-			if res.Verified != tc.want.verified {
-				t.Errorf("verified = %v, want %v", res.Verified, tc.want.verified)
-			}
-			if !strings.Contains(res.InterceptedBy, tc.want.intercepted) || (tc.want.intercepted == "") != (res.InterceptedBy == "") {
-				t.Errorf("InterceptedBy %q, want it to name %q", res.InterceptedBy, tc.want.intercepted)
-			}
-			if !res.OK() && !strings.HasPrefix(res.Error, "tls "+addr.String()) {
-				t.Errorf("error %q does not start with the hop and address %s", res.Error, addr)
-			}
-			for _, s := range tc.want.errHas {
-				if !strings.Contains(res.Error, s) {
-					t.Errorf("error %q lacks %q", res.Error, s)
-				}
-			}
-			// Every completed handshake reports the chain, failures included.
-			if res.Version != "" && (len(res.Chain) == 0 || res.Chain[0].Subject == "" || res.Chain[0].NotAfter.IsZero()) {
-				t.Errorf("handshake completed (%s) but chain = %+v", res.Version, res.Chain)
-			}
-			if res.Duration > budget+5*time.Second {
-				t.Errorf("HandshakeTLS took %v with a %v budget", res.Duration, budget)
-			}
+			tc.want.check(t, addr, budget, tc2, res)
 		})
+	}
+}
+
+// handshakeWant is what a row of TestHandshakeTLS expects of HandshakeTLS.
+type handshakeWant struct {
+	outcome     Outcome
+	version     string
+	verified    bool
+	intercepted string   // InterceptedBy must contain this
+	errHas      []string // the Error must contain each
+}
+
+// check holds HandshakeTLS's answer from addr, given budget, to the row's
+// expectations and to what every answer must be.
+func (want handshakeWant) check(t *testing.T, addr netip.AddrPort, budget time.Duration, tc2 *tls.Conn, res TLSResult) {
+	t.Helper()
+	if res.Outcome != want.outcome {
+		t.Fatalf("outcome %s (%s), want %s", res.Outcome, res.Error, want.outcome)
+	}
+	if (tc2 != nil) != (res.Outcome == OK) {
+		t.Errorf("tls.Conn %v with outcome %s: want a conn exactly when ok", tc2, res.Outcome)
+	}
+	if res.OK() != (res.Error == "") {
+		t.Errorf("outcome %s with error %q", res.Outcome, res.Error)
+	}
+	if want.version != "" && res.Version != want.version {
+		t.Errorf("version %q, want %q", res.Version, want.version)
+	}
+	if res.Verified != want.verified {
+		t.Errorf("verified = %v, want %v", res.Verified, want.verified)
+	}
+	if !strings.Contains(res.InterceptedBy, want.intercepted) || (want.intercepted == "") != (res.InterceptedBy == "") {
+		t.Errorf("InterceptedBy %q, want it to name %q", res.InterceptedBy, want.intercepted)
+	}
+	if !res.OK() && !strings.HasPrefix(res.Error, "tls "+addr.String()) {
+		t.Errorf("error %q does not start with the hop and address %s", res.Error, addr)
+	}
+	for _, s := range want.errHas {
+		if !strings.Contains(res.Error, s) {
+			t.Errorf("error %q lacks %q", res.Error, s)
+		}
+	}
+	// Every completed handshake reports the chain, failures included.
+	if res.Version != "" && (len(res.Chain) == 0 || res.Chain[0].Subject == "" || res.Chain[0].NotAfter.IsZero()) {
+		t.Errorf("handshake completed (%s) but chain = %+v", res.Version, res.Chain)
+	}
+	if res.Duration > budget+5*time.Second {
+		t.Errorf("HandshakeTLS took %v with a %v budget", res.Duration, budget)
 	}
 }
 
