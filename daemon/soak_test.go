@@ -137,12 +137,40 @@ func TestSoak(t *testing.T) {
 		cycles = 300
 	}
 	ca := testnet.NewCA(t, "soak CA")
-	dir := testenv.TempDir(t)
 	var servers []*turnServer
-	var targets []string
 	for i := range 4 {
-		s := startTurnServer(t, ca, testnet.LoopbackIP(200+i))
-		servers = append(servers, s)
+		servers = append(servers, startTurnServer(t, ca, testnet.LoopbackIP(200+i)))
+	}
+	cfgFile := writeSoakConfig(t, ca, servers)
+
+	base := measure(0)
+	clock := &stepClock{t: time.Date(2026, 12, 3, 0, 0, 0, 0, time.UTC)}
+	d := newStepDaemon(t, cfgFile, clock)
+	snaps := soakRun(t, d, clock, servers, cycles)
+	after := settle(d, base)
+	for _, s := range snaps {
+		t.Logf("cycle %5d: %3d goroutines, %3d open files, heap %6.2f MB", s.cycle, s.goroutines, s.files, float64(s.heap)/1e6)
+	}
+	t.Logf("baseline: %d goroutines, %d open files; after the stop: %d goroutines, %d open files", base.goroutines, base.files, after.goroutines, after.files)
+	if len(snaps) != 4 {
+		t.Fatalf("%d snapshots, want 4", len(snaps))
+	}
+	checkFlat(t, snaps[1], snaps[3], base.files >= 0)
+	if after.goroutines > base.goroutines+lumberjackMill {
+		t.Errorf("%d goroutines after the stop, baseline %d (+%d for lumberjack's mill)", after.goroutines, base.goroutines, lumberjackMill)
+	}
+	if base.files >= 0 && after.files != base.files {
+		t.Errorf("%d open files after the stop, baseline %d", after.files, base.files)
+	}
+}
+
+// writeSoakConfig writes the soak's daemon config, probing servers every
+// second with the log file (rotated small) and the metrics server on, and
+// returns its path.
+func writeSoakConfig(t *testing.T, ca *testnet.CA, servers []*turnServer) string {
+	dir := testenv.TempDir(t)
+	var targets []string
+	for _, s := range servers {
 		targets = append(targets, `"`+s.addr+`"`)
 	}
 	cfgFile := filepath.Join(dir, "daemon.yaml")
@@ -160,10 +188,12 @@ metrics: {listen: 127.0.0.1:0}
 	if err := os.WriteFile(cfgFile, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	return cfgFile
+}
 
-	base := measure(0)
-	clock := &stepClock{t: time.Date(2026, 12, 3, 0, 0, 0, 0, time.UTC)}
-	d := newStepDaemon(t, cfgFile, clock)
+// soakRun runs d for cycles cycles, failing the servers in turns, and
+// returns the resources measured at cycles 1, 100, half way and the last.
+func soakRun(t *testing.T, d *Daemon, clock *stepClock, servers []*turnServer, cycles uint64) []resources {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var snaps []resources
@@ -186,37 +216,34 @@ metrics: {listen: 127.0.0.1:0}
 	if err := d.Run(ctx); err != nil {
 		t.Fatal(err)
 	}
-	// The servers' handler goroutines end as the probes' connections close.
-	var after resources
+	return snaps
+}
+
+// settle measures the resources once the stopped daemon's goroutines are
+// back to base (the servers' handler goroutines end as the probes'
+// connections close), or after 10 s.
+func settle(d *Daemon, base resources) resources {
 	for deadline := time.Now().Add(10 * time.Second); ; {
-		after = measure(d.cycle)
+		after := measure(d.cycle)
 		if after.goroutines <= base.goroutines+lumberjackMill || time.Now().After(deadline) {
-			break
+			return after
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	for _, s := range snaps {
-		t.Logf("cycle %5d: %3d goroutines, %3d open files, heap %6.2f MB", s.cycle, s.goroutines, s.files, float64(s.heap)/1e6)
-	}
-	t.Logf("baseline: %d goroutines, %d open files; after the stop: %d goroutines, %d open files", base.goroutines, base.files, after.goroutines, after.files)
-	if len(snaps) != 4 {
-		t.Fatalf("%d snapshots, want 4", len(snaps))
-	}
-	at100, last := snaps[1], snaps[3]
+}
+
+// checkFlat: from at100 to last, the heap and the goroutines grew at most
+// 5%, and the open files (where counted) not at all.
+func checkFlat(t *testing.T, at100, last resources, files bool) {
+	t.Helper()
 	if growth := float64(last.heap)/float64(at100.heap) - 1; growth > 0.05 {
 		t.Errorf("heap grew %.1f%% from cycle %d to %d (%d → %d bytes), want at most 5%%", growth*100, at100.cycle, last.cycle, at100.heap, last.heap)
 	}
 	if last.goroutines > at100.goroutines+at100.goroutines/20 {
 		t.Errorf("goroutines grew from %d at cycle %d to %d at cycle %d", at100.goroutines, at100.cycle, last.goroutines, last.cycle)
 	}
-	if base.files >= 0 && last.files > at100.files {
+	if files && last.files > at100.files {
 		t.Errorf("open files grew from %d at cycle %d to %d at cycle %d", at100.files, at100.cycle, last.files, last.cycle)
-	}
-	if after.goroutines > base.goroutines+lumberjackMill {
-		t.Errorf("%d goroutines after the stop, baseline %d (+%d for lumberjack's mill)", after.goroutines, base.goroutines, lumberjackMill)
-	}
-	if base.files >= 0 && after.files != base.files {
-		t.Errorf("%d open files after the stop, baseline %d", after.files, base.files)
 	}
 }
 
