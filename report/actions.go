@@ -140,13 +140,19 @@ func notJudged(status probe.Outcome) bool {
 	return false
 }
 
-// fixFor phrases the change that would fix one failed result.
+// fixFor phrases the change that would fix one failed result, at the hop
+// its outcome blames: DNS, the network path, the proxy or TLS.
 func fixFor(res *Result) (hop, change string) {
-	port := fmt.Sprintf("TCP %d", res.Port)
-	proxy := ""
-	if res.Proxy != nil {
-		proxy = *res.Proxy
+	for _, fix := range []func(*Result) (hop, change string){dnsFix, pathFix, proxyFix, tlsFix} {
+		if hop, change = fix(res); hop != "" {
+			return hop, change
+		}
 	}
+	return HopOther, fmt.Sprintf("%s on these hosts: each result's error says what failed", res.Status)
+}
+
+// dnsFix is fixFor for the DNS outcomes ("" for the others).
+func dnsFix(res *Result) (hop, change string) {
 	if res.PrivateLink == targets.PrivateLinkRequired && slices.Contains([]probe.Outcome{probe.DNSNXDomain, probe.DNSNoData, probe.DNSUnexpected}, res.Status) {
 		zone := res.Host[strings.IndexByte(res.Host, '.')+1:]
 		return HopDNS, fmt.Sprintf("resolver %s must answer these private-endpoint names from the private DNS zone %s (%s): link that zone to the virtual network of this resolver, or add a conditional forwarder for it to Azure DNS (168.63.129.16) from inside that network",
@@ -172,6 +178,16 @@ func fixFor(res *Result) (hop, change string) {
 		return HopDNS, fmt.Sprintf("resolver %s blocks these names (it answers 0.0.0.0 or ::): allow them in the DNS filter behind it (an RPZ, Pi-hole, a protective DNS service or a security product)", res.Resolver)
 	case probe.DNSUnexpected:
 		return HopDNS, fmt.Sprintf("resolver %s rewrites the NCSI name's answer: a captive portal or DNS filter; Windows will report no internet", res.Resolver)
+	}
+	return "", ""
+}
+
+// pathFix is fixFor for what the network path between this server and the
+// addresses does: drop, reject, lose big packets, rewrite plain HTTP; and
+// for this server running out of sockets ("" for the others).
+func pathFix(res *Result) (hop, change string) {
+	port := fmt.Sprintf("TCP %d", res.Port)
+	switch res.Status {
 	case probe.TCPTimeout:
 		return HopFirewall, fmt.Sprintf("allow outbound %s from this server to these addresses: packets are silently dropped", port)
 	case probe.TCPRefused:
@@ -181,6 +197,26 @@ func fixFor(res *Result) (hop, change string) {
 	case probe.LocalResources:
 		return HopHost, "this server ran out of local ports or file descriptors while probing, so these results say nothing about the network: " +
 			"let sockets in TIME_WAIT clear, widen the ephemeral port range (net.ipv4.ip_local_port_range; netsh int ipv4 set dynamicport tcp), raise the open-file limit, or run with a lower --concurrency"
+	case probe.TCPMTUBlackhole:
+		icmp := "ICMP type 3 code 4 (fragmentation needed)"
+		if res.IP != nil && strings.Contains(*res.IP, ":") {
+			icmp = "ICMPv6 type 2 (packet too big)"
+		}
+		return HopPathMTU, fmt.Sprintf("big packets from these addresses are lost on the way (a tunnel or VPN link with a smaller MTU) and the ICMP that would say so is dropped: clamp the TCP MSS on the tunnel or firewall (e.g. 1350 on an Azure VPN gateway), or let %s through to this server", icmp)
+	case probe.HTTPUnexpected:
+		// Advice names the hop the answer came through.
+		if res.Path == "proxy" {
+			return HopProxy, fmt.Sprintf("%s answers these URLs with a redirect or another page than expected: let them through unmodified", proxyOf(res))
+		}
+		return HopFirewall, "these URLs get a redirect or another page than expected on the direct path: a captive portal, transparent proxy or web filter rewrites plain HTTP; let them through unmodified"
+	}
+	return "", ""
+}
+
+// proxyFix is fixFor for the proxy outcomes ("" for the others).
+func proxyFix(res *Result) (hop, change string) {
+	proxy := proxyOf(res)
+	switch res.Status {
 	case probe.ProxyUnreachable:
 		return HopProxy, fmt.Sprintf("this server cannot reach the proxy %s: allow TCP to the proxy, or correct its address", proxy)
 	case probe.ProxyAuthRequired:
@@ -197,6 +233,13 @@ func fixFor(res *Result) (hop, change string) {
 		return HopProxy, fmt.Sprintf("%s failed to open a tunnel to these hosts (each result's error says how): check the proxy's own outbound access", proxy)
 	case probe.ProxyTimeout:
 		return HopProxy, fmt.Sprintf("%s did not answer CONNECT for these hosts in time: check the proxy's own outbound access", proxy)
+	}
+	return "", ""
+}
+
+// tlsFix is fixFor for the TLS outcomes ("" for the others).
+func tlsFix(res *Result) (hop, change string) {
+	switch res.Status {
 	case probe.TLSIntercepted:
 		by := "a TLS-inspecting middlebox"
 		if res.TLS != nil && res.TLS.InterceptedBy != "" {
@@ -207,23 +250,18 @@ func fixFor(res *Result) (hop, change string) {
 		return HopTLSInspection, "something between this server and these hosts negotiates TLS below 1.2, which the agent refuses: enable TLS 1.2 on the middlebox or exclude the hosts"
 	case probe.TLSUntrusted, probe.TLSHostnameMismatch, probe.TLSExpired:
 		return HopTLSInspection, fmt.Sprintf("these hosts present a certificate this server does not accept (%s): a middlebox or a wrong DNS answer is in the way; exclude them from inspection or fix DNS", res.Status)
-	case probe.TCPMTUBlackhole:
-		icmp := "ICMP type 3 code 4 (fragmentation needed)"
-		if res.IP != nil && strings.Contains(*res.IP, ":") {
-			icmp = "ICMPv6 type 2 (packet too big)"
-		}
-		return HopPathMTU, fmt.Sprintf("big packets from these addresses are lost on the way (a tunnel or VPN link with a smaller MTU) and the ICMP that would say so is dropped: clamp the TCP MSS on the tunnel or firewall (e.g. 1350 on an Azure VPN gateway), or let %s through to this server", icmp)
 	case probe.TLSHandshakeFailed, probe.TLSTimeout:
 		return HopTLSInspection, "the handshake with these hosts fails after TCP connected: an IPS/DPI device breaks TLS; allow or exclude them"
-	case probe.HTTPUnexpected:
-		// Advice names the hop the answer came through.
-		if res.Path == "proxy" {
-			return HopProxy, fmt.Sprintf("%s answers these URLs with a redirect or another page than expected: let them through unmodified", proxy)
-		}
-		return HopFirewall, "these URLs get a redirect or another page than expected on the direct path: a captive portal, transparent proxy or web filter rewrites plain HTTP; let them through unmodified"
-	default:
-		return HopOther, fmt.Sprintf("%s on these hosts: each result's error says what failed", res.Status)
 	}
+	return "", ""
+}
+
+// proxyOf is the redacted URL of the proxy res went through, "" for none.
+func proxyOf(res *Result) string {
+	if res.Proxy != nil {
+		return *res.Proxy
+	}
+	return ""
 }
 
 // fixForWarning phrases the change a warning asks for; "" when none.

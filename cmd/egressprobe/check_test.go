@@ -18,7 +18,7 @@ import (
 
 // TestCheckFormatsAndExitStatus: one good and one refused endpoint, in every
 // output format: exit 1 (one result failed) with the output printed in full;
-// the good one alone: exit 0. Long by its table: a check per output format.
+// the good one alone: exit 0.
 func TestCheckFormatsAndExitStatus(t *testing.T) {
 	l := newLab(t)
 	good := l.https(t, "127.0.90.1", "good.lab.test")
@@ -42,7 +42,31 @@ func TestCheckFormatsAndExitStatus(t *testing.T) {
 		}
 	})
 
-	checks := map[string]func(t *testing.T, out string){
+	for format, check := range formatChecks() {
+		t.Run(format, func(t *testing.T) {
+			r := runBinary(t, nil, append(base, "-o", format, goodT, closedT)...)
+			if r.code != 1 {
+				t.Fatalf("exit %d, want 1 (one result failed); stderr %s", r.code, r.stderr)
+			}
+			check(t, r.stdout)
+		})
+	}
+
+	t.Run("output file", func(t *testing.T) {
+		file := filepath.Join(testenv.TempDir(t), "report.json")
+		r := runBinary(t, nil, append(base, "-o", "json", "--output-file", file, goodT)...)
+		data, err := os.ReadFile(file)
+		if r.code != 0 || r.stdout != "" || err != nil {
+			t.Fatalf("exit %d, stdout %q, read %v", r.code, r.stdout, err)
+		}
+		decodeReport(t, string(data))
+	})
+}
+
+// formatChecks is, per output format, what TestCheckFormatsAndExitStatus's
+// run of one good and one refused endpoint must print.
+func formatChecks() map[string]func(t *testing.T, out string) {
+	return map[string]func(t *testing.T, out string){
 		"table": func(t *testing.T, out string) {
 			for _, want := range []string{"good.lab.test", "closed.lab.test", "tcp_refused", "What to open", "RST"} {
 				if !strings.Contains(out, want) {
@@ -98,25 +122,6 @@ func TestCheckFormatsAndExitStatus(t *testing.T) {
 			}
 		},
 	}
-	for format, check := range checks {
-		t.Run(format, func(t *testing.T) {
-			r := runBinary(t, nil, append(base, "-o", format, goodT, closedT)...)
-			if r.code != 1 {
-				t.Fatalf("exit %d, want 1 (one result failed); stderr %s", r.code, r.stderr)
-			}
-			check(t, r.stdout)
-		})
-	}
-
-	t.Run("output file", func(t *testing.T) {
-		file := filepath.Join(testenv.TempDir(t), "report.json")
-		r := runBinary(t, nil, append(base, "-o", "json", "--output-file", file, goodT)...)
-		data, err := os.ReadFile(file)
-		if r.code != 0 || r.stdout != "" || err != nil {
-			t.Fatalf("exit %d, stdout %q, read %v", r.code, r.stdout, err)
-		}
-		decodeReport(t, string(data))
-	})
 }
 
 // TestCheckUsageErrors: exit 2, one line on stderr naming the input, nothing

@@ -271,13 +271,46 @@ log: {records: %s, summary_every: 2s, compress: false}
 	p.waitFor(t, "the flaky server ok through the proxy", 0, flakyOK("proxy"))
 
 	fl.down(t)
+	metrics := checkGoneDown(t, p, fl, px)
+	// A bad config, by SIGHUP then by POST: rejected, probing goes on.
+	p.writeConfig(t, config("sometimes"))
+	checkBadReload(t, p)
+
+	fl.up(t)
 	seq := p.lastSeq(t)
-	isTransition := func(path, to string) func(r *daemon.Record) bool {
-		return func(r *daemon.Record) bool {
-			return r.Type == daemon.TypeTransition && r.Transition.Port == int(fl.addr.Port()) && r.Transition.Path == path && r.Transition.To == to
-		}
+	back := p.waitFor(t, "tcp_refused → ok", seq, flakyTransition(fl, "direct", "ok")).Transition
+	if back.From != "tcp_refused" || back.OutageSeconds == nil || *back.OutageSeconds <= 0 || back.Consecutive < 1 {
+		t.Errorf("recovery %+v, want from tcp_refused with the outage length", back)
 	}
-	direct := p.waitFor(t, "ok → tcp_refused (direct)", seq, isTransition("direct", "tcp_refused")).Transition
+
+	// A good config by POST: only failures are kept from now on.
+	p.writeConfig(t, config("failures"))
+	if code, body := p.postReload(t); code != http.StatusOK {
+		t.Fatalf("POST /-/reload of a good config: %d %s", code, body)
+	}
+	seq = p.lastSeq(t)
+	sum := p.waitFor(t, "a summary under the new config", seq, func(r *daemon.Record) bool { return r.Type == daemon.TypeSummary })
+	if !strings.Contains(p.scrape(t), "egressprobe_config_last_reload_successful 1") {
+		t.Error("config_last_reload_successful is not 1 after a good reload")
+	}
+	checkRecordsAfterReload(t, p.stop(t, 20*time.Second), sum.Seq)
+	checkNoPassword(t, p, px, metrics)
+}
+
+// flakyTransition matches fl's transition on path to the outcome to.
+func flakyTransition(fl *flakyServer, path, to string) func(r *daemon.Record) bool {
+	return func(r *daemon.Record) bool {
+		return r.Type == daemon.TypeTransition && r.Transition.Port == int(fl.addr.Port()) && r.Transition.Path == path && r.Transition.To == to
+	}
+}
+
+// checkGoneDown: with fl down, the direct transition names the TCP step at
+// fl's address, the proxy's names the CONNECT step at px, and fl's
+// probe_success is 0. It returns the metrics scraped.
+func checkGoneDown(t *testing.T, p *daemonProc, fl *flakyServer, px *testnet.Proxy) string {
+	t.Helper()
+	seq := p.lastSeq(t)
+	direct := p.waitFor(t, "ok → tcp_refused (direct)", seq, flakyTransition(fl, "direct", "tcp_refused")).Transition
 	if direct.From != "ok" || direct.Step != "tcp" || direct.Hop == nil || direct.Hop.Address != fl.addr.String() || direct.LastOK == nil || direct.Consecutive != 1 {
 		t.Errorf("direct transition %+v, want ok → tcp_refused at %s with the last ok time", direct, fl.addr)
 	}
@@ -293,10 +326,14 @@ log: {records: %s, summary_every: 2s, compress: false}
 	if !strings.Contains(metrics, "egressprobe_probe_success{"+flakyLabels+"} 0") {
 		t.Errorf("probe_success of the downed server is not 0:\n%s", grepLines(metrics, "probe_success"))
 	}
+	return metrics
+}
 
-	// A bad config, by SIGHUP then by POST: rejected, probing goes on.
-	p.writeConfig(t, config("sometimes"))
-	seq = p.lastSeq(t)
+// checkBadReload: the bad config written, SIGHUP and POST /-/reload are
+// both rejected naming the bad key, and probing goes on.
+func checkBadReload(t *testing.T, p *daemonProc) {
+	t.Helper()
+	seq := p.lastSeq(t)
 	if err := p.cmd.Process.Signal(syscall.SIGHUP); err != nil {
 		t.Fatal(err)
 	}
@@ -314,29 +351,17 @@ log: {records: %s, summary_every: 2s, compress: false}
 	if !strings.Contains(p.scrape(t), "egressprobe_config_last_reload_successful 0") {
 		t.Error("config_last_reload_successful is not 0 after a rejected reload")
 	}
+}
 
-	fl.up(t)
-	seq = p.lastSeq(t)
-	back := p.waitFor(t, "tcp_refused → ok", seq, isTransition("direct", "ok")).Transition
-	if back.From != "tcp_refused" || back.OutageSeconds == nil || *back.OutageSeconds <= 0 || back.Consecutive < 1 {
-		t.Errorf("recovery %+v, want from tcp_refused with the outage length", back)
-	}
-
-	// A good config by POST: only failures are kept from now on.
-	p.writeConfig(t, config("failures"))
-	if code, body := p.postReload(t); code != http.StatusOK {
-		t.Fatalf("POST /-/reload of a good config: %d %s", code, body)
-	}
-	seq = p.lastSeq(t)
-	sum := p.waitFor(t, "a summary under the new config", seq, func(r *daemon.Record) bool { return r.Type == daemon.TypeSummary })
-	if !strings.Contains(p.scrape(t), "egressprobe_config_last_reload_successful 1") {
-		t.Error("config_last_reload_successful is not 1 after a good reload")
-	}
-	recs := p.stop(t, 20*time.Second)
+// checkRecordsAfterReload: past record number reloaded (the first summary
+// under the new config), records: failures keeps no ok result; every record
+// has its envelope; the log holds the two configs' hashes.
+func checkRecordsAfterReload(t *testing.T, recs []daemon.Record, reloaded uint64) {
+	t.Helper()
 	var shas = map[string]bool{}
 	for _, r := range recs {
 		shas[r.ConfigSHA256] = true
-		if r.Seq > sum.Seq && r.Type == daemon.TypeResult && r.Result.Status == "ok" {
+		if r.Seq > reloaded && r.Type == daemon.TypeResult && r.Result.Status == "ok" {
 			t.Errorf("records: failures kept an ok result: %+v", r.Result)
 		}
 		if r.Hostname == "" || r.Version == "" || r.TS.IsZero() || len(r.ConfigSHA256) != 64 {
@@ -346,7 +371,12 @@ log: {records: %s, summary_every: 2s, compress: false}
 	if len(shas) != 2 {
 		t.Errorf("%d config hashes in the log, want the first config's and the reloaded one's", len(shas))
 	}
-	// The proxy saw the password: it came from the environment.
+}
+
+// checkNoPassword: the proxy got the password (from the environment), and
+// nothing the daemon wrote carries it: not the records, stderr or metrics.
+func checkNoPassword(t *testing.T, p *daemonProc, px *testnet.Proxy, metrics string) {
+	t.Helper()
 	authed := false
 	for _, r := range px.Requests() {
 		authed = authed || r.Authorization != ""
@@ -354,7 +384,6 @@ log: {records: %s, summary_every: 2s, compress: false}
 	if !authed {
 		t.Error("the proxy never got credentials")
 	}
-	// And nothing the daemon wrote carries it.
 	logs, _ := os.ReadFile(p.log)
 	for what, text := range map[string]string{"records": string(logs), "stderr": stderrText(p.stderr), "metrics": metrics} {
 		if strings.Contains(text, proxyPassword) {

@@ -28,14 +28,7 @@ func TestWindowsService(t *testing.T) {
 		t.Skip("installs a Windows service: runs under .ci/wine/test, or set EGRESSPROBE_SERVICE_TEST=1 as an administrator")
 	}
 	name := fmt.Sprintf("egressprobe-test-%d", os.Getpid())
-	dir := testenv.TempDir(t)
-	refused := testnet.TCPClosed(t, "127.0.0.1")
-	logFile := filepath.Join(dir, "logs", "probes.jsonl")
-	cfg := filepath.Join(dir, "daemon.yaml")
-	if err := os.WriteFile(cfg, []byte(fmt.Sprintf("version: 1\nschedule: {interval: 1s}\ntargets: [\"%s\"]\nresolvers: [127.0.0.1]\nproxy: none\ntimeout: 2s\nlog: {file: '%s'}\nmetrics: {listen: \"off\"}\n",
-		refused, logFile)), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	cfg, logFile := writeServiceConfig(t)
 	run := func(args ...string) string {
 		t.Helper()
 		out, err := exec.Command(binary(t), append(append([]string{"service"}, args...), "--name", name)...).CombinedOutput()
@@ -58,23 +51,7 @@ func TestWindowsService(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer m.Disconnect()
-	sv, err := m.OpenService(name)
-	if err != nil {
-		t.Fatalf("the service manager does not know %s: %v", name, err)
-	}
-	sv.Close()
-	// The service's registry entry (sv.Config's QueryServiceConfig2 levels are
-	// not all in Wine's service manager).
-	k, err := registry.OpenKey(registry.LOCAL_MACHINE, `SYSTEM\CurrentControlSet\Services\`+name, registry.QUERY_VALUE)
-	if err != nil {
-		t.Fatal(err)
-	}
-	image, _, _ := k.GetStringValue("ImagePath")
-	start, _, _ := k.GetIntegerValue("Start")
-	k.Close()
-	if start != mgr.StartAutomatic || !strings.Contains(image, cfg) || !strings.Contains(image, "service run") {
-		t.Errorf("service entry: start %d, image %q; want automatic start running 'service run --config %s'", start, image, cfg)
-	}
+	checkServiceEntry(t, m, name, cfg)
 
 	if out := run("start"); !strings.Contains(out, "is running") {
 		t.Errorf("start said %q", out)
@@ -82,17 +59,7 @@ func TestWindowsService(t *testing.T) {
 	if out := run("status"); !strings.Contains(out, ": Running") {
 		t.Errorf("status said %q, want Running", out)
 	}
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		b, _ := os.ReadFile(logFile)
-		if strings.Contains(string(b), `"type":"result"`) && strings.Contains(string(b), `"status":"tcp_refused"`) {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the service wrote no result to %s in 60 s:\n%s", logFile, b)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+	waitForServiceResult(t, logFile)
 	if out := run("stop"); !strings.Contains(out, "is stopped") {
 		t.Errorf("stop said %q", out)
 	}
@@ -107,5 +74,59 @@ func TestWindowsService(t *testing.T) {
 	if sv, err := m.OpenService(name); err == nil {
 		sv.Close()
 		t.Error("the service is still installed after uninstall")
+	}
+}
+
+// writeServiceConfig writes the service's daemon config, probing a refused
+// port every second into its own log file, and returns the config's path
+// and the log's.
+func writeServiceConfig(t *testing.T) (cfg, logFile string) {
+	dir := testenv.TempDir(t)
+	refused := testnet.TCPClosed(t, "127.0.0.1")
+	logFile = filepath.Join(dir, "logs", "probes.jsonl")
+	cfg = filepath.Join(dir, "daemon.yaml")
+	if err := os.WriteFile(cfg, []byte(fmt.Sprintf("version: 1\nschedule: {interval: 1s}\ntargets: [\"%s\"]\nresolvers: [127.0.0.1]\nproxy: none\ntimeout: 2s\nlog: {file: '%s'}\nmetrics: {listen: \"off\"}\n",
+		refused, logFile)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return cfg, logFile
+}
+
+// checkServiceEntry: the service manager knows name, and its registry entry
+// starts it automatically running 'service run --config cfg' (sv.Config's
+// QueryServiceConfig2 levels are not all in Wine's service manager).
+func checkServiceEntry(t *testing.T, m *mgr.Mgr, name, cfg string) {
+	t.Helper()
+	sv, err := m.OpenService(name)
+	if err != nil {
+		t.Fatalf("the service manager does not know %s: %v", name, err)
+	}
+	sv.Close()
+	k, err := registry.OpenKey(registry.LOCAL_MACHINE, `SYSTEM\CurrentControlSet\Services\`+name, registry.QUERY_VALUE)
+	if err != nil {
+		t.Fatal(err)
+	}
+	image, _, _ := k.GetStringValue("ImagePath")
+	start, _, _ := k.GetIntegerValue("Start")
+	k.Close()
+	if start != mgr.StartAutomatic || !strings.Contains(image, cfg) || !strings.Contains(image, "service run") {
+		t.Errorf("service entry: start %d, image %q; want automatic start running 'service run --config %s'", start, image, cfg)
+	}
+}
+
+// waitForServiceResult waits up to 60 s for the running service to log a
+// tcp_refused result to logFile.
+func waitForServiceResult(t *testing.T, logFile string) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		b, _ := os.ReadFile(logFile)
+		if strings.Contains(string(b), `"type":"result"`) && strings.Contains(string(b), `"status":"tcp_refused"`) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the service wrote no result to %s in 60 s:\n%s", logFile, b)
+		}
+		time.Sleep(200 * time.Millisecond)
 	}
 }
