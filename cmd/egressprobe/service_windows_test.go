@@ -28,7 +28,7 @@ func TestWindowsService(t *testing.T) {
 		t.Skip("installs a Windows service: runs under .ci/wine/test, or set EGRESSPROBE_SERVICE_TEST=1 as an administrator")
 	}
 	name := fmt.Sprintf("egressprobe-test-%d", os.Getpid())
-	cfg, logFile := writeServiceConfig(t)
+	cfg, logFile := serviceTestConfig(t)
 	run := func(args ...string) string {
 		t.Helper()
 		out, err := exec.Command(binary(t), append(append([]string{"service"}, args...), "--name", name)...).CombinedOutput()
@@ -77,18 +77,15 @@ func TestWindowsService(t *testing.T) {
 	}
 }
 
-// writeServiceConfig writes the service's daemon config, probing a refused
+// serviceTestConfig writes the service's daemon config, probing a refused
 // port every second into its own log file, and returns the config's path
 // and the log's.
-func writeServiceConfig(t *testing.T) (cfg, logFile string) {
+func serviceTestConfig(t *testing.T) (cfg, logFile string) {
 	dir := testenv.TempDir(t)
 	refused := testnet.TCPClosed(t, "127.0.0.1")
 	logFile = filepath.Join(dir, "logs", "probes.jsonl")
-	cfg = filepath.Join(dir, "daemon.yaml")
-	if err := os.WriteFile(cfg, []byte(fmt.Sprintf("version: 1\nschedule: {interval: 1s}\ntargets: [\"%s\"]\nresolvers: [127.0.0.1]\nproxy: none\ntimeout: 2s\nlog: {file: '%s'}\nmetrics: {listen: \"off\"}\n",
-		refused, logFile)), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	cfg = writeServiceConfig(t, dir, "daemon.yaml", fmt.Sprintf("version: 1\nschedule: {interval: 1s}\ntargets: [\"%s\"]\nresolvers: [127.0.0.1]\nproxy: none\ntimeout: 2s\nlog: {file: '%s'}\nmetrics: {listen: \"off\"}\n",
+		refused, logFile))
 	return cfg, logFile
 }
 
