@@ -354,14 +354,14 @@ func (d *Daemon) logTransition(t *Transition) {
 		}
 		d.deps.Log.Info("target ok again", append(target, "was", t.From, "outage", outage)...)
 	default:
-		hop := ""
+		attrs := append(target, "outcome", t.To, "was", t.From, "step", t.Step)
 		if t.Hop != nil {
-			hop = t.Hop.Address
+			attrs = append(attrs, "hop", t.Hop.Address)
 			if t.Hop.Proxy != "" {
-				hop += " via proxy " + t.Hop.Proxy
+				attrs = append(attrs, "proxy", t.Hop.Proxy)
 			}
 		}
-		d.deps.Log.Warn("target failing", append(target, "outcome", t.To, "was", t.From, "step", t.Step, "hop", hop, "err", t.Error)...)
+		d.deps.Log.Warn("target failing", append(attrs, "err", t.Error)...)
 	}
 }
 

@@ -3,27 +3,22 @@
 package probe
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net"
 	"net/url"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
+	"egressprobe/internal/realnet"
 	"egressprobe/internal/testnet"
 	"egressprobe/proxy"
 )
 
 // The integration tests run Debian's tinyproxy and squid as the test's own
-// processes: a config file in a temporary directory, a free loopback port,
-// foreground, killed at cleanup. No system service, no default config.
+// processes (internal/realnet).
 
 const (
 	realProxyUser = "alice"
@@ -32,126 +27,6 @@ const (
 	// `openssl passwd -apr1 -salt abcdefgh s3cret`.
 	realProxyHash = "$apr1$abcdefgh$M2T3erDstkD7SsE2QQnfH0"
 )
-
-// needBinary returns the path of a Debian tool, skipping the test when it is
-// missing, unless CI=true, where a missing tool is a failure.
-func needBinary(t *testing.T, name, pkg string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err == nil {
-		return p
-	}
-	for _, dir := range []string{"/usr/sbin", "/usr/bin"} {
-		if p := filepath.Join(dir, name); isExecutable(p) {
-			return p
-		}
-	}
-	msg := fmt.Sprintf("%s not installed (apt-get install -y %s); .ci/run installs it", name, pkg)
-	if os.Getenv("CI") == "true" {
-		t.Fatal(msg)
-	}
-	t.Skip(msg)
-	return ""
-}
-
-func isExecutable(p string) bool {
-	fi, err := os.Stat(p)
-	return err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0
-}
-
-// freePort returns a loopback port that was free a moment ago.
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
-
-// worldDir is a temporary directory squid can use after it drops root for
-// its effective user (t.TempDir is 0700).
-func worldDir(t *testing.T) string {
-	t.Helper()
-	dir, err := os.MkdirTemp("", "egressprobe-proxy-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	if err := os.Chmod(dir, 0o777); err != nil {
-		t.Fatal(err)
-	}
-	return dir
-}
-
-// startDaemon runs the command argv(port) builds, in its own process group,
-// until the test ends, and waits, bounded, for it to listen on port. A daemon
-// that exits first is retried on a new port: a port free a moment ago can be
-// taken by another test's client socket before the daemon binds it. logs are
-// files shown when it fails.
-func startDaemon(t *testing.T, logs []string, argv func(port int) []string) int {
-	t.Helper()
-	var name, why string
-	for attempt := 0; attempt < 3; attempt++ {
-		port := freePort(t)
-		cmd := argv(port)
-		ok, out := runDaemon(t, port, cmd)
-		if ok {
-			return port
-		}
-		name, why = cmd[0], out
-		for _, l := range logs {
-			b, _ := os.ReadFile(l)
-			why += "\n--- " + l + "\n" + string(b)
-		}
-	}
-	t.Fatalf("%s did not start listening in 3 attempts; last output:\n%s", name, why)
-	return 0
-}
-
-// runDaemon starts one attempt; it reports whether the daemon listens within
-// 20 s, else its output (and it is killed).
-func runDaemon(t *testing.T, port int, argv []string) (bool, string) {
-	t.Helper()
-	var out bytes.Buffer
-	cmd := exec.Command(argv[0], argv[1:]...)
-	cmd.Stdout, cmd.Stderr = &out, &out
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start %s: %v", argv[0], err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	// The whole group: squid's auth helpers too.
-	kill := func() {
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		<-exited
-	}
-	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		select {
-		case err := <-exited:
-			return false, fmt.Sprintf("exited: %v\n%s", err, out.String())
-		default:
-		}
-		if c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond); err == nil {
-			c.Close()
-			t.Cleanup(kill)
-			return true, ""
-		}
-	}
-	kill()
-	return false, "did not listen on " + addr + " within 20s\n" + out.String()
-}
-
-// writeFile writes a config file readable by a daemon that dropped root.
-func writeFile(t *testing.T, path, content string) {
-	t.Helper()
-	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
 
 // realProxyLab is the targets the real proxies are tested against.
 type realProxyLab struct {
@@ -166,7 +41,7 @@ func newRealProxyLab(t *testing.T) realProxyLab {
 	cert := ca.Leaf(t, []string{"target.test"}, nil, testnet.LeafOptions{})
 	allowed := testnet.ServeHTTP(t, "127.0.0.1", testnet.NCSI(testnet.NCSIBody), &cert)
 	denied := testnet.ServeHTTP(t, "127.0.0.1", testnet.NCSI(testnet.NCSIBody), &cert)
-	return realProxyLab{ca: ca, allowed: int(allowed.Port()), denied: int(denied.Port()), unserved: freePort(t)}
+	return realProxyLab{ca: ca, allowed: int(allowed.Port()), denied: int(denied.Port()), unserved: testnet.FreePort(t)}
 }
 
 // unservedIP is where the unserved port is dialled: a loopback address no
@@ -174,68 +49,20 @@ func newRealProxyLab(t *testing.T) realProxyLab {
 const unservedIP = "127.255.254.253"
 
 func startTinyproxy(t *testing.T, lab realProxyLab) *url.URL {
-	bin := needBinary(t, "tinyproxy", "tinyproxy")
-	dir := worldDir(t)
-	path := filepath.Join(dir, "tinyproxy.conf")
-	port := startDaemon(t, nil, func(port int) []string {
-		conf := fmt.Sprintf(`Port %d
-Listen 127.0.0.1
-Timeout 10
-MaxClients 20
-LogLevel Info
-PidFile "%s/tinyproxy.pid"
-Allow 127.0.0.1
-ConnectPort %d
-ConnectPort %d
-BasicAuth %s %s
-`, port, dir, lab.allowed, lab.unserved, realProxyUser, realProxyPass)
-		writeFile(t, path, conf)
-		return []string{bin, "-d", "-c", path}
-	})
-	return &url.URL{Scheme: "http", Host: net.JoinHostPort("127.0.0.1", strconv.Itoa(port))}
+	return realnet.Tinyproxy(t, realnet.At{}, fmt.Sprintf("ConnectPort %d\nConnectPort %d\nBasicAuth %s %s\n",
+		lab.allowed, lab.unserved, realProxyUser, realProxyPass)).URL()
 }
 
 func startSquid(t *testing.T, lab realProxyLab) *url.URL {
-	bin := needBinary(t, "squid", "squid")
-	helper := "/usr/lib/squid/basic_ncsa_auth"
-	if !isExecutable(helper) {
-		needBinary(t, "basic_ncsa_auth", "squid")
-	}
-	dir := worldDir(t)
-	htpasswd := filepath.Join(dir, "htpasswd")
-	writeFile(t, htpasswd, realProxyUser+":"+realProxyHash+"\n")
-	path := filepath.Join(dir, "squid.conf")
-	port := startDaemon(t, []string{filepath.Join(dir, "cache.log")}, func(port int) []string {
-		conf := fmt.Sprintf(`http_port 127.0.0.1:%[1]d
-pid_filename %[2]s/squid.pid
-cache_effective_user proxy
-cache deny all
-cache_mem 1 MB
-access_log stdio:%[2]s/access.log
-cache_log %[2]s/cache.log
-cache_store_log none
-coredump_dir %[2]s
-netdb_filename none
-icp_port 0
-htcp_port 0
-pinger_enable off
-shutdown_lifetime 0 seconds
-dns_nameservers 127.0.0.1
-auth_param basic program %[3]s %[4]s
-auth_param basic realm egressprobe-test
-auth_param basic children 2 startup=1
-acl allowed_ports port %[5]d %[6]d
+	auth := realnet.SquidAuth(t, realnet.WorldDir(t), realProxyUser, realProxyHash)
+	return realnet.Squid(t, realnet.At{}, "", auth+fmt.Sprintf(`acl allowed_ports port %d %d
 acl blocked_host dst 127.0.0.2
 acl authed proxy_auth REQUIRED
 http_access deny CONNECT !allowed_ports
 http_access deny blocked_host
 http_access allow authed
 http_access deny all
-`, port, dir, helper, htpasswd, lab.allowed, lab.unserved)
-		writeFile(t, path, conf)
-		return []string{bin, "-N", "-d", "1", "-f", path}
-	})
-	return &url.URL{Scheme: "http", Host: net.JoinHostPort("127.0.0.1", strconv.Itoa(port))}
+`, lab.allowed, lab.unserved)).URL()
 }
 
 // TestConnectRealProxies runs CONNECT through Debian's tinyproxy and squid,

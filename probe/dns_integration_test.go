@@ -1,96 +1,34 @@
+//go:build linux
+
 package probe
 
 import (
-	"bytes"
 	"context"
-	"fmt"
-	"maps"
 	"net/netip"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
-	"egressprobe/internal/testenv"
+	"egressprobe/internal/realnet"
 	"egressprobe/internal/testnet"
 )
 
-// startUnbound runs Debian's unbound in the foreground on a free loopback
-// port, answering local zones itself and forwarding everything else to
-// upstreams (zone -> "IP:PORT"), so it never reaches the internet. It returns
-// the resolver's "127.0.0.1:PORT".
+// startUnbound runs Debian's unbound on a free loopback port, answering
+// local zones itself and forwarding everything else to upstreams (zone ->
+// "IP:PORT"), so it never reaches the internet. It returns the resolver's
+// "127.0.0.1:PORT".
 func startUnbound(t *testing.T, upstreams map[string]string) string {
 	t.Helper()
-	bin, err := exec.LookPath("unbound")
-	if err != nil {
-		bin, err = exec.LookPath("/usr/sbin/unbound")
-	}
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("unbound is missing in CI: add it to .ci/run (apt-get install -y unbound): %v", err)
-		}
-		t.Skipf("unbound not installed (apt-get install -y unbound); skipping the real-resolver test: %v", err)
-	}
-	dir := testenv.TempDir(t)
-	port := testnet.FreePort(t)
-	var fwd strings.Builder
-	for _, zone := range slices.Sorted(maps.Keys(upstreams)) {
-		addr := strings.Replace(upstreams[zone], ":", "@", 1)
-		fmt.Fprintf(&fwd, "forward-zone:\n  name: %q\n  forward-addr: %s\n", zone, addr)
-	}
-	conf := fmt.Sprintf(`server:
-  interface: 127.0.0.1
-  port: %d
-  do-ip6: no
-  do-daemonize: no
-  chroot: ""
-  username: ""
-  directory: %q
-  pidfile: %q
-  use-syslog: no
-  logfile: ""
-  verbosity: 1
-  num-threads: 1
-  so-reuseport: no
-  access-control: 127.0.0.0/8 allow
-  do-not-query-localhost: no
-  module-config: "iterator"
-  qname-minimisation: no
-  # unbound answers the special-use "test." itself by default; forward it instead.
-  local-zone: "test." nodefault
-  local-zone: "corp.test." static
+	s := realnet.Unbound(t, realnet.At{}, `  local-zone: "corp.test." static
   local-data: "app.corp.test. 300 IN A 192.0.2.80"
   local-data: "app.corp.test. 300 IN AAAA 2001:db8::80"
   local-data: "txt.corp.test. 300 IN TXT \"no address here\""
   local-data: "alias.corp.test. 60 IN CNAME app.corp.test."
   local-zone: "gone.test." static
   local-zone: "nope.test." refuse
-remote-control:
-  control-enable: no
-%s`, port, dir, filepath.Join(dir, "unbound.pid"), fwd.String())
-	path := filepath.Join(dir, "unbound.conf")
-	if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	var stderr bytes.Buffer
-	cmd := exec.Command(bin, "-d", "-c", path)
-	cmd.Stdout, cmd.Stderr = &stderr, &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("starting unbound: %v", err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-		if t.Failed() {
-			t.Logf("unbound output:\n%s", stderr.String())
-		}
-	})
-	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	testnet.WaitDNS(t, addr, "app.corp.test", 10*time.Second)
-	return addr
+`+realnet.Forward(upstreams))
+	testnet.WaitDNS(t, s.Addr, "app.corp.test", 10*time.Second)
+	return s.Addr
 }
 
 // TestResolveDNSThroughUnbound checks ResolveDNS against a real recursive

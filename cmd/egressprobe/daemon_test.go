@@ -47,12 +47,19 @@ func stderrText(path string) string {
 // and starts the daemon with env.
 func startDaemon(t *testing.T, config string, env ...string) *daemonProc {
 	t.Helper()
+	return startDaemonBy(t, exec.Command, config, env...)
+}
+
+// startDaemonBy is startDaemon with the process made by command (as
+// exec.Command, or a network namespace's Command).
+func startDaemonBy(t *testing.T, command func(string, ...string) *exec.Cmd, config string, env ...string) *daemonProc {
+	t.Helper()
 	dir := testenv.TempDir(t)
 	p := &daemonProc{dir: dir, log: filepath.Join(dir, "logs", "probes.jsonl"), stderr: filepath.Join(dir, "stderr.txt"), done: make(chan error, 1)}
 	p.metrics = fmt.Sprintf("127.0.0.1:%d", testnet.FreePort(t))
 	cfgFile := filepath.Join(dir, "daemon.yaml")
 	p.writeConfig(t, config)
-	p.cmd = exec.Command(binary(t), "daemon", "--config", cfgFile, "--metrics-listen", p.metrics, "--log-file", p.log)
+	p.cmd = command(binary(t), "daemon", "--config", cfgFile, "--metrics-listen", p.metrics, "--log-file", p.log)
 	p.cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir, "XDG_CACHE_HOME=" + filepath.Join(dir, "cache")}, env...)
 	errFile, err := os.Create(p.stderr)
 	if err != nil {

@@ -18,9 +18,9 @@ const quotePkg = "egressprobe/internal/quote"
 // module each package may import (tests excluded). Data flows one way,
 // targets → probe → report → render; plan turns options into probe targets and
 // joins the observations into a report; only cmd imports render; nothing
-// imports cmd; internal/testnet and internal/testenv are for _test.go files
-// only; internal/cloud, the registry of cloud names, is a leaf that targets
-// and servicetags share.
+// imports cmd; internal/testnet, internal/testenv and internal/realnet are
+// for _test.go files only; internal/cloud, the registry of cloud names, is a
+// leaf that targets and servicetags share.
 var allowedImports = map[string][]string{
 	"egressprobe/internal/cloud":     {quotePkg},
 	"egressprobe/targets":            {"egressprobe/internal/cloud", quotePkg},
@@ -28,6 +28,7 @@ var allowedImports = map[string][]string{
 	"egressprobe/servicetags":        {"egressprobe/internal/cloud", quotePkg},
 	"egressprobe/internal/testnet":   {"egressprobe/internal/testenv"},
 	"egressprobe/internal/testenv":   {},
+	"egressprobe/internal/realnet":   {"egressprobe/internal/testnet"},
 	"egressprobe/internal/providers": {},
 	"egressprobe/internal/quote":     {},
 	"egressprobe/probe":              {"egressprobe/proxy", quotePkg},

@@ -87,6 +87,22 @@ func (ns *Netns) Command(name string, args ...string) *exec.Cmd {
 	return exec.Command("ip", append([]string{"netns", "exec", ns.Name, name}, args...)...)
 }
 
+// ResolvConf gives the processes Command starts a resolv.conf naming
+// nameserver (port 53 in the namespace), for daemons that resolve with the
+// system's resolver (tinyproxy): `ip netns exec` mounts the files of
+// /etc/netns/NAME over /etc. Removed when the test ends.
+func (ns *Netns) ResolvConf(t testing.TB, nameserver string) {
+	t.Helper()
+	dir := "/etc/netns/" + ns.Name
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	if err := os.WriteFile(dir+"/resolv.conf", []byte("nameserver "+nameserver+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // Do runs f on an OS thread moved into the namespace: sockets f creates (in
 // its own goroutine, not in goroutines it starts) live there. The thread is
 // never unlocked, so Go discards it when f returns rather than reusing a
