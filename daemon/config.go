@@ -16,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -352,10 +353,8 @@ func (c *Config) validate(getenv func(string) string) error {
 	} else if c.Concurrency < 0 {
 		return keyErrorf("concurrency", "%d: must be at least 1", c.Concurrency)
 	}
-	switch c.Path {
-	case "", "direct", "proxy", "both":
-	default:
-		return keyErrorf("path", "%s: use direct, proxy or both", quote.Q(c.Path))
+	if c.Path != "" && !slices.Contains(plan.PathChoices, c.Path) {
+		return keyErrorf("path", "%s: unknown route%s", quote.Q(c.Path), quote.OneOf(c.Path, plan.PathChoices))
 	}
 	if err := c.proxyURL(getenv); err != nil {
 		return err

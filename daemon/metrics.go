@@ -123,7 +123,7 @@ func targetLabelValues(r *report.Result) []string {
 	if (r.Scheme == "https" && r.Port != 443) || (r.Scheme == "http" && r.Port != 80) {
 		host += ":" + strconv.Itoa(r.Port)
 	}
-	return []string{host, r.Family, r.Path, r.Resolver}
+	return []string{host, r.Family, string(r.Path), r.Resolver}
 }
 
 // possibleOutcomes are the outcomes a target with this result's scheme and
@@ -135,7 +135,7 @@ func possibleOutcomes(r *report.Result) []probe.Outcome {
 	if r.Scheme == "dns" {
 		return append(out, dns...)
 	}
-	if r.Path == "proxy" {
+	if r.Path == probe.PathProxy {
 		out = append(out, probe.ProxyUnreachable, probe.ProxyAuthRequired, probe.ProxyDenied, probe.ProxyError, probe.ProxyTimeout)
 	} else {
 		out = append(append(out, dns...), probe.TCPRefused, probe.TCPTimeout, probe.TCPUnreachable)

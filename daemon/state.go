@@ -14,10 +14,10 @@ import (
 // (host and port), asked through one resolver, along one path. Its results
 // (one per address) are judged together.
 type TargetKey struct {
-	Host     string `json:"host"`
-	Port     int    `json:"port"`
-	Resolver string `json:"resolver"`
-	Path     string `json:"path"` // direct | proxy
+	Host     string     `json:"host"`
+	Port     int        `json:"port"`
+	Resolver string     `json:"resolver"`
+	Path     probe.Path `json:"path"`
 }
 
 func keyOf(r *report.Result) TargetKey {
@@ -216,7 +216,7 @@ func hopOf(r *report.Result) *Hop {
 		}
 	default:
 		switch {
-		case r.Path == "proxy":
+		case r.Path == probe.PathProxy:
 			h.Address = net.JoinHostPort(r.Host, strconv.Itoa(r.Port))
 		case r.IP != nil:
 			h.Address = net.JoinHostPort(*r.IP, strconv.Itoa(r.Port))

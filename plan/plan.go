@@ -160,10 +160,8 @@ func Build(opts Options, env Env) (*Plan, error) {
 	if err != nil {
 		return nil, &InputError{err}
 	}
-	switch opts.Path {
-	case "", "direct", "proxy", "both":
-	default:
-		return nil, flagErrorf("--path", "unknown route %s%s", quote.Q(opts.Path), quote.OneOf(opts.Path, []string{"direct", "proxy", "both"}))
+	if opts.Path != "" && !slices.Contains(PathChoices, opts.Path) {
+		return nil, flagErrorf("--path", "unknown route %s%s", quote.Q(opts.Path), quote.OneOf(opts.Path, PathChoices))
 	}
 	if opts.TraceTimeout < 0 {
 		return nil, inputErrorf("--trace-timeout %s: must be a positive duration such as 6s", opts.TraceTimeout)
@@ -284,6 +282,13 @@ func literalFamily(host string, family int) error {
 	return inputErrorf("target %s: an IPv%d address, but -%d restricts the run to IPv%d; drop -%d or give an IPv%d address", host, other, family, family, family, family)
 }
 
+// PathBoth is the --path choice that probes each endpoint along both routes.
+const PathBoth = "both"
+
+// PathChoices are what --path (and a daemon config's path) may say: one of
+// probe's routes, or both.
+var PathChoices = []string{string(probe.PathDirect), string(probe.PathProxy), PathBoth}
+
 // Routes are the routes path (--path) asks for one endpoint whose own route
 // is own: by default that one; direct; the proxy (own, else the run's
 // fallback for a host NO_PROXY bypasses); or both.
@@ -292,7 +297,7 @@ func Routes(path string, ep targets.Endpoint, own proxy.Route, fallback *proxy.R
 		return []proxy.Route{own}, nil
 	}
 	direct := proxy.Route{Source: proxy.SourceNone, Detail: "--path " + path}
-	if path == "direct" {
+	if path == string(probe.PathDirect) {
 		return []proxy.Route{direct}, nil
 	}
 	viaProxy := own
@@ -302,7 +307,7 @@ func Routes(path string, ep targets.Endpoint, own proxy.Route, fallback *proxy.R
 	if viaProxy.Direct() {
 		return nil, flagErrorf("--path", "%s asks for a proxy, and none is configured (%s); give --proxy URL or set HTTPS_PROXY", quote.Q(path), viaProxy.Detail)
 	}
-	if path == "both" {
+	if path == PathBoth {
 		return []proxy.Route{direct, viaProxy}, nil
 	}
 	return []proxy.Route{viaProxy}, nil

@@ -138,12 +138,12 @@ type Observation struct {
 	Elapsed time.Duration
 }
 
-// Path is "direct" or "proxy", as the JSON contract names the route.
-func (o *Observation) Path() string {
+// Path names the route the observation took.
+func (o *Observation) Path() Path {
 	if o.Target.Route.Direct() {
-		return "direct"
+		return PathDirect
 	}
-	return "proxy"
+	return PathProxy
 }
 
 // finish sets the observation's outcome from its first failed step and marks

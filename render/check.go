@@ -181,7 +181,7 @@ func csvRow(res *report.Result) []string {
 	}
 	return []string{
 		csvText(res.Host), strconv.Itoa(res.Port), csvText(res.Family), csvText(deref(res.IP)),
-		csvText(res.Path), csvText(deref(res.Proxy)), csvText(res.Resolver), csvText(string(res.Status)),
+		csvText(string(res.Path)), csvText(deref(res.Proxy)), csvText(res.Resolver), csvText(string(res.Status)),
 		csvText(res.Error), csvText(strings.Join(codes, ";")),
 		csvMS(res.DNS.MS), tcpMS, connectStatus, connectMS,
 		csvText(tlsVersion), csvText(tlsIssuer), tlsVerified, csvText(tlsBy), tlsMS,

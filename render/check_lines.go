@@ -87,7 +87,11 @@ func familyLine(s report.Summary, family string) string {
 		}
 		works := "works on no path"
 		if len(f.Works) > 0 {
-			works = "works via " + strings.Join(f.Works, ", ")
+			paths := make([]string, len(f.Works))
+			for i, p := range f.Works {
+				paths[i] = string(p)
+			}
+			works = "works via " + strings.Join(paths, ", ")
 		}
 		extra := ""
 		if f.Skipped > 0 {

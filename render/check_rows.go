@@ -54,7 +54,7 @@ func newRowView(res *report.Result) rowView {
 	row := rowView{
 		Host:     res.Host,
 		IP:       orDash(deref(res.IP)),
-		Path:     orDash(res.Path),
+		Path:     orDash(string(res.Path)),
 		Resolver: orDash(res.Resolver),
 		Status:   orDash(string(res.Status)),
 		OK:       res.Status == probe.OK || res.Status == probe.PrivateLinkAbsent, // the latter: expected, not failed

@@ -22,7 +22,7 @@ func actions(r *Report) []Action {
 	direct, viaProxy := map[endpointKey]bool{}, map[endpointKey]bool{}
 	for i := range r.Results {
 		if res := &r.Results[i]; res.Status == probe.OK {
-			if k := keyOf(res); res.Path == "proxy" {
+			if k := keyOf(res); res.Path == probe.PathProxy {
 				k.ip = ""
 				viaProxy[k] = true
 			} else {
@@ -32,7 +32,7 @@ func actions(r *Report) []Action {
 	}
 	workedElsewhere := func(res *Result) bool {
 		k := keyOf(res)
-		if res.Path == "proxy" {
+		if res.Path == probe.PathProxy {
 			return direct[k]
 		}
 		k.ip = ""
@@ -205,7 +205,7 @@ func pathFix(res *Result) (hop, change string) {
 		return HopPathMTU, fmt.Sprintf("big packets from these addresses are lost on the way (a tunnel or VPN link with a smaller MTU) and the ICMP that would say so is dropped: clamp the TCP MSS on the tunnel or firewall (e.g. 1350 on an Azure VPN gateway), or let %s through to this server", icmp)
 	case probe.HTTPUnexpected:
 		// Advice names the hop the answer came through.
-		if res.Path == "proxy" {
+		if res.Path == probe.PathProxy {
 			return HopProxy, fmt.Sprintf("%s answers these URLs with a redirect or another page than expected: let them through unmodified", proxyOf(res))
 		}
 		return HopFirewall, "these URLs get a redirect or another page than expected on the direct path: a captive portal, transparent proxy or web filter rewrites plain HTTP; let them through unmodified"

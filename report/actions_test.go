@@ -50,7 +50,7 @@ func TestWhatToOpen(t *testing.T) {
 		t.Errorf("%d actions, want 2: %+v", len(rep.Open), rep.Open)
 	}
 	fams := rep.Summary.Families
-	if len(fams) != 2 || fams[0].Family != "*.windowsazure.com" || fams[0].Failed != 3 || fams[1].OK != 1 || !slices.Equal(fams[1].Works, []string{"proxy"}) {
+	if len(fams) != 2 || fams[0].Family != "*.windowsazure.com" || fams[0].Failed != 3 || fams[1].OK != 1 || !slices.Equal(fams[1].Works, []probe.Path{"proxy"}) {
 		t.Errorf("families = %+v", fams)
 	}
 	if rep.Summary.Total != 5 || rep.Summary.OK != 1 || rep.Summary.Failed != 4 || rep.Summary.ByStatus["tcp_timeout"] != 3 {

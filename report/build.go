@@ -380,7 +380,7 @@ func summarize(results []Result) Summary {
 		if !ok {
 			fi = len(s.Families)
 			fam[r.Family] = fi
-			s.Families = append(s.Families, FamilySummary{Family: r.Family, Works: []string{}})
+			s.Families = append(s.Families, FamilySummary{Family: r.Family, Works: []probe.Path{}})
 		}
 		f := &s.Families[fi]
 		f.Total++

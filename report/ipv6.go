@@ -19,7 +19,10 @@ const windowsConnectTimeout = "21 s"
 // refused connect) or fails outright (a connect that works but breaks later:
 // the agent does not fall back once TCP is up). An IPv4-only test looks fine.
 func warnIPv6Fallback(results []Result) {
-	type group struct{ host, resolver, path string }
+	type group struct {
+		host, resolver string
+		path           probe.Path
+	}
 	v4ok := map[group]bool{}
 	for i := range results {
 		r := &results[i]

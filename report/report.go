@@ -101,7 +101,7 @@ type Result struct {
 	Evidence     string        `json:"evidence,omitempty"`     // documented or observed: how a catalog host is known
 	PrivateLink  string        `json:"private_link,omitempty"` // a vault's private-endpoint name: optional (--vault) or required (--private-endpoint)
 	IP           *string       `json:"ip"`
-	Path         string        `json:"path"`  // direct | proxy
+	Path         probe.Path    `json:"path"`
 	Proxy        *string       `json:"proxy"` // redacted URL
 	Resolver     string        `json:"resolver"`
 	Status       probe.Outcome `json:"status"`
@@ -229,7 +229,7 @@ type FamilySummary struct {
 	Info    int    `json:"info"` // neither ok nor failed (privatelink_absent)
 	// Works names the paths that worked for at least one host of the family
 	// (direct, proxy): with --path both this is the answer for the ticket.
-	Works []string `json:"works"`
+	Works []probe.Path `json:"works"`
 }
 
 // The hops an Action fixes.

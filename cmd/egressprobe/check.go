@@ -94,7 +94,7 @@ is still printed in full), 2 bad usage or bad input.`,
 	completeWith(cmd, "cloud", targets.CloudNames()...)
 	completeRegion(cmd)
 	completeWith(cmd, "output", render.FormatNames()...)
-	completeWith(cmd, "path", "direct", "proxy", "both")
+	completeWith(cmd, "path", plan.PathChoices...)
 	completeWith(cmd, "proxy", "auto", "none")
 	f.BoolVarP(&opts.IPv4Only, "ipv4", "4", false, "probe IPv4 addresses only (as curl -4)")
 	f.BoolVarP(&opts.IPv6Only, "ipv6", "6", false, "probe IPv6 addresses only (as curl -6)")

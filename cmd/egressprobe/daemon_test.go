@@ -22,6 +22,7 @@ import (
 	"egressprobe/daemon"
 	"egressprobe/internal/testenv"
 	"egressprobe/internal/testnet"
+	"egressprobe/probe"
 )
 
 // The daemon tests run the built binary as a service manager does, against
@@ -269,7 +270,7 @@ log: {records: %s, summary_every: 2s, compress: false}
 	}
 	p := startDaemon(t, config("all"), "EP_PROXY_PASSWORD="+proxyPassword)
 
-	flakyOK := func(path string) func(r *daemon.Record) bool {
+	flakyOK := func(path probe.Path) func(r *daemon.Record) bool {
 		return func(r *daemon.Record) bool {
 			return r.Type == daemon.TypeResult && r.Result.Port == int(fl.addr.Port()) && r.Result.Path == path && r.Result.Status == "ok"
 		}
@@ -305,7 +306,7 @@ log: {records: %s, summary_every: 2s, compress: false}
 }
 
 // flakyTransition matches fl's transition on path to the outcome to.
-func flakyTransition(fl *flakyServer, path, to string) func(r *daemon.Record) bool {
+func flakyTransition(fl *flakyServer, path probe.Path, to string) func(r *daemon.Record) bool {
 	return func(r *daemon.Record) bool {
 		return r.Type == daemon.TypeTransition && r.Transition.Port == int(fl.addr.Port()) && r.Transition.Path == path && r.Transition.To == to
 	}
