@@ -31,26 +31,9 @@ import (
 // whole, and after the stop the goroutines are back to their baseline.
 func TestDaemonDropsWhenLogBlocked(t *testing.T) {
 	const queue, blockedCycles, moreCycles = 8, 20, 10
-	ca := testnet.NewCA(t, "drop CA")
 	dir := testenv.TempDir(t)
-	var targets []string
-	for i := range 2 {
-		targets = append(targets, fmt.Sprintf("%q", startTurnServer(t, ca, testnet.LoopbackIP(210+i)).addr))
-	}
 	fifo := filepath.Join(dir, "logs", "probes.jsonl")
-	if err := os.MkdirAll(filepath.Dir(fifo), 0o700); err != nil {
-		t.Fatal(err)
-	}
-	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
-		t.Fatalf("mkfifo %s: %v", fifo, err)
-	}
-	cfgFile := filepath.Join(dir, "daemon.yaml")
-	cfg := fmt.Sprintf("version: 1\nschedule: {interval: 1s}\ntargets: [%s]\nresolvers: [127.0.0.1]\nproxy: none\ntimeout: 5s\nca_file: '%s'\n"+
-		"service_tags: {refresh: 0s, cache_dir: '%s'}\nlog: {file: '%s', compress: false}\nmetrics: {listen: 'off'}\n",
-		strings.Join(targets, ", "), ca.WritePEM(t), filepath.Join(dir, "cache"), fifo)
-	if err := os.WriteFile(cfgFile, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	cfgFile := writeDropConfig(t, dir, fifo)
 
 	base := measure(0)
 	var stderr lockedBuffer
@@ -68,26 +51,7 @@ func TestDaemonDropsWhenLogBlocked(t *testing.T) {
 	// the writer blocked; it copies what the FIFO carries to a plain file.
 	copied := filepath.Join(dir, "copied.jsonl")
 	read := make(chan error, 1)
-	release := func() {
-		go func() {
-			f, err := os.Open(fifo)
-			if err != nil {
-				read <- err
-				return
-			}
-			defer f.Close()
-			out, err := os.Create(copied)
-			if err != nil {
-				read <- err
-				return
-			}
-			_, err = io.Copy(out, f)
-			if cerr := out.Close(); err == nil {
-				err = cerr
-			}
-			read <- err
-		}()
-	}
+	release := func() { go func() { read <- copyFIFO(fifo, copied) }() }
 	reached := make(chan [2]float64, 1) // cycles run and records dropped while blocked
 	clock.onWait = func() {
 		switch c := d.cycle; {
@@ -124,6 +88,73 @@ func TestDaemonDropsWhenLogBlocked(t *testing.T) {
 	}
 
 	recs := readRecords(t, copied)
+	dropped := checkDropsCounted(t, d, recs)
+	checkResumed(t, recs, blockedCycles, moreCycles)
+	log := stderr.String()
+	if n := strings.Count(log, "cannot write the log"); n != 1 || !strings.Contains(log, "record dropped") ||
+		!strings.Contains(log, fmt.Sprintf("records_dropped=%d", dropped)) {
+		t.Errorf("stderr, %d errors reported in %d s of drops:\n%s\nwant one (once a minute) and the dropped count once writing resumed", n, blockedCycles, log)
+	}
+
+	after := settle(d, base)
+	if after.goroutines > base.goroutines+lumberjackMill {
+		t.Errorf("%d goroutines after the stop, baseline %d (+%d for lumberjack's mill)", after.goroutines, base.goroutines, lumberjackMill)
+	}
+	if base.files >= 0 && after.files != base.files {
+		t.Errorf("%d open files after the stop, baseline %d", after.files, base.files)
+	}
+	t.Logf("%d cycles with the log blocked: %d records dropped, %d written in all", blockedCycles, dropped, len(recs))
+}
+
+// writeDropConfig makes fifo, starts two loopback servers, and writes a
+// daemon config in dir that probes them every second with its records file
+// the FIFO; it returns the config's path.
+func writeDropConfig(t *testing.T, dir, fifo string) string {
+	ca := testnet.NewCA(t, "drop CA")
+	var targets []string
+	for i := range 2 {
+		targets = append(targets, fmt.Sprintf("%q", startTurnServer(t, ca, testnet.LoopbackIP(210+i)).addr))
+	}
+	if err := os.MkdirAll(filepath.Dir(fifo), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatalf("mkfifo %s: %v", fifo, err)
+	}
+	cfgFile := filepath.Join(dir, "daemon.yaml")
+	cfg := fmt.Sprintf("version: 1\nschedule: {interval: 1s}\ntargets: [%s]\nresolvers: [127.0.0.1]\nproxy: none\ntimeout: 5s\nca_file: '%s'\n"+
+		"service_tags: {refresh: 0s, cache_dir: '%s'}\nlog: {file: '%s', compress: false}\nmetrics: {listen: 'off'}\n",
+		strings.Join(targets, ", "), ca.WritePEM(t), filepath.Join(dir, "cache"), fifo)
+	if err := os.WriteFile(cfgFile, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return cfgFile
+}
+
+// copyFIFO copies what fifo carries, until its writer closes it, to the
+// plain file to.
+func copyFIFO(fifo, to string) error {
+	f, err := os.Open(fifo)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	out, err := os.Create(to)
+	if err != nil {
+		return err
+	}
+	_, err = io.Copy(out, f)
+	if cerr := out.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// checkDropsCounted: every record lost was dropped (the metrics), and the
+// records written say as many dropped as their seq has gaps. It returns the
+// number dropped.
+func checkDropsCounted(t *testing.T, d *Daemon, recs []Record) int {
+	t.Helper()
 	dropped := int(testutil.ToFloat64(d.metrics.logDropped))
 	lost := int(testutil.ToFloat64(d.metrics.logErrors))
 	if dropped < 1 || lost != dropped {
@@ -144,32 +175,20 @@ func TestDaemonDropsWhenLogBlocked(t *testing.T) {
 	if said != dropped || gaps != dropped {
 		t.Errorf("records say %d dropped and their seq has %d gaps; the metric counts %d", said, gaps, dropped)
 	}
+	return dropped
+}
+
+// checkResumed: once released, the log kept every result of the next
+// moreCycles cycles (two targets each), and ends with the stop.
+func checkResumed(t *testing.T, recs []Record, blockedCycles, moreCycles uint64) {
+	t.Helper()
 	results := 0
 	for _, r := range recs {
 		if r.Type == TypeResult && r.Cycle > blockedCycles && r.Cycle <= blockedCycles+moreCycles {
 			results++
 		}
 	}
-	if last := recs[len(recs)-1]; results != 2*moreCycles || last.Type != TypeLifecycle || last.Lifecycle.Event != EventStop {
+	if last := recs[len(recs)-1]; results != 2*int(moreCycles) || last.Type != TypeLifecycle || last.Lifecycle.Event != EventStop {
 		t.Errorf("after the release %d results (want 2 a cycle for %d cycles), the last record %+v (want the stop)", results, moreCycles, last.Lifecycle)
 	}
-	log := stderr.String()
-	if n := strings.Count(log, "cannot write the log"); n != 1 || !strings.Contains(log, "record dropped") ||
-		!strings.Contains(log, fmt.Sprintf("records_dropped=%d", dropped)) {
-		t.Errorf("stderr, %d errors reported in %d s of drops:\n%s\nwant one (once a minute) and the dropped count once writing resumed", n, blockedCycles, log)
-	}
-
-	var after resources
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		if after = measure(d.cycle); after.goroutines <= base.goroutines+lumberjackMill || time.Now().After(deadline) {
-			break
-		}
-	}
-	if after.goroutines > base.goroutines+lumberjackMill {
-		t.Errorf("%d goroutines after the stop, baseline %d (+%d for lumberjack's mill)", after.goroutines, base.goroutines, lumberjackMill)
-	}
-	if base.files >= 0 && after.files != base.files {
-		t.Errorf("%d open files after the stop, baseline %d", after.files, base.files)
-	}
-	t.Logf("%d cycles with the log blocked: %d records dropped, %d written in all", blockedCycles, dropped, len(recs))
 }
