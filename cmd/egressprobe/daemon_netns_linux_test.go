@@ -14,6 +14,7 @@ import (
 	"egressprobe/daemon"
 	"egressprobe/internal/realnet"
 	"egressprobe/internal/testnet"
+	"egressprobe/probe"
 )
 
 // netnsLab is a network namespace holding everything a daemon test needs
@@ -76,7 +77,7 @@ log: {records: all, summary_every: 1m, compress: false}
 }
 
 // transition waits for the target's next transition on path to outcome.
-func (x *netnsLab) transition(t *testing.T, path, to string) *daemon.Transition {
+func (x *netnsLab) transition(t *testing.T, path probe.Path, to string) *daemon.Transition {
 	t.Helper()
 	return x.p.waitFor(t, fmt.Sprintf("%s → %s", path, to), x.p.lastSeq(t), func(r *daemon.Record) bool {
 		return r.Type == daemon.TypeTransition && r.Transition.Host == netnsTarget && r.Transition.Path == path && r.Transition.To == to
@@ -130,7 +131,7 @@ func TestDaemonNetnsRealProxiesAndResolver(t *testing.T) {
 	}
 	x := newNetnsLab(t)
 	x.p = startDaemonBy(t, x.ns.Command, x.config(x.squid))
-	okOn := func(path string) func(r *daemon.Record) bool {
+	okOn := func(path probe.Path) func(r *daemon.Record) bool {
 		return func(r *daemon.Record) bool {
 			return r.Type == daemon.TypeResult && r.Result.Host == netnsTarget && r.Result.Path == path && r.Result.Status == "ok"
 		}
