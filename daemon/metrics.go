@@ -140,7 +140,14 @@ func possibleOutcomes(r *report.Result) []probe.Outcome {
 	} else {
 		out = append(append(out, dns...), probe.TCPRefused, probe.TCPTimeout, probe.TCPUnreachable)
 	}
-	if r.Scheme != "http" {
+	if r.Scheme == "http" {
+		// A block page; and port 80's transparent proxies answer on the
+		// direct path too (the certificate authorities' hosts).
+		out = append(out, probe.HTTPBlockPage)
+		if r.Path != "proxy" {
+			out = append(out, probe.ProxyAuthRequired, probe.ProxyDenied, probe.ProxyError)
+		}
+	} else {
 		out = append(out, probe.TLSTimeout, probe.TLSHandshakeFailed, probe.TLSUntrusted, probe.TLSHostnameMismatch, probe.TLSExpired, probe.TLSOldVersion, probe.TLSIntercepted)
 	}
 	return append(out, probe.HTTPUnexpected, probe.HTTPTimeout, probe.HTTPError)

@@ -16,7 +16,7 @@ import (
 // one route.
 func Target(ep targets.Endpoint, resolver string, route proxy.Route, roots *x509.CertPool, opts *Options) probe.Target {
 	t := probe.Target{
-		Host: ep.Host, Port: uint16(ep.Port), URLPath: ep.Path, ExpectBody: ep.ExpectBody,
+		Host: ep.Host, Port: uint16(ep.Port), URLPath: ep.Path, ExpectBody: ep.ExpectBody, Expect: expects[ep.Expect],
 		DNSOnly:  ep.Scheme == targets.SchemeDNS,
 		Resolver: resolver, Route: route, Timeout: opts.Timeout,
 		TLS: probe.TLSOptions{ServerName: ep.Host, Roots: roots},
@@ -39,6 +39,14 @@ func Target(ep targets.Endpoint, resolver string, route proxy.Route, roots *x509
 		t.TLS.ServerName = "" // an IP literal: verify the address, send no SNI
 	}
 	return t
+}
+
+// expects maps what a catalog endpoint's answer must carry to the probe's
+// judgement of it ("" to "": none).
+var expects = map[string]probe.Content{
+	targets.ExpectDER:    probe.ContentDER,
+	targets.ExpectAnswer: probe.ContentAnswer,
+	targets.ExpectCab:    probe.ContentCab,
 }
 
 // Resolvers validates resolver values ("IP" means port 53), or asks system

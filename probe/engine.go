@@ -376,7 +376,7 @@ func (r *runner) afterConnect(ctx context.Context, obs *Observation, raw net.Con
 	if t.Scheme == "https" {
 		name = t.TLS.ServerName // the name the server was asked for in SNI
 	}
-	req := HTTPRequest{Scheme: t.Scheme, Host: hostHeader(name, t.Port, t.Scheme), Path: t.URLPath, ExpectBody: t.ExpectBody}
+	req := HTTPRequest{Scheme: t.Scheme, Host: hostHeader(name, t.Port, t.Scheme), Path: t.URLPath, ExpectBody: t.ExpectBody, Expect: t.Expect}
 	if t.Scheme == "http" && !t.Route.Direct() {
 		req.Proxy = t.Route.Proxy
 	}

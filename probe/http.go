@@ -31,6 +31,9 @@ type HTTPRequest struct {
 	// http_unexpected. When empty, any HTTP answer is ok (an HTTPS GET made to
 	// read the server's Date).
 	ExpectBody string
+	// Expect, when set, is what the answer must carry instead (a certificate
+	// authority's file or answer, Windows' root list): see Content.
+	Expect Content
 	// Proxy, when set, means conn goes to this HTTP proxy: the request is sent in
 	// absolute form ("GET http://host/path") with the proxy's Basic credentials.
 	// It holds a password: it is never printed.
@@ -48,6 +51,10 @@ type HTTPResult struct {
 	Body       string    `json:"body,omitempty"`     // the first bytes of the body when it did not match (for the report)
 	Date       time.Time `json:"date"`               // the server's Date header (zero when absent): clock-skew detection
 	BytesRead  int       `json:"bytes_read"`         // headers and body, at most MaxHTTPRead
+	// ContentType and ContentLength are the answer's headers (-1: no
+	// Content-Length), kept when the request judged the content (Expect).
+	ContentType   string `json:"content_type,omitempty"`
+	ContentLength int64  `json:"content_length,omitempty"`
 }
 
 // bodyExcerpt caps how much of an unexpected body the result keeps.
@@ -109,12 +116,16 @@ func (res *HTTPResult) read(r io.Reader, req HTTPRequest) error {
 		res.Date = d
 	}
 	var body []byte
-	if req.ExpectBody != "" && resp.StatusCode == http.StatusOK {
+	switch {
+	case req.Expect != "":
+		// The start of the body is enough to tell a file from a page.
+		body, err = io.ReadAll(io.LimitReader(resp.Body, contentPeek))
+	case req.ExpectBody != "" && resp.StatusCode == http.StatusOK:
 		body, err = io.ReadAll(resp.Body)
-		if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) {
-			res.BytesRead = counted.n
-			return fmt.Errorf("reading the body: %w", err)
-		}
+	}
+	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) {
+		res.BytesRead = counted.n
+		return fmt.Errorf("reading the body: %w", err)
 	}
 	res.BytesRead = counted.n
 	res.judge(body, resp.Header, req)
@@ -124,20 +135,30 @@ func (res *HTTPResult) read(r io.Reader, req HTTPRequest) error {
 // judge sets the outcome of a complete answer.
 func (res *HTTPResult) judge(body []byte, h http.Header, req HTTPRequest) {
 	code := res.StatusCode
-	sign := ""
-	if req.Proxy != nil {
-		sign = proxyOwnAnswer(code, h)
+	sign, who := "", ""
+	switch {
+	case req.Proxy != nil:
+		sign, who = proxyOwnAnswer(code, h), "the proxy "+req.Proxy.Redacted()
+	case req.Expect != "":
+		// Port 80 is where transparent proxies sit: on the direct path an
+		// answer that bears a proxy's mark is that proxy's, not the server's.
+		sign, who = interceptorsAnswer(code, h), "an intercepting proxy on the direct path"
 	}
 	switch {
 	case code == http.StatusProxyAuthRequired && req.Proxy != nil:
 		res.Outcome = ProxyAuthRequired
 		res.Error = fmt.Sprintf("GET %s: the proxy answered 407: give it credentials (--proxy http://user:password@host:port)", res.URL)
+	case code == http.StatusProxyAuthRequired && req.Expect != "":
+		res.Outcome = ProxyAuthRequired
+		res.Error = fmt.Sprintf("GET %s: answered 407 on the direct path: a transparent proxy intercepts port 80 and wants credentials that Windows' certificate fetches do not give", res.URL)
 	case sign != "" && code < 500:
 		res.Outcome = ProxyDenied
-		res.Error = fmt.Sprintf("GET %s: the proxy %s refused it itself (%d %s; %s): its policy denies this host", res.URL, req.Proxy.Redacted(), code, http.StatusText(code), sign)
+		res.Error = fmt.Sprintf("GET %s: %s refused it itself (%d %s; %s): its policy denies this host", res.URL, who, code, http.StatusText(code), sign)
 	case sign != "":
 		res.Outcome = ProxyError
-		res.Error = fmt.Sprintf("GET %s: the proxy %s answered %d %s itself (%s): it could not fetch the page", res.URL, req.Proxy.Redacted(), code, http.StatusText(code), sign)
+		res.Error = fmt.Sprintf("GET %s: %s answered %d %s itself (%s): it could not fetch the page", res.URL, who, code, http.StatusText(code), sign)
+	case req.Expect != "":
+		res.judgeContent(body, h, req.Expect)
 	case req.ExpectBody == "":
 		res.Outcome = OK
 	case code >= 300 && code < 400:
@@ -160,10 +181,23 @@ func (res *HTTPResult) judge(body []byte, h http.Header, req HTTPRequest) {
 // proxyOwnAnswer tells whether an error answer to a GET sent to a proxy is the
 // proxy's own rather than the origin's, and by what sign; "" when it is the
 // origin's (or not an error). A gateway status (502, 504) is the proxy's by
-// definition; others only with a mark the proxy sets: squid's X-Squid-Error,
-// RFC 9209's Proxy-Status, or a Server header naming proxy software, as
-// tinyproxy's "500 Unable to connect" page has.
+// definition; others only with a mark the proxy sets (interceptorsAnswer).
 func proxyOwnAnswer(code int, h http.Header) string {
+	if sign := interceptorsAnswer(code, h); sign != "" {
+		return sign
+	}
+	if code == http.StatusBadGateway || code == http.StatusGatewayTimeout {
+		return "a gateway error"
+	}
+	return ""
+}
+
+// interceptorsAnswer finds the mark a proxy sets on an error answer of its
+// own: squid's X-Squid-Error, RFC 9209's Proxy-Status, or a Server header
+// naming proxy software, as tinyproxy's "500 Unable to connect" page has. On
+// the direct path a bare 502 or 504 is no such mark: the server's own CDN
+// sends them too.
+func interceptorsAnswer(code int, h http.Header) string {
 	if code < 400 || code == http.StatusProxyAuthRequired {
 		return ""
 	}
@@ -175,9 +209,6 @@ func proxyOwnAnswer(code int, h http.Header) string {
 	}
 	if v := strings.ToLower(h.Get("Server")); strings.Contains(v, "tinyproxy") || strings.Contains(v, "squid") {
 		return "Server: " + quote.Q(h.Get("Server"))
-	}
-	if code == http.StatusBadGateway || code == http.StatusGatewayTimeout {
-		return "a gateway error"
 	}
 	return ""
 }

@@ -74,8 +74,12 @@ const (
 	Cancelled Outcome = "cancelled"
 
 	HTTPUnexpected Outcome = "http_unexpected" // NCSI: redirect or wrong body (captive portal, intercepting proxy)
-	HTTPTimeout    Outcome = "http_timeout"
-	HTTPError      Outcome = "http_error"
+	// HTTPBlockPage: a plain-HTTP GET for a file or a server's own answer got
+	// an HTML page with a 2xx status: a web filter's block page, not the
+	// server's answer.
+	HTTPBlockPage Outcome = "http_blockpage"
+	HTTPTimeout   Outcome = "http_timeout"
+	HTTPError     Outcome = "http_error"
 
 	// Unknown is a judgement no observation could decide: a wildcard zone
 	// whose random name got an answer that says nothing about the zone.

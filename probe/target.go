@@ -52,6 +52,9 @@ type Target struct {
 	URLPath string
 	// ExpectBody is the body an HTTP GET must answer (NCSI); see HTTPRequest.
 	ExpectBody string
+	// Expect is what the content of an http target's answer must be (a
+	// certificate authority's, Windows' root list); see Content.
+	Expect Content
 	// Resolver "IP:PORT" to ask for Host (the CLI fills in the system's), or
 	// HostsResolver: HostsAddrs are the answer, no query is made.
 	Resolver string

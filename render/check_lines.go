@@ -74,6 +74,9 @@ func overallLine(s report.Summary) string {
 	if s.Info > 0 {
 		line += fmt.Sprintf(", %d informational", s.Info)
 	}
+	if s.SoftFailed > 0 {
+		line += ", " + plural(s.SoftFailed, "revocation server") + " unreachable (warnings)"
+	}
 	if s.Warnings > 0 {
 		line += fmt.Sprintf("; %d with warnings", s.Warnings)
 	}
@@ -99,6 +102,9 @@ func familyLine(s report.Summary, family string) string {
 		}
 		if f.Info > 0 {
 			extra += fmt.Sprintf(", %d informational", f.Info)
+		}
+		if f.SoftFailed > 0 {
+			extra += ", " + plural(f.SoftFailed, "revocation server") + " unreachable"
 		}
 		return fmt.Sprintf("%s: %d ok, %d failed%s; %s", plural(f.Total, "result"), f.OK, f.Failed, extra, works)
 	}

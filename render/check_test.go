@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"testing"
 
 	"egressprobe/probe"
@@ -101,9 +102,9 @@ func TestCheckFixtureConsistent(t *testing.T) {
 
 func checkSummaryCounts(t *testing.T, r *report.Report) {
 	s := r.Summary
-	ok, skipped, warned := 0, 0, 0
+	ok, skipped, warned, soft := 0, 0, 0, 0
 	byStatus := map[probe.Outcome]int{}
-	perFamily := map[string][3]int{} // total, ok, skipped
+	perFamily := map[string][4]int{} // total, ok, skipped, soft-failed
 	for _, res := range r.Results {
 		byStatus[res.Status]++
 		c := perFamily[res.Family]
@@ -119,16 +120,20 @@ func checkSummaryCounts(t *testing.T, r *report.Report) {
 		if len(res.Warnings) > 0 {
 			warned++
 		}
+		if slices.ContainsFunc(res.Warnings, func(w report.Warning) bool { return w.Code == report.WarnRevocationUnreachable }) {
+			soft++
+			c[3]++
+		}
 		perFamily[res.Family] = c
 	}
-	if s.Total != len(r.Results) || s.OK != ok || s.Skipped != skipped || s.Failed != len(r.Results)-ok-skipped || s.Warnings != warned {
+	if s.Total != len(r.Results) || s.OK != ok || s.Skipped != skipped || s.Failed != len(r.Results)-ok-skipped-soft || s.SoftFailed != soft || s.Warnings != warned {
 		t.Errorf("summary %+v does not count the %d results (%d ok, %d skipped, %d with warnings)", s, len(r.Results), ok, skipped, warned)
 	}
 	if !reflect.DeepEqual(s.ByStatus, byStatus) {
 		t.Errorf("by_status %v, results say %v", s.ByStatus, byStatus)
 	}
 	for _, f := range s.Families {
-		if c := perFamily[f.Family]; f.Total != c[0] || f.OK != c[1] || f.Skipped != c[2] || f.Failed != c[0]-c[1]-c[2] {
+		if c := perFamily[f.Family]; f.Total != c[0] || f.OK != c[1] || f.Skipped != c[2] || f.Failed != c[0]-c[1]-c[2]-c[3] || f.SoftFailed != c[3] {
 			t.Errorf("family %s: summary %+v, results say %d total, %d ok, %d skipped", f.Family, f, c[0], c[1], c[2])
 		}
 	}

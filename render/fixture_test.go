@@ -262,6 +262,16 @@ func loadOfflineFixture(t testing.TB) *report.Report {
 		{Host: "pod01-prot1.we.backup.windowsazure.com", Port: 443, Scheme: targets.SchemeHTTPS, Family: "*.windowsazure.com", Cloud: "public", Role: "backup-service", ExpectedTags: []string{"AzureBackup"}, Source: targets.SourceCatalog},
 		{Host: "www.msftconnecttest.com", Port: 80, Scheme: targets.SchemeHTTP, Path: "/connecttest.txt", Family: "ncsi", Cloud: "public", Role: "ncsi", ExpectBody: "Microsoft Connect Test", Source: targets.SourceCatalog},
 	}
+	// The certificate authorities' root list and a CRL host, as the catalog has them.
+	cat, err := targets.Catalog(targets.CloudPublic, targets.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range cat {
+		if e.Host == "ctldl.windowsupdate.com" || e.Host == "crl3.digicert.com" {
+			eps = append(eps, e)
+		}
+	}
 	failed := func(i int, out probe.Outcome, d float64, why string) probe.Observation {
 		host := eps[i].Host
 		r := &probe.DNSResult{Step: step(out, d), Host: host, Server: "system"}
@@ -274,5 +284,7 @@ func loadOfflineFixture(t testing.TB) *report.Report {
 		failed(0, probe.DNSError, 0.4, refused),
 		failed(1, probe.DNSTimeout, 3000.2, "no answer within 3s"),
 		failed(2, probe.DNSError, 0.3, refused),
+		failed(3, probe.DNSError, 0.3, refused),
+		failed(4, probe.DNSError, 0.2, refused),
 	}, plan.Attribution{TagsInfo: report.ServiceTagsInfo{Note: "no cached feed for the public cloud; fetch one with: egressprobe servicetags update --cloud public (or pass --service-tags FILE)"}})
 }

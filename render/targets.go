@@ -132,8 +132,16 @@ func targetSource(e targets.Endpoint) string {
 // expectations (the two addresses of dns.msftncsi.com) wrap at a blank.
 const expectWidth = 30
 
+// expectText says what an answer must carry (Endpoint.Expect), short enough
+// for the EXPECTED column.
+var expectText = map[string]string{
+	targets.ExpectDER:    "a DER certificate or CRL",
+	targets.ExpectAnswer: "the server's own answer",
+	targets.ExpectCab:    "a cabinet (MSCF)",
+}
+
 // targetExpect is what the probe of e is judged by: service tags, an HTTP
-// body, or addresses.
+// body or content, or addresses.
 func targetExpect(e targets.Endpoint) string {
 	var parts []string
 	if len(e.ExpectedTags) > 0 {
@@ -141,6 +149,9 @@ func targetExpect(e targets.Endpoint) string {
 	}
 	if e.ExpectBody != "" {
 		parts = append(parts, strconv.Quote(e.ExpectBody))
+	}
+	if x := expectText[e.Expect]; x != "" {
+		parts = append(parts, x)
 	}
 	for _, a := range e.ExpectAddrs {
 		parts = append(parts, a.String())

@@ -70,6 +70,9 @@ func actions(r *Report) []Action {
 			if res.Evidence == targets.EvidenceObserved && hop != HopHost {
 				change += observedNote
 			}
+			if res.Family == targets.FamilyAuthorities && (hop == HopFirewall || hop == HopProxy) {
+				change += authoritiesNote
+			}
 			add(hop, change, res)
 		}
 		for _, w := range res.Warnings {
@@ -183,7 +186,8 @@ func dnsFix(res *Result) (hop, change string) {
 }
 
 // pathFix is fixFor for what the network path between this server and the
-// addresses does: drop, reject, lose big packets, rewrite plain HTTP; and
+// addresses does: drop, reject, lose big packets, rewrite plain HTTP or
+// answer it with a block page; and
 // for this server running out of sockets ("" for the others).
 func pathFix(res *Result) (hop, change string) {
 	port := fmt.Sprintf("TCP %d", res.Port)
@@ -203,6 +207,8 @@ func pathFix(res *Result) (hop, change string) {
 			icmp = "ICMPv6 type 2 (packet too big)"
 		}
 		return HopPathMTU, fmt.Sprintf("big packets from these addresses are lost on the way (a tunnel or VPN link with a smaller MTU) and the ICMP that would say so is dropped: clamp the TCP MSS on the tunnel or firewall (e.g. 1350 on an Azure VPN gateway), or let %s through to this server", icmp)
+	case probe.HTTPBlockPage:
+		return fixForBlockPage(res)
 	case probe.HTTPUnexpected:
 		// Advice names the hop the answer came through.
 		if res.Path == probe.PathProxy {
@@ -215,6 +221,9 @@ func pathFix(res *Result) (hop, change string) {
 
 // proxyFix is fixFor for the proxy outcomes ("" for the others).
 func proxyFix(res *Result) (hop, change string) {
+	if res.Path == "direct" && res.Status.Step() == probe.StepProxy {
+		return fixForIntercepted(res)
+	}
 	proxy := proxyOf(res)
 	switch res.Status {
 	case probe.ProxyUnreachable:

@@ -159,13 +159,14 @@ func buildResult(in *Input, o *probe.Observation) Result {
 	res.TLS = tlsOf(o.TLS)
 	res.Trace = o.Trace
 	if h := o.HTTP; h != nil {
-		res.HTTP = &HTTP{StatusCode: h.StatusCode, Location: h.Location, BodyMatch: h.BodyMatch, MS: h.MS()}
+		res.HTTP = &HTTP{StatusCode: h.StatusCode, Location: h.Location, BodyMatch: h.BodyMatch, ContentType: h.ContentType, MS: h.MS()}
 	}
 	if ep.Scheme == targets.SchemeDNS {
 		judgeExpectedAddrs(&res, ep, o)
 	}
 	attribute(in, &res, ep, o)
 	judgePrivateLink(&res, ep, o)
+	warnRevocation(&res)
 	return res
 }
 
@@ -401,6 +402,11 @@ func summarize(results []Result) Summary {
 			s.Info++
 			f.Info++
 		default:
+			if softFailed(r) {
+				s.SoftFailed++
+				f.SoftFailed++
+				continue
+			}
 			s.Failed++
 			f.Failed++
 		}

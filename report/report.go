@@ -138,6 +138,9 @@ const (
 	WarnIPv6Fallback         = "ipv6_fallback"         // IPv6 fails where IPv4 works: the agent waits or fails on IPv6
 	WarnHostsOverride        = "hosts_override"        // with --resolver: this machine's hosts file maps the name elsewhere
 	WarnLoopbackAnswer       = "loopback_answer"       // a name other than localhost resolved to loopback: redirected to this host
+	// WarnRevocationUnreachable: a revocation server (OCSP, CRL) of the
+	// catalog failed: Windows does without it, so the result soft-fails.
+	WarnRevocationUnreachable = "revocation_unreachable"
 )
 
 // DNS is the local resolution of the host.
@@ -181,10 +184,13 @@ type TLS struct {
 
 // HTTP is the request made after the connection (NCSI, or to read Date).
 type HTTP struct {
-	StatusCode int     `json:"status_code"`
-	Location   string  `json:"location,omitempty"`
-	BodyMatch  bool    `json:"body_match"`
-	MS         float64 `json:"ms"`
+	StatusCode int    `json:"status_code"`
+	Location   string `json:"location,omitempty"`
+	BodyMatch  bool   `json:"body_match"`
+	// ContentType of an answer judged by its content (the certificate
+	// authorities' hosts): what a block page or a relabelled file came as.
+	ContentType string  `json:"content_type,omitempty"`
+	MS          float64 `json:"ms"`
 }
 
 // TagMatch is one service tag whose prefix contains the result's IP.
@@ -210,9 +216,13 @@ type Summary struct {
 	// Info counts results that are neither either: privatelink_absent, an
 	// expected NXDOMAIN for a vault without a private endpoint. They do not
 	// fail a run.
-	Info     int                   `json:"info"`
-	Warnings int                   `json:"warnings"`
-	ByStatus map[probe.Outcome]int `json:"by_status"`
+	Info int `json:"info"`
+	// SoftFailed counts failed results that do not fail the run: revocation
+	// servers (OCSP, CRL) this server cannot reach, which Windows waits for
+	// and then does without (warning revocation_unreachable).
+	SoftFailed int                   `json:"soft_failed"`
+	Warnings   int                   `json:"warnings"`
+	ByStatus   map[probe.Outcome]int `json:"by_status"`
 	// Verdict is set when every result failed at the same step: the cause is
 	// then this server's own network, and the verdict says what to check.
 	Verdict  string          `json:"verdict,omitempty"`
@@ -227,6 +237,8 @@ type FamilySummary struct {
 	Failed  int    `json:"failed"`
 	Skipped int    `json:"skipped"`
 	Info    int    `json:"info"` // neither ok nor failed (privatelink_absent)
+	// SoftFailed: failed without failing the run (Summary.SoftFailed).
+	SoftFailed int `json:"soft_failed"`
 	// Works names the paths that worked for at least one host of the family
 	// (direct, proxy): with --path both this is the answer for the ticket.
 	Works []probe.Path `json:"works"`

@@ -95,6 +95,7 @@ func Catalog(cloud string, opts Options) ([]Endpoint, error) {
 		}
 		b.add(host, roleOf(f), "", "", f.Tags, "--member")
 	}
+	b.out = append(b.out, authorityEndpoints(c.name, c.authorities)...)
 	b.out = append(b.out, ncsiEndpoints(c.name)...)
 	return b.sorted(), nil
 }

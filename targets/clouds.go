@@ -44,9 +44,12 @@ type cloudDef struct {
 	name     string
 	families []Family
 	members  []member // fixed members; each must fall under one of families
-	regions  []Region
-	backup   string // zone of the Backup pods: "backup.windowsazure.com"
-	storage  string // storage endpoint suffix: "core.windows.net"
+	// authorities are the certificate authorities' hosts on port 80, in
+	// FamilyAuthorities.
+	authorities []authority
+	regions     []Region
+	backup      string // zone of the Backup pods: "backup.windowsazure.com"
+	storage     string // storage endpoint suffix: "core.windows.net"
 }
 
 var (
@@ -90,9 +93,10 @@ func clouds() []cloudDef {
 				{"graph.windows.net", RoleSignIn, docSignIn, EvidenceDocumented, tagsAAD},
 				downloadMember,
 			},
-			regions: publicRegions,
-			backup:  "backup.windowsazure.com",
-			storage: "core.windows.net",
+			authorities: globalAuthorities,
+			regions:     publicRegions,
+			backup:      "backup.windowsazure.com",
+			storage:     "core.windows.net",
 		},
 		{
 			name: CloudUSGov,
@@ -110,9 +114,10 @@ func clouds() []cloudDef {
 				{"login.microsoftonline.us", RoleSignIn, docSignInUSGov, EvidenceDocumented, tagsAAD},
 				downloadMember,
 			},
-			regions: usgovRegions,
-			backup:  "backup.windowsazure.us",
-			storage: "core.usgovcloudapi.net",
+			authorities: globalAuthorities,
+			regions:     usgovRegions,
+			backup:      "backup.windowsazure.us",
+			storage:     "core.usgovcloudapi.net",
 		},
 		{
 			name: CloudChina,
@@ -133,9 +138,10 @@ func clouds() []cloudDef {
 				{"login.chinacloudapi.cn", RoleSignIn, docSignInChina, EvidenceDocumented, tagsAAD},
 				downloadMember,
 			},
-			regions: chinaRegions,
-			backup:  "backup.windowsazure.cn",
-			storage: "core.chinacloudapi.cn",
+			authorities: chinaAuthorities,
+			regions:     chinaRegions,
+			backup:      "backup.windowsazure.cn",
+			storage:     "core.chinacloudapi.cn",
 		},
 	}
 }

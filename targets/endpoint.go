@@ -15,7 +15,7 @@ import (
 // Schemes an Endpoint can carry.
 const (
 	SchemeHTTPS = "https" // DNS, TCP, TLS; an HTTP GET of Path when Path is set
-	SchemeHTTP  = "http"  // DNS, TCP, plain-HTTP GET of Path (NCSI)
+	SchemeHTTP  = "http"  // DNS, TCP, plain-HTTP GET of Path (NCSI, the certificate authorities)
 	SchemeDNS   = "dns"   // resolution only, judged by ExpectAddrs (dns.msftncsi.com)
 )
 
@@ -31,11 +31,11 @@ const (
 // Endpoint is one concrete thing to probe.
 type Endpoint struct {
 	Host   string `json:"host"`           // DNS name (lower case, no trailing dot) or IP literal
-	Port   int    `json:"port"`           // 443, 80 for NCSI, 0 for SchemeDNS
+	Port   int    `json:"port"`           // 443, 80 for NCSI and the certificate authorities, 0 for SchemeDNS
 	Scheme string `json:"scheme"`         // SchemeHTTPS, SchemeHTTP or SchemeDNS
 	Path   string `json:"path,omitempty"` // URL path of the HTTP request; "" = no request
 
-	Family string `json:"family"`          // the wildcard it came from ("*.windows.net"), an NCSI host, or FamilyCustom
+	Family string `json:"family"`          // the wildcard it came from ("*.windows.net"), an NCSI host, FamilyAuthorities or FamilyCustom
 	Cloud  string `json:"cloud,omitempty"` // "public", "china", "usgov"; "" for user targets
 	Role   string `json:"role,omitempty"`  // "sign-in", "backup-service", "storage", "ncsi", ...
 
@@ -43,6 +43,7 @@ type Endpoint struct {
 	// service tags. Empty means no expectation (not judged by tag).
 	ExpectedTags []string     `json:"expected_tags"`
 	ExpectBody   string       `json:"expect_body,omitempty"`  // the HTTP body must be exactly this (NCSI)
+	Expect       string       `json:"expect,omitempty"`       // what the HTTP answer must carry: ExpectDER, ExpectAnswer, ExpectCab
 	ExpectAddrs  []netip.Addr `json:"expect_addrs,omitempty"` // the name must resolve to these (dns.msftncsi.com)
 	JudgeByName  bool         `json:"judge_by_name,omitempty"`
 

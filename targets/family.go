@@ -39,8 +39,12 @@ func Families(cloud string) ([]Family, error) {
 }
 
 func (c cloudDef) allFamilies() []Family {
-	out := make([]Family, 0, len(c.families)+len(ncsiFamilies))
-	for _, f := range append(append([]Family(nil), c.families...), ncsiFamilies...) {
+	all := append([]Family(nil), c.families...)
+	if len(c.authorities) > 0 {
+		all = append(all, authoritiesFamily)
+	}
+	out := make([]Family, 0, len(all)+len(ncsiFamilies))
+	for _, f := range append(all, ncsiFamilies...) {
 		f.Cloud = c.name
 		out = append(out, f)
 	}

@@ -24,6 +24,7 @@ func TestCheckChinaCatalog(t *testing.T) {
 	scert := l.ca.Leaf(t, storage, nil, testnet.LeafOptions{})
 	testnet.ServeHTTPOn(t, listen("127.0.92.3:443"), testnet.NCSI("ok"), &scert)
 	l.serveNCSI(t, listen, "127.0.92.8")
+	l.serveAuthorities(t, listen, "127.0.92.9", "china")
 
 	for _, h := range signin {
 		l.zone[h] = testnet.DNSName{A: a("127.0.92.1")}

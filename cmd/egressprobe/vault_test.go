@@ -14,8 +14,8 @@ import (
 // vaultLab serves the public catalog of a region without pods (Austria East:
 // its geo code comes only from the Landing Zones maps) on loopback, so that a
 // check --vault run's exit status depends on the vault's names alone: the
-// sign-in and download hosts answer TLS on 127.0.93.1:443, NCSI as Windows
-// expects on port 80. The vault's records are whatever zone says. Ports 80
+// sign-in and download hosts answer TLS on 127.0.93.1:443, NCSI and the
+// certificate authorities as Windows expects on port 80. The vault's records are whatever zone says. Ports 80
 // and 443 are the catalog's, so this needs root.
 func vaultLab(t *testing.T, vaultNames func(zone testnet.DNSZone, names []string)) (resolver, caFile string) {
 	t.Helper()
@@ -26,6 +26,7 @@ func vaultLab(t *testing.T, vaultNames func(zone testnet.DNSZone, names []string
 	cert := l.ca.Leaf(t, hosts, nil, testnet.LeafOptions{})
 	testnet.ServeHTTPOn(t, listen("127.0.93.1:443"), testnet.NCSI("ok"), &cert)
 	l.serveNCSI(t, listen, "127.0.93.8")
+	l.serveAuthorities(t, listen, "127.0.93.9", "public")
 	for _, h := range hosts {
 		l.zone[h] = testnet.DNSName{A: a("127.0.93.1")}
 	}
