@@ -144,7 +144,7 @@ func possibleOutcomes(r *report.Result) []probe.Outcome {
 		// A block page; and port 80's transparent proxies answer on the
 		// direct path too (the certificate authorities' hosts).
 		out = append(out, probe.HTTPBlockPage)
-		if r.Path != "proxy" {
+		if r.Path != probe.PathProxy {
 			out = append(out, probe.ProxyAuthRequired, probe.ProxyDenied, probe.ProxyError)
 		}
 	} else {

@@ -221,7 +221,7 @@ func pathFix(res *Result) (hop, change string) {
 
 // proxyFix is fixFor for the proxy outcomes ("" for the others).
 func proxyFix(res *Result) (hop, change string) {
-	if res.Path == "direct" && res.Status.Step() == probe.StepProxy {
+	if res.Path == probe.PathDirect && res.Status.Step() == probe.StepProxy {
 		return fixForIntercepted(res)
 	}
 	proxy := proxyOf(res)
