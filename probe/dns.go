@@ -23,6 +23,11 @@ const (
 	DefaultDNSTimeout = 5 * time.Second
 	// ednsUDPSize is the EDNS0 buffer size advertised (the DNS flag day 2020 value).
 	ednsUDPSize = 1232
+	// udpReadSize is the UDP read buffer: above ednsUDPSize (and the 4096 bytes
+	// older resolvers assume), so that a resolver ignoring the size asked for
+	// still fits; a datagram that fills it may have been cut and is asked
+	// again over TCP.
+	udpReadSize = 4096
 	// udpRetransmit is how long to wait for a UDP answer before sending the
 	// query again (a lost datagram is not a dead resolver).
 	udpRetransmit = time.Second

@@ -36,10 +36,11 @@ type exchangeQuery struct {
 
 func (x *exchangeQuery) done() bool { return x.resp != nil || x.err != nil || x.truncated }
 
-// wireBufs recycles the buffers an exchange packs into and reads into; a
-// 64 KiB read buffer per resolution would otherwise dominate the cost at
-// thousands of resolutions a second.
-var wireBufs = sync.Pool{New: func() any { b := make([]byte, 2*512+dns.MaxMsgSize); return &b }}
+// wireBufs recycles the buffers an exchange packs its two queries into and
+// reads UDP answers into, at thousands of resolutions a second. They stay
+// small (5 KiB): the pool keeps one per resolution in flight, hundreds at
+// --concurrency 200; a TCP answer, rare, gets a buffer of its own size.
+var wireBufs = sync.Pool{New: func() any { b := make([]byte, 2*512+udpReadSize); return &b }}
 
 // exchange sends the queries for name over UDP at once, waits for all
 // answers (retransmitting every udpRetransmit), then asks over TCP for those
@@ -66,14 +67,13 @@ func exchange(ctx context.Context, server netip.AddrPort, deadline time.Time, na
 		}
 		x.wire = wire
 	}
-	rbuf := buf[2*512:]
-	exchangeUDP(ctx, server, deadline, name, qs, rbuf)
+	exchangeUDP(ctx, server, deadline, name, qs, buf[2*512:])
 	truncated := false
 	for _, x := range qs {
 		truncated = truncated || x.truncated
 	}
 	if truncated {
-		exchangeTCP(ctx, server, deadline, name, qs, rbuf)
+		exchangeTCP(ctx, server, deadline, name, qs)
 	}
 	return truncated
 }
@@ -186,13 +186,19 @@ func exchangeUDP(ctx context.Context, server netip.AddrPort, deadline time.Time,
 			failPending(qs, err)
 			return
 		}
+		if n == len(rbuf) && n >= 12 {
+			// The datagram filled the buffer: the read may have cut it
+			// (a resolver ignoring the EDNS size). Truncated it is: the
+			// TC bit sends its query to TCP.
+			rbuf[2] |= 1 << 1
+		}
 		if !acceptReply(qs, name, rbuf[:n], true) {
 			return
 		}
 	}
 }
 
-func exchangeTCP(ctx context.Context, server netip.AddrPort, deadline time.Time, name string, qs []*exchangeQuery, rbuf []byte) {
+func exchangeTCP(ctx context.Context, server netip.AddrPort, deadline time.Time, name string, qs []*exchangeQuery) {
 	var todo []*exchangeQuery
 	for _, x := range qs {
 		if x.truncated {
@@ -201,7 +207,7 @@ func exchangeTCP(ctx context.Context, server netip.AddrPort, deadline time.Time,
 		}
 	}
 	for pending(todo) > 0 {
-		answered, err := exchangeTCPConn(ctx, server, deadline, name, todo, rbuf)
+		answered, err := exchangeTCPConn(ctx, server, deadline, name, todo)
 		// A server that answers one query per connection closes (or resets)
 		// it after that answer: ask again on a new connection for the rest.
 		// Each round answers at least one query, so this loop ends.
@@ -215,7 +221,7 @@ func exchangeTCP(ctx context.Context, server netip.AddrPort, deadline time.Time,
 // exchangeTCPConn asks the pending queries on one TCP connection, pipelined
 // (RFC 7766: all questions in one write, answers in any order). It returns
 // how many answers it read before a read error.
-func exchangeTCPConn(ctx context.Context, server netip.AddrPort, deadline time.Time, name string, todo []*exchangeQuery, rbuf []byte) (int, error) {
+func exchangeTCPConn(ctx context.Context, server netip.AddrPort, deadline time.Time, name string, todo []*exchangeQuery) (int, error) {
 	d := net.Dialer{Deadline: deadline}
 	conn, err := d.DialContext(ctx, "tcp", server.String())
 	if err != nil {
@@ -234,16 +240,17 @@ func exchangeTCPConn(ctx context.Context, server netip.AddrPort, deadline time.T
 		return 0, err
 	}
 	answered := 0
+	var size [2]byte
 	for pending(todo) > 0 {
-		if _, err := io.ReadFull(conn, rbuf[:2]); err != nil {
+		if _, err := io.ReadFull(conn, size[:]); err != nil {
 			return answered, fmt.Errorf("reading the TCP answer: %w", err)
 		}
-		n := int(binary.BigEndian.Uint16(rbuf[:2]))
-		if _, err := io.ReadFull(conn, rbuf[:n]); err != nil {
+		wire := make([]byte, binary.BigEndian.Uint16(size[:]))
+		if _, err := io.ReadFull(conn, wire); err != nil {
 			return answered, fmt.Errorf("reading the TCP answer: %w", err)
 		}
 		answered++
-		if !acceptReply(todo, name, rbuf[:n], false) {
+		if !acceptReply(todo, name, wire, false) {
 			break // every query has its error
 		}
 	}

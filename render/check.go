@@ -1,6 +1,8 @@
 package render
 
 import (
+	"bufio"
+	"bytes"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
@@ -105,11 +107,56 @@ func newJSONEncoder(w io.Writer) *json.Encoder {
 	return enc
 }
 
-// checkJSON writes the report as it is: the documented, versioned contract.
+// jsonResultsKey is where the envelope's results go in the indented JSON of a
+// Report without them: a key at depth one follows a newline and two spaces,
+// and no string value holds a raw newline.
+var jsonResultsKey = []byte("\n  \"results\": null")
+
+// checkJSON writes the report as it is: the documented, versioned contract,
+// byte for byte what encoding/json writes for the whole Report. The results
+// are encoded one at a time into the envelope as it is written: at 10,000
+// results the whole document in memory (compact, then indented, each grown by
+// doubling) was most of a run's peak memory.
 func checkJSON(w io.Writer, r *report.Report) error {
-	enc := newJSONEncoder(w)
+	envelope := *r
+	envelope.Results = nil
+	var head bytes.Buffer
+	enc := newJSONEncoder(&head)
 	enc.SetIndent("", "  ")
-	return enc.Encode(r)
+	if err := enc.Encode(&envelope); err != nil {
+		return err
+	}
+	if r.Results == nil {
+		_, err := w.Write(head.Bytes())
+		return err
+	}
+	before, after, ok := bytes.Cut(head.Bytes(), jsonResultsKey)
+	if !ok {
+		return fmt.Errorf("no %q key in the report's JSON", "results")
+	}
+	bw := bufio.NewWriterSize(w, 64<<10)
+	bw.Write(before)
+	bw.WriteString("\n  \"results\": [")
+	var item bytes.Buffer
+	enc = newJSONEncoder(&item)
+	enc.SetIndent("    ", "  ") // an element of the results array
+	for i := range r.Results {
+		item.Reset()
+		if err := enc.Encode(&r.Results[i]); err != nil {
+			return err
+		}
+		if i > 0 {
+			bw.WriteByte(',')
+		}
+		bw.WriteString("\n    ")
+		bw.Write(bytes.TrimSuffix(item.Bytes(), []byte("\n")))
+	}
+	if len(r.Results) > 0 {
+		bw.WriteString("\n  ")
+	}
+	bw.WriteByte(']')
+	bw.Write(after)
+	return bw.Flush() // the first write error, if any, is kept until here
 }
 
 // checkJSONL writes one result object a line, without the envelope, for

@@ -45,11 +45,7 @@ func buildBench(b *testing.B) benchBins {
 	b.Helper()
 	dir := testenv.TempDir(b)
 	bins := benchBins{filepath.Join(dir, "egressprobe"), filepath.Join(dir, "cdncheck-only"), filepath.Join(dir, "empty")}
-	build := func(out, src string) {
-		if out, err := exec.Command("go", "build", "-o", out, src).CombinedOutput(); err != nil {
-			b.Fatalf("go build %s: %v\n%s", src, err, out)
-		}
-	}
+	build := func(out, src string) { buildBinary(b, out, src) }
 	build(bins.egressprobe, ".")
 	for bin, imports := range map[string]string{bins.cdncheckOnly: `import _ "` + cdncheckPkg + `"`, bins.empty: ""} {
 		src := filepath.Join(testenv.TempDir(b), "main.go")
@@ -61,24 +57,49 @@ func buildBench(b *testing.B) benchBins {
 	return bins
 }
 
+// buildBinary builds src (a package or file, from this directory) into out,
+// as a user gets it: no race detector, no coverage.
+func buildBinary(b *testing.B, out, src string) {
+	b.Helper()
+	if msg, err := exec.Command("go", "build", "-o", out, src).CombinedOutput(); err != nil {
+		b.Fatalf("go build %s: %v\n%s", src, err, msg)
+	}
+}
+
 // runChild runs bin with a clean environment (no proxy variables, an empty
 // cache: no service-tag feed) and returns its wall time, its CPU time
 // (user+system, from its rusage) and its stderr; any exit status but 0 fails
 // the benchmark.
 func runChild(b *testing.B, bin string, env []string, args ...string) (testnet.Cost, string) {
 	b.Helper()
-	cmd := exec.Command(bin, args...)
-	home := testenv.TempDir(b)
-	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + home, "XDG_CACHE_HOME=" + home}, env...)
+	c, stderr, err := runCommand(childCommand(b, bin, env, args...))
+	if err != nil {
+		b.Fatalf("%s %s: %v\n%s", filepath.Base(bin), strings.Join(args, " "), err, stderr)
+	}
+	return c, stderr
+}
+
+// runCommand runs cmd and returns its wall time, its CPU time (user+system,
+// from its rusage), its stderr and how it ended.
+func runCommand(cmd *exec.Cmd) (testnet.Cost, string, error) {
 	var errb bytes.Buffer
 	cmd.Stderr = &errb
 	start := time.Now()
 	err := cmd.Run()
-	wall := time.Since(start)
-	if err != nil {
-		b.Fatalf("%s %s: %v\n%s", filepath.Base(bin), strings.Join(args, " "), err, errb.String())
+	c := testnet.Cost{Wall: time.Since(start)}
+	if cmd.ProcessState != nil {
+		c.CPU = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
 	}
-	return testnet.Cost{Wall: wall, CPU: cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()}, errb.String()
+	return c, errb.String(), err
+}
+
+// childCommand is bin with args in a clean environment: no proxy variables,
+// an empty cache (no service-tag feed), env added.
+func childCommand(b *testing.B, bin string, env []string, args ...string) *exec.Cmd {
+	cmd := exec.Command(bin, args...)
+	home := testenv.TempDir(b)
+	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + home, "XDG_CACHE_HOME=" + home}, env...)
+	return cmd
 }
 
 // initLine is one line of GODEBUG=inittrace=1: a package's init and its

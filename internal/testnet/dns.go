@@ -27,6 +27,7 @@ const (
 	DNSDropFirstUDP                   // ignore the first UDP query for each type, answer the retransmission
 	DNSNoEDNS                         // FORMERR to a query with EDNS0, answer one without (a pre-EDNS resolver)
 	DNSOneQueryPerTCP                 // close a TCP connection after its first answer (no pipelining)
+	DNSIgnoreUDPSize                  // send the whole answer over UDP, however large, never truncated
 )
 
 // faultRcode is the rcode each answering fault sets (read-only).
@@ -197,7 +198,7 @@ func (s *DNSServer) serve(w dns.ResponseWriter, req *dns.Msg) {
 	if opt := req.IsEdns0(); opt != nil {
 		resp.SetEdns0(opt.UDPSize(), false)
 	}
-	if !isTCP {
+	if !isTCP && fault != DNSIgnoreUDPSize {
 		size := dns.MinMsgSize
 		if opt := req.IsEdns0(); opt != nil {
 			size = int(opt.UDPSize())
