@@ -63,8 +63,13 @@ A vault's private-endpoint names (--vault ID) are only resolved: NXDOMAIN there 
 (privatelink_absent, informational) unless --private-endpoint says the vault has one; then no
 answer, or a public one, is a DNS failure whose fix names the private DNS zone.
 
-Exit status: 0 every result ok (or skipped or informational), 1 at least one is not (the output
-is still printed in full), 2 bad usage or bad input.`,
+The catalog also fetches, on plain HTTP port 80 as Windows does to build and check certificate
+chains, from the certificate authorities' hosts (CA issuers, CRL, OCSP) and Windows' root list
+(ctldl.windowsupdate.com), judging what comes back (a web filter's page is http_blockpage). An OCSP
+or CRL host that fails only warns (revocation_unreachable): Windows waits for it, then goes on.
+
+Exit status: 0 every result ok (or skipped, informational, or an unreachable revocation server), 1
+at least one is not (the output is still printed in full), 2 bad usage or bad input.`,
 		Example: checkExamples,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Targets = args
