@@ -46,7 +46,7 @@ type Hop struct {
 // TraceResult is a TCP SYN trace with increasing TTL toward the port a probe
 // used, or toward the proxy when the probe went through one.
 type TraceResult struct {
-	Method   string `json:"method"` // "tcp-syn"; "none" where not implemented (Note says what to run instead)
+	Method   string `json:"method"` // one of the TraceMethod* values (Note says what to run instead of "none")
 	Target   string `json:"target"` // "IP:PORT" traced to
 	ViaProxy bool   `json:"via_proxy"`
 	Hops     []Hop  `json:"hops"`
@@ -66,13 +66,25 @@ func (t *TraceResult) Verdict() string {
 	case t == nil || t.Method == TraceMethodNone:
 		return ""
 	case t.Reached && last != nil:
-		return fmt.Sprintf("trace reached %s in %d hops", t.Target, last.TTL)
+		hops := "hops"
+		if last.TTL == 1 {
+			hops = "hop"
+		}
+		return fmt.Sprintf("trace reached %s in %d %s%s", t.Target, last.TTL, hops, t.kind())
 	case last != nil && last.Reply == ReplyUnreachable:
-		return fmt.Sprintf("rejected at hop %d (%s)", t.DeviceHop(), last.Addr)
+		return fmt.Sprintf("rejected at hop %d (%s)%s", t.DeviceHop(), last.Addr, t.kind())
 	case last != nil:
-		return fmt.Sprintf("dies after hop %d (%s)", last.TTL, last.Addr)
+		return fmt.Sprintf("dies after hop %d (%s)%s", last.TTL, last.Addr, t.kind())
 	case len(t.Hops) > 0:
-		return "no hop answered the trace"
+		return "no hop answered the trace" + t.kind()
+	}
+	return ""
+}
+
+// kind marks a verdict that an ICMP echo trace gave: not the probe's port.
+func (t *TraceResult) kind() string {
+	if t.Method == TraceMethodICMPEcho {
+		return " (ICMP echo trace)"
 	}
 	return ""
 }
@@ -94,19 +106,33 @@ func (t *TraceResult) DeviceHop() int {
 	return last.TTL
 }
 
-// TraceMethodNone is the method of a trace this OS cannot run.
-const TraceMethodNone = "none"
+// The methods a trace uses, one per OS.
+const (
+	TraceMethodTCPSYN   = "tcp-syn"   // Linux: TCP SYNs to the probe's port (trace_linux.go)
+	TraceMethodICMPEcho = "icmp-echo" // Windows: ICMP echo requests, as tracert sends (trace_windows.go)
+	TraceMethodNone     = "none"      // an OS this trace does not run on
+)
+
+// icmpCaveat is the note of an ICMP echo trace: it does not take the probe's
+// path through a firewall that filters by port.
+const icmpCaveat = "an ICMP echo trace, as tracert's (Windows gives a program without admin rights no other): " +
+	"a firewall that filters by port may pass it where it drops TCP to the probe's port, or drop it where it passes that port, " +
+	"so the hop where it stops is where ICMP stops; confirm with Test-NetConnection HOST -Port PORT -TraceRoute"
 
 // TraceTCP traces the path to dst: TCP SYNs to dst's port with TTL 1, 2, …
 // (HopsAtOnce at a time), each hop named by the ICMP time-exceeded its
 // router sends back, until the target answers, a router rejects the SYN,
 // MaxSilentHops hops in a row stay silent, MaxHops is reached, or ctx ends.
 // The SYNs go where the probe's own did: the same port, so a firewall that
-// drops it drops them at the same device.
+// drops it drops them at the same device. On Windows the packets are ICMP
+// echo requests instead (Method says which, Note what that means).
 func TraceTCP(ctx context.Context, dst netip.AddrPort) TraceResult {
 	start := time.Now()
 	dst = netip.AddrPortFrom(dst.Addr().Unmap(), dst.Port())
 	res := TraceResult{Method: traceMethod, Target: dst.String(), Hops: []Hop{}}
+	if res.Method == TraceMethodICMPEcho {
+		res.Note = icmpCaveat
+	}
 	silent := 0
 trace:
 	for ttl := 1; ttl <= MaxHops && ctx.Err() == nil; ttl += HopsAtOnce {
@@ -146,4 +172,11 @@ func (w TraceWhen) traces(o Outcome, direct bool) bool {
 		return true
 	}
 	return o == TCPTimeout || (!direct && (o == ProxyUnreachable || o == ProxyTimeout))
+}
+
+// hopFrom is a hop that replied from addr after took.
+func hopFrom(ttl int, addr netip.Addr, took time.Duration, reply string) Hop {
+	ms := Step{Duration: took}.MS()
+	a := addr.Unmap()
+	return Hop{TTL: ttl, Addr: &a, MS: &ms, Reply: reply}
 }

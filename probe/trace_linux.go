@@ -15,7 +15,7 @@ import (
 // so the kernel hands the ICMP time-exceeded (or unreachable) of the router
 // where the SYN died to the socket's error queue, offender address included.
 // No raw socket: the same trace runs with and without root or CAP_NET_RAW.
-const traceMethod = "tcp-syn"
+const traceMethod = TraceMethodTCPSYN
 
 // probeHops sends one SYN for each TTL from first to last, all at once, and
 // waits at most HopWait for their answers. Sockets are made in the calling
@@ -161,11 +161,4 @@ func icmpOffender(oob []byte) (netip.Addr, string, bool) {
 		}
 	}
 	return netip.Addr{}, "", false
-}
-
-// hopFrom is a hop that replied from addr after took.
-func hopFrom(ttl int, addr netip.Addr, took time.Duration, reply string) Hop {
-	ms := Step{Duration: took}.MS()
-	a := addr.Unmap()
-	return Hop{TTL: ttl, Addr: &a, MS: &ms, Reply: reply}
 }
