@@ -57,25 +57,18 @@ type echoReply struct {
 	RTT    uint32
 }
 
-// parseEchoReply reads the first ICMP_ECHO_REPLY in buf.
-func parseEchoReply(buf []byte) (echoReply, bool) {
-	if len(buf) < echoReplySize {
+// parseEchoReply reads the first ICMP_ECHO_REPLY in buf, or with v6 the
+// first ICMPV6_ECHO_REPLY. RoundTripTime follows Status in both.
+func parseEchoReply(buf []byte, v6 bool) (echoReply, bool) {
+	size, addrAt, addrLen, statusAt := echoReplySize, 0, 4, 4
+	if v6 {
+		size, addrAt, addrLen, statusAt = echoReply6Size, 6, 16, 28
+	}
+	if len(buf) < size {
 		return echoReply{}, false
 	}
-	r := echoReply{Status: binary.LittleEndian.Uint32(buf[4:8]), RTT: binary.LittleEndian.Uint32(buf[8:12])}
-	if from := netip.AddrFrom4([4]byte(buf[0:4])); !from.IsUnspecified() {
-		r.From = from
-	}
-	return r, true
-}
-
-// parseEchoReply6 reads the first ICMPV6_ECHO_REPLY in buf.
-func parseEchoReply6(buf []byte) (echoReply, bool) {
-	if len(buf) < echoReply6Size {
-		return echoReply{}, false
-	}
-	r := echoReply{Status: binary.LittleEndian.Uint32(buf[28:32]), RTT: binary.LittleEndian.Uint32(buf[32:36])}
-	if from := netip.AddrFrom16([16]byte(buf[6:22])); !from.IsUnspecified() {
+	r := echoReply{Status: binary.LittleEndian.Uint32(buf[statusAt:]), RTT: binary.LittleEndian.Uint32(buf[statusAt+4:])}
+	if from, _ := netip.AddrFromSlice(buf[addrAt : addrAt+addrLen]); !from.IsUnspecified() {
 		r.From = from
 	}
 	return r, true

@@ -63,11 +63,7 @@ func TestEchoReplies(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			parse := parseEchoReply
-			if tc.v6 {
-				parse = parseEchoReply6
-			}
-			r, ok := parse(tc.buf)
+			r, ok := parseEchoReply(tc.buf, tc.v6)
 			if !ok || r.From != tc.from || r.Status != tc.status {
 				t.Fatalf("parsed %+v (ok %v), want from %v, status %d", r, ok, tc.from, tc.status)
 			}
@@ -80,10 +76,10 @@ func TestEchoReplies(t *testing.T) {
 			}
 		})
 	}
-	if _, ok := parseEchoReply(make([]byte, echoReplySize-1)); ok {
+	if _, ok := parseEchoReply(make([]byte, echoReplySize-1), false); ok {
 		t.Error("parsed a buffer shorter than ICMP_ECHO_REPLY")
 	}
-	if _, ok := parseEchoReply6(make([]byte, echoReply6Size-1)); ok {
+	if _, ok := parseEchoReply(make([]byte, echoReply6Size-1), true); ok {
 		t.Error("parsed a buffer shorter than ICMPV6_ECHO_REPLY")
 	}
 	if !isIPStatus(ipReqTimedOut) || isIPStatus(10060) {

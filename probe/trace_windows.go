@@ -104,13 +104,11 @@ func echoHopTTL(h windows.Handle, dst netip.Addr, ttl int, wait time.Duration) (
 	start := time.Now()
 	var n uintptr
 	var callErr error
-	parse := parseEchoReply
 	if dst.Is6() {
 		src := windows.RawSockaddrInet6{Family: windows.AF_INET6}
 		to := windows.RawSockaddrInet6{Family: windows.AF_INET6, Addr: dst.As16()}
 		n, _, callErr = procIcmp6SendEcho2.Call(uintptr(h), 0, 0, 0, uintptr(unsafe.Pointer(&src)), uintptr(unsafe.Pointer(&to)),
 			payload, echoPayloadSize, uintptr(unsafe.Pointer(&opts)), uintptr(unsafe.Pointer(&buf[0])), uintptr(len(buf)), timeout)
-		parse = parseEchoReply6
 	} else {
 		// IPAddr: the four bytes in network order, read as a native uint32.
 		to := binary.NativeEndian.Uint32(dst.AsSlice())
@@ -118,7 +116,7 @@ func echoHopTTL(h windows.Handle, dst netip.Addr, ttl int, wait time.Duration) (
 			payload, echoPayloadSize, uintptr(unsafe.Pointer(&opts)), uintptr(unsafe.Pointer(&buf[0])), uintptr(len(buf)), timeout)
 	}
 	took := time.Since(start)
-	r, ok := parse(buf)
+	r, ok := parseEchoReply(buf, dst.Is6())
 	var errno syscall.Errno
 	status := errors.As(callErr, &errno) && isIPStatus(uint32(errno))
 	switch {
