@@ -68,7 +68,7 @@ func TestServiceEventLog(t *testing.T) {
 	if err != nil {
 		t.Fatalf("reading the Application log back: %v", err)
 	}
-	if len(events) == 0 && underWine() {
+	if len(events) == 0 && testenv.UnderWine() {
 		t.Skip(wineEventLog)
 	}
 	if err := matchServiceEvents(events); err != nil {
@@ -159,7 +159,6 @@ var (
 	procOpenEventLogW      = advapi32.NewProc("OpenEventLogW")
 	procReadEventLogW      = advapi32.NewProc("ReadEventLogW")
 	procCloseEventLog      = advapi32.NewProc("CloseEventLog")
-	procWineGetVersion     = windows.NewLazySystemDLL("ntdll.dll").NewProc("wine_get_version")
 	errReadEventLogNoBytes = errors.New("ReadEventLogW read nothing")
 )
 
@@ -245,7 +244,3 @@ func utf16z(u []uint16) (string, []uint16) {
 	}
 	return windows.UTF16ToString(u), nil
 }
-
-// underWine says whether this Windows process runs under Wine (its ntdll
-// exports wine_get_version).
-func underWine() bool { return procWineGetVersion.Find() == nil }
