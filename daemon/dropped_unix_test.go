@@ -38,12 +38,7 @@ func TestDaemonDropsWhenLogBlocked(t *testing.T) {
 	base := measure(0)
 	var stderr lockedBuffer
 	clock := &stepClock{t: time.Date(2026, 12, 3, 0, 0, 0, 0, time.UTC)}
-	d, err := New(Deps{ConfigFile: cfgFile, Getenv: os.Getenv, PlanEnv: plan.SystemEnv(func(string) string { return "" }),
-		Clock: clock, Rand: func() float64 { return 0 }, Log: slog.New(slog.NewTextHandler(&stderr, nil)),
-		Hostname: "test", Version: "test", LogQueue: queue})
-	if err != nil {
-		t.Fatal(err)
-	}
+	d := newLoggingDaemon(t, cfgFile, clock, &stderr, queue)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 
@@ -104,6 +99,59 @@ func TestDaemonDropsWhenLogBlocked(t *testing.T) {
 		t.Errorf("%d open files after the stop, baseline %d", after.files, base.files)
 	}
 	t.Logf("%d cycles with the log blocked: %d records dropped, %d written in all", blockedCycles, dropped, len(recs))
+}
+
+// newLoggingDaemon is a daemon on cfgFile with a step clock, its stderr to
+// stderr, its log's queue queue records long.
+func newLoggingDaemon(t *testing.T, cfgFile string, clock *stepClock, stderr *lockedBuffer, queue int) *Daemon {
+	t.Helper()
+	d, err := New(Deps{ConfigFile: cfgFile, Getenv: os.Getenv, PlanEnv: plan.SystemEnv(func(string) string { return "" }),
+		Clock: clock, Rand: func() float64 { return 0 }, Log: slog.New(slog.NewTextHandler(stderr, nil)),
+		Hostname: "test", Version: "test", LogQueue: queue})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// TestDaemonStopsWithLogHung stops a daemon whose log's writer hangs (its
+// records file a FIFO nobody reads): the stop does not wait for the disk
+// beyond the sink's CloseWait; Run returns an error saying the records were
+// not written, and stderr says so too. Once the FIFO gets a reader, the
+// writer left behind ends.
+func TestDaemonStopsWithLogHung(t *testing.T) {
+	dir := testenv.TempDir(t)
+	fifo := filepath.Join(dir, "logs", "probes.jsonl")
+	var stderr lockedBuffer
+	clock := &stepClock{t: time.Date(2026, 12, 3, 0, 0, 0, 0, time.UTC)}
+	d := newLoggingDaemon(t, writeDropConfig(t, dir, fifo), clock, &stderr, 8)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	clock.onWait = func() {
+		if d.cycle >= 3 {
+			cancel()
+		}
+	}
+	ran := make(chan error, 1)
+	go func() { ran <- d.Run(ctx) }()
+	read := make(chan error, 1)
+	defer func() {
+		go func() { read <- copyFIFO(fifo, filepath.Join(dir, "copied.jsonl")) }()
+		if err := <-read; err != nil {
+			t.Errorf("the writer left behind, given a reader: %v", err)
+		}
+	}()
+	select {
+	case err := <-ran:
+		if err == nil || !strings.Contains(err.Error(), "the writer is stuck") || !strings.Contains(err.Error(), "records not written") {
+			t.Errorf("Run returned %v, want the stuck writer and the records lost named", err)
+		}
+	case <-time.After(2 * time.Minute):
+		t.Fatal("the stop is held up by the hung log")
+	}
+	if !strings.Contains(stderr.String(), "the log's writer is stuck; stopping without it") {
+		t.Errorf("stderr does not say the log's writer is stuck:\n%s", stderr.String())
+	}
 }
 
 // writeDropConfig makes fifo, starts two loopback servers, and writes a

@@ -86,6 +86,8 @@ type SinkOptions struct {
 	// Queue is how many lines may wait for a slow disk before new ones are
 	// dropped (and counted): probing never waits for the log. 0: 4096.
 	Queue int
+	// CloseWait is how long Close waits for a stuck writer; 0: 5 s.
+	CloseWait time.Duration
 	// Resumed, when set, makes the record that tells how many were lost
 	// (and of them dropped) once writing works again; the sink writes it
 	// next in line.
@@ -101,11 +103,12 @@ type SinkOptions struct {
 // for rotation (on Windows, another process holding it open) is a counted
 // write error, reported, not a crash.
 type Sink struct {
-	opt   SinkOptions
-	lj    *lumberjack.Logger
-	w     io.Writer
-	lines chan []byte
-	done  chan struct{}
+	opt      SinkOptions
+	lj       *lumberjack.Logger
+	w        io.Writer
+	lines    chan []byte
+	done     chan struct{}
+	closeErr error // the file's close, set by run before done
 
 	mu       sync.Mutex // guards the error bookkeeping below
 	lost     int        // records lost since writing last worked
@@ -118,6 +121,9 @@ type Sink struct {
 func NewSink(opt SinkOptions) *Sink {
 	if opt.Queue <= 0 {
 		opt.Queue = 4096
+	}
+	if opt.CloseWait <= 0 {
+		opt.CloseWait = 5 * time.Second
 	}
 	if opt.ErrorEvery <= 0 {
 		opt.ErrorEvery = time.Minute
@@ -167,20 +173,31 @@ func encodeLine(rec *Record) ([]byte, error) {
 	return b.Bytes(), nil
 }
 
-// Close writes what is queued, closes the file and returns when done.
+// Close writes what is queued, closes the file and returns when done. A
+// writer stuck for CloseWait (a hung disk or mount) is left behind, so that
+// the disk never holds a stop up: what it had not written is lost, and the
+// error says so.
 func (s *Sink) Close() error {
 	close(s.lines)
-	<-s.done
-	if s.lj != nil {
-		return s.lj.Close()
+	select {
+	case <-s.done:
+	case <-time.After(s.opt.CloseWait):
+		left := len(s.lines) + 1 // and the line being written
+		s.opt.Log.Error("the log's writer is stuck; stopping without it", "file", s.opt.File, "records_lost", left)
+		return fmt.Errorf("log %s: the writer is stuck (a hung disk or mount?): %d records not written after waiting %v", s.opt.File, left, s.opt.CloseWait)
 	}
-	return nil
+	return s.closeErr
 }
 
+// run writes the queued lines until Close, then closes the file: also when
+// Close gave up waiting, so a writer that comes unstuck releases it.
 func (s *Sink) run() {
 	defer close(s.done)
 	for line := range s.lines {
 		s.writeLine(line)
+	}
+	if s.lj != nil {
+		s.closeErr = s.lj.Close()
 	}
 }
 
