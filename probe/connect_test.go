@@ -85,15 +85,15 @@ func TestConnectOutcomes(t *testing.T) {
 		{name: "garbage", opt: testnet.ProxyOptions{Mode: testnet.ProxyGarbage}, want: ProxyError, errHas: "not HTTP"},
 		{name: "close mid-tunnel", opt: testnet.ProxyOptions{Mode: testnet.ProxyCloseMidTunnel}, want: ProxyError, code: 200,
 			errHas: "closed the tunnel"},
-		{name: "silent", opt: testnet.ProxyOptions{Mode: testnet.ProxySilent}, timeout: 300 * time.Millisecond, want: ProxyTimeout,
+		{name: "silent", opt: testnet.ProxyOptions{Mode: testnet.ProxySilent}, timeout: time.Second, want: ProxyTimeout,
 			errHas: "no reply to CONNECT before the deadline"},
-		{name: "silent https proxy", opt: testnet.ProxyOptions{Mode: testnet.ProxySilent, TLS: ca}, timeout: 300 * time.Millisecond,
+		{name: "silent https proxy", opt: testnet.ProxyOptions{Mode: testnet.ProxySilent, TLS: ca}, timeout: time.Second,
 			want: ProxyTimeout},
 		{name: "https proxy untrusted", opt: testnet.ProxyOptions{Mode: testnet.ProxyOK, TLS: ca}, noRoots: true,
 			want: ProxyError, errHas: "tls for CONNECT"},
 		{name: "unreachable", want: ProxyUnreachable, errHas: "dial for CONNECT"},
 		{name: "https proxy never answers TLS", opt: testnet.ProxyOptions{Mode: testnet.ProxySilent}, tlsTo: true,
-			timeout: 300 * time.Millisecond, want: ProxyTimeout, errHas: "tls for CONNECT"},
+			timeout: time.Second, want: ProxyTimeout, errHas: "tls for CONNECT"},
 		{name: "proxy by name", opt: testnet.ProxyOptions{Mode: testnet.ProxyOK}, byName: true, want: OK, code: 200},
 	}
 	for _, tt := range tests {

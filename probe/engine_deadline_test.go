@@ -137,7 +137,9 @@ func TestRunStalledOverlap(t *testing.T) {
 // addresses all stall takes one timeout, not three.
 func TestRunAddressesOverlap(t *testing.T) {
 	t.Parallel()
-	const timeout = time.Second
+	// Three seconds, so the DNS step's share of the budget holds on a loaded
+	// machine; what is tested is one budget, not three, so the bound is two.
+	const timeout = 3 * time.Second
 	l := newLab(t)
 	lns := testnet.ListenSamePort(t, testnet.LoopbackIP(501), testnet.LoopbackIP(502), testnet.LoopbackIP(503))
 	var addrs []netip.AddrPort
@@ -149,8 +151,8 @@ func TestRunAddressesOverlap(t *testing.T) {
 	tg.Timeout = timeout
 	start := time.Now()
 	obs := Run(context.Background(), []Target{tg}, RunOptions{})
-	if el := time.Since(start); el > timeout+testSlack {
-		t.Errorf("3 stalled addresses of one name took %v, want about one timeout (%v)", el, timeout)
+	if el := time.Since(start); el > 2*timeout {
+		t.Errorf("3 stalled addresses of one name took %v, want about one timeout (%v), not three", el, timeout)
 	}
 	for i, o := range obs {
 		if o.Outcome != TLSTimeout || o.IP != addrs[i].Addr() {
