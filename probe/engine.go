@@ -32,6 +32,9 @@ type RunOptions struct {
 	// Family 4 or 6 probes only the addresses of that IP version, as curl's
 	// -4/-6; 0 probes both.
 	Family int
+	// TrustPath, when set, fetches and judges the URLs every presented chain
+	// names (Observation.TrustPath); nil: none is fetched.
+	TrustPath *TrustPathOptions
 }
 
 // Run probes targets with at most opt.Concurrency probes in flight and
@@ -48,6 +51,9 @@ type RunOptions struct {
 func Run(ctx context.Context, targets []Target, opt RunOptions) []Observation {
 	r := &runner{ctx: ctx, targets: targets, opt: opt, slots: make([][]Observation, len(targets))}
 	r.dns.m = map[dnsKey]*dnsEntry{}
+	if opt.TrustPath != nil {
+		r.trust = &trustCache{m: map[trustKey]*trustEntry{}}
+	}
 	r.pending.L = &r.mu
 	// Not capped by len(targets): a target's addresses are jobs of their own.
 	workers := opt.Concurrency
@@ -79,7 +85,8 @@ type runner struct {
 	progMu   sync.Mutex
 	finished int
 
-	dns dnsCache
+	dns   dnsCache
+	trust *trustCache // nil: no trust path
 }
 
 // addrJob is one address of a resolved direct target.
@@ -188,7 +195,7 @@ func (r *runner) runAddr(j addrJob) {
 		r.afterConnect(ctx, &obs, conn)
 		cancel()
 	}
-	r.slots[j.target][j.slot] = r.trace(finish(r.ctx, obs))
+	r.slots[j.target][j.slot] = r.trace(r.trustPath(finish(r.ctx, obs)))
 	r.mu.Lock()
 	*j.left--
 	last := *j.left == 0
@@ -230,7 +237,7 @@ func (r *runner) probeProxy(i int) Observation {
 	if obs.DNS != nil && obs.DNS.OK() && len(obs.DNS.Addrs) > 0 {
 		obs.IP = obs.DNS.Addrs[0]
 	}
-	return r.trace(finish(r.ctx, obs))
+	return r.trace(r.trustPath(finish(r.ctx, obs)))
 }
 
 // trace adds the trace RunOptions.Trace asks for to a finished observation:

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -21,8 +22,9 @@ import (
 // bound on what a hostile server can make a probe buffer.
 const MaxHTTPRead = 64 << 10
 
-// HTTPRequest is one minimal HTTP/1.1 GET.
+// HTTPRequest is one minimal HTTP/1.1 request: a GET, or a POST with a body.
 type HTTPRequest struct {
+	Method string // "GET" (default) or "POST" (an OCSP request that does not fit a URL)
 	Scheme string // "http" or "https" (default "http"); used in the proxy's absolute-form URL
 	Host   string // Host header: "host" or "host:port"
 	Path   string // default "/"
@@ -39,6 +41,13 @@ type HTTPRequest struct {
 	// It holds a password: it is never printed.
 	Proxy     *url.URL
 	UserAgent string // default "Microsoft NCSI", as Windows sends it
+	// Body and ContentType are a POST's payload.
+	Body        []byte
+	ContentType string
+	// MaxBody, when > 0, keeps the body of a 200 answer, up to MaxBody bytes,
+	// in HTTPResult.Content for the caller to judge (a CRL, an OCSP answer,
+	// a certificate): the cap on the answer grows by MaxBody.
+	MaxBody int
 }
 
 // HTTPResult is the outcome of HTTPGet.
@@ -50,17 +59,23 @@ type HTTPResult struct {
 	BodyMatch  bool      `json:"body_match"`         // the body was ExpectBody
 	Body       string    `json:"body,omitempty"`     // the first bytes of the body when it did not match (for the report)
 	Date       time.Time `json:"date"`               // the server's Date header (zero when absent): clock-skew detection
-	BytesRead  int       `json:"bytes_read"`         // headers and body, at most MaxHTTPRead
+	BytesRead  int       `json:"bytes_read"`         // headers and body, at most MaxHTTPRead (+ MaxBody)
 	// ContentType and ContentLength are the answer's headers (-1: no
-	// Content-Length), kept when the request judged the content (Expect).
+	// Content-Length), kept when the request judged the content (Expect)
+	// or kept it (MaxBody).
 	ContentType   string `json:"content_type,omitempty"`
 	ContentLength int64  `json:"content_length,omitempty"`
+	// Content is the body when the request asked to keep it (MaxBody) and
+	// the status was 200; Truncated that it was longer than MaxBody
+	// (Content holds MaxBody bytes).
+	Content   []byte `json:"-"`
+	Truncated bool   `json:"truncated,omitempty"`
 }
 
 // bodyExcerpt caps how much of an unexpected body the result keeps.
 const bodyExcerpt = 120
 
-// HTTPGet sends one GET over conn, an established connection to the server
+// HTTPGet sends one request (a GET, unless req.Method says POST) over conn, an established connection to the server
 // (plain, or the *tls.Conn from HandshakeTLS), or to the HTTP proxy named by
 // req.Proxy. ctx's deadline is pushed down to conn, and cancelling ctx
 // interrupts a blocked read. The caller owns conn and closes it.
@@ -72,21 +87,21 @@ func HTTPGet(ctx context.Context, conn net.Conn, req HTTPRequest) HTTPResult {
 
 	_, err := io.WriteString(conn, req.wire())
 	if err == nil {
-		err = res.read(io.LimitReader(conn, MaxHTTPRead), req)
+		err = res.read(io.LimitReader(conn, int64(MaxHTTPRead+req.MaxBody)), req)
 	}
 	res.Duration = time.Since(res.Start)
 	switch {
 	case err == nil:
 	case stopped(ctx, err):
 		res.Outcome = Cancelled
-		res.Error = fmt.Sprintf("GET %s via %s: cancelled before a complete answer", res.URL, where)
+		res.Error = fmt.Sprintf("%s %s via %s: cancelled before a complete answer", req.method(), res.URL, where)
 	case timedOut(err):
 		res.Outcome = HTTPTimeout
-		res.Error = fmt.Sprintf("GET %s via %s: no complete HTTP answer within %s (%v): the server or a middlebox accepted the connection but stalled; check the firewall/proxy logs for this host",
-			res.URL, where, res.Duration.Round(time.Millisecond), err)
+		res.Error = fmt.Sprintf("%s %s via %s: no complete HTTP answer within %s (%v): the server or a middlebox accepted the connection but stalled; check the firewall/proxy logs for this host",
+			req.method(), res.URL, where, res.Duration.Round(time.Millisecond), err)
 	default:
 		res.Outcome = HTTPError
-		res.Error = fmt.Sprintf("GET %s via %s: %v", res.URL, where, err)
+		res.Error = fmt.Sprintf("%s %s via %s: %v", req.method(), res.URL, where, err)
 	}
 	return res
 }
@@ -120,6 +135,11 @@ func (res *HTTPResult) read(r io.Reader, req HTTPRequest) error {
 	case req.Expect != "":
 		// The start of the body is enough to tell a file from a page.
 		body, err = io.ReadAll(io.LimitReader(resp.Body, contentPeek))
+	case req.MaxBody > 0 && resp.StatusCode == http.StatusOK:
+		res.ContentType = resp.Header.Get("Content-Type")
+		body, err = io.ReadAll(io.LimitReader(resp.Body, int64(req.MaxBody)+1))
+		res.Truncated = len(body) > req.MaxBody
+		res.Content = body[:min(len(body), req.MaxBody)]
 	case req.ExpectBody != "" && resp.StatusCode == http.StatusOK:
 		body, err = io.ReadAll(resp.Body)
 	}
@@ -147,16 +167,16 @@ func (res *HTTPResult) judge(body []byte, h http.Header, req HTTPRequest) {
 	switch {
 	case code == http.StatusProxyAuthRequired && req.Proxy != nil:
 		res.Outcome = ProxyAuthRequired
-		res.Error = fmt.Sprintf("GET %s: the proxy answered 407: give it credentials (--proxy http://user:password@host:port)", res.URL)
+		res.Error = fmt.Sprintf("%s %s: the proxy answered 407: give it credentials (--proxy http://user:password@host:port)", req.method(), res.URL)
 	case code == http.StatusProxyAuthRequired && req.Expect != "":
 		res.Outcome = ProxyAuthRequired
 		res.Error = fmt.Sprintf("GET %s: answered 407 on the direct path: a transparent proxy intercepts port 80 and wants credentials that Windows' certificate fetches do not give", res.URL)
 	case sign != "" && code < 500:
 		res.Outcome = ProxyDenied
-		res.Error = fmt.Sprintf("GET %s: %s refused it itself (%d %s; %s): its policy denies this host", res.URL, who, code, http.StatusText(code), sign)
+		res.Error = fmt.Sprintf("%s %s: %s refused it itself (%d %s; %s): its policy denies this host", req.method(), res.URL, who, code, http.StatusText(code), sign)
 	case sign != "":
 		res.Outcome = ProxyError
-		res.Error = fmt.Sprintf("GET %s: %s answered %d %s itself (%s): it could not fetch the page", res.URL, who, code, http.StatusText(code), sign)
+		res.Error = fmt.Sprintf("%s %s: %s answered %d %s itself (%s): it could not fetch the page", req.method(), res.URL, who, code, http.StatusText(code), sign)
 	case req.Expect != "":
 		res.judgeContent(body, h, req.Expect)
 	case req.ExpectBody == "":
@@ -228,6 +248,13 @@ func (req HTTPRequest) path() string {
 	return req.Path
 }
 
+func (req HTTPRequest) method() string {
+	if req.Method == "" {
+		return http.MethodGet
+	}
+	return req.Method
+}
+
 func (req HTTPRequest) url() string {
 	scheme := req.Scheme
 	if scheme == "" {
@@ -259,8 +286,12 @@ func (req HTTPRequest) wire() string {
 	if ua == "" {
 		ua = "Microsoft NCSI"
 	}
-	return "GET " + target + " HTTP/1.1\r\nHost: " + req.Host + "\r\nUser-Agent: " + ua +
-		"\r\nAccept: */*\r\nConnection: close\r\n" + auth + "\r\n"
+	var payload string
+	if req.Body != nil {
+		payload = "Content-Type: " + req.ContentType + "\r\nContent-Length: " + strconv.Itoa(len(req.Body)) + "\r\n"
+	}
+	return req.method() + " " + target + " HTTP/1.1\r\nHost: " + req.Host + "\r\nUser-Agent: " + ua +
+		"\r\nAccept: */*\r\nConnection: close\r\n" + auth + payload + "\r\n" + string(req.Body)
 }
 
 // countReader counts the bytes read through it and keeps the last error.

@@ -81,6 +81,27 @@ const (
 	HTTPTimeout   Outcome = "http_timeout"
 	HTTPError     Outcome = "http_error"
 
+	// The trust path: the URLs the presented certificates name (CA issuers,
+	// OCSP, CRL), fetched over plain HTTP as Windows' CryptoAPI does. A fetch
+	// that fails before an answer has the step's outcome (dns_*, tcp_*,
+	// proxy_*, http_timeout, http_error); an answer is judged by what it is.
+	// A 200 with an HTML page is http_blockpage (HTTPBlockPage).
+	// OCSPBadResponse: not a valid OCSP answer for the certificate: an HTTP
+	// error to both GET and POST, bytes that do not parse or are not signed
+	// for its issuer, the responder's error status (unauthorized, try later,
+	// ...), or a certificate status of unknown.
+	OCSPBadResponse Outcome = "ocsp_bad_response"
+	CRLBadResponse  Outcome = "crl_bad_response" // not a CRL signed by the certificate's issuer (or an HTTP error, or over the size cap)
+	CRLExpired      Outcome = "crl_expired"      // a CRL past its next update: Windows treats its certificates' revocation as unknown
+	// AIABadResponse: the CA-issuers URL gave no certificate (DER or PKCS#7)
+	// that issued the certificate naming it.
+	AIABadResponse Outcome = "aia_bad_response"
+	Revoked        Outcome = "revoked" // the OCSP responder or the CRL lists the certificate as revoked
+	// RevocationUnreachable: an endpoint whose chain has a certificate none
+	// of whose OCSP or CRL URLs answered: Windows cannot check its
+	// revocation (a warning, a failure with --trust-path required).
+	RevocationUnreachable Outcome = "revocation_unreachable"
+
 	// Unknown is a judgement no observation could decide: a wildcard zone
 	// whose random name got an answer that says nothing about the zone.
 	Unknown Outcome = "unknown"

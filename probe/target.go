@@ -126,6 +126,9 @@ type Observation struct {
 	TLS   *TLSResult
 	HTTP  *HTTPResult
 	Trace *TraceResult // when RunOptions.Trace asked for one
+	// TrustPath are the URLs the presented certificates named, each with its
+	// fetch (shared across the run), when RunOptions.TrustPath asked.
+	TrustPath []TrustUse
 	// Outcome is the first failed step's outcome, else ok; through a proxy a
 	// failed local DNS does not count (the proxy resolves the name).
 	Outcome Outcome

@@ -52,6 +52,10 @@ type TLSResult struct {
 	// MSSRetry is the retry with a clamped segment size after a stall, on a
 	// direct connection (nil when there was none).
 	MSSRetry *MSSRetry `json:"mss_retry,omitempty"`
+	// certs are the presented certificates, whatever the verdict, until the
+	// engine has read the trust path's URLs from them (then nil: a run
+	// keeps no certificate).
+	certs []*x509.Certificate
 }
 
 // HandshakeTLS runs a TLS client handshake on conn within ctx (its deadline is
@@ -95,6 +99,7 @@ func HandshakeTLS(ctx context.Context, conn net.Conn, opt TLSOptions) (*tls.Conn
 	res.Cipher = tls.CipherSuiteName(st.CipherSuite)
 	res.ALPN = st.NegotiatedProtocol
 	res.Chain = chainOf(st.PeerCertificates)
+	res.certs = st.PeerCertificates
 	v := judgeChain(st.PeerCertificates, verifyName(conn, opt.ServerName), opt, time.Now())
 	res.Verified, res.InterceptedBy = v.verified, v.interceptedBy
 	res.Duration = time.Since(res.Start)

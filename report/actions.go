@@ -16,64 +16,18 @@ import (
 // pointed at the one that works. Another address, port or resolver of the
 // host that worked does not excuse it: the agent may get the failing one.
 func actions(r *Report) []Action {
-	// Direct successes by (host, port, address); proxy successes by (host,
-	// port) alone: through a proxy no local address is connected to, so the
-	// proxy path working covers every address of the endpoint.
-	direct, viaProxy := map[endpointKey]bool{}, map[endpointKey]bool{}
-	for i := range r.Results {
-		if res := &r.Results[i]; res.Status == probe.OK {
-			if k := keyOf(res); res.Path == probe.PathProxy {
-				k.ip = ""
-				viaProxy[k] = true
-			} else {
-				direct[k] = true
-			}
-		}
-	}
-	workedElsewhere := func(res *Result) bool {
-		k := keyOf(res)
-		if res.Path == probe.PathProxy {
-			return direct[k]
-		}
-		k.ip = ""
-		return viaProxy[k]
-	}
-	var out []Action
-	idx := map[string]int{}
-	add := func(hop, change string, res *Result) {
-		k := hop + "\x00" + change
-		i, ok := idx[k]
-		if !ok {
-			i = len(out)
-			idx[k] = i
-			out = append(out, Action{Hop: hop, Change: change, Hosts: []string{}})
-		}
-		a := &out[i]
-		a.Hosts = appendNew(a.Hosts, res.Host)
-		if res.IP != nil && (hop == HopFirewall || hop == HopPathMTU) {
-			a.IPs = appendNew(a.IPs, *res.IP)
-		}
-		if hop == HopFirewall {
-			for _, t := range res.ExpectedTags {
-				a.Tags = appendNew(a.Tags, t)
-			}
-		}
-	}
+	workedElsewhere := workedElsewhere(r.Results)
+	l := &actionList{idx: map[string]int{}}
 	for i := range r.Results {
 		res := &r.Results[i]
 		// A loopback answer never reached the network: its warning's change,
 		// not a firewall rule, is the fix.
 		loopback := hasCode(res.Warnings, WarnLoopbackAnswer)
-		if !notJudged(res.Status) && !workedElsewhere(res) && !loopback {
-			hop, change := fixFor(res)
-			change += traceNote(hop, res.Trace)
-			if res.Evidence == targets.EvidenceObserved && hop != HopHost {
-				change += observedNote
-			}
-			if res.Family == targets.FamilyAuthorities && (hop == HopFirewall || hop == HopProxy) {
-				change += authoritiesNote
-			}
-			add(hop, change, res)
+		// A chain's revocation is the trust path's rows' to fix (below).
+		trust := res.Status == probe.Revoked || res.Status == probe.RevocationUnreachable
+		if !notJudged(res.Status) && !workedElsewhere(res) && !loopback && !trust {
+			hop, change := resultChange(res)
+			l.add(hop, change, res)
 		}
 		for _, w := range res.Warnings {
 			// A loopback answer's own advice stands in for a failure's;
@@ -82,16 +36,102 @@ func actions(r *Report) []Action {
 				continue
 			}
 			if hop, change := fixForWarning(res, w); hop != "" && !(loopback && hop == HopFirewall) {
-				add(hop, change, res)
+				l.add(hop, change, res)
 			}
 		}
 	}
+	trustActions(r, func(hop, change, host, ip string) { l.addHost(hop, change, host, ip) })
 	if c := r.Clock; c != nil && c.Skewed {
-		out = append(out, Action{Hop: HopClock, Hosts: []string{c.Source}, Change: fmt.Sprintf(
+		l.out = append(l.out, Action{Hop: HopClock, Hosts: []string{c.Source}, Change: fmt.Sprintf(
 			"this server's clock is %s the servers' (%s): fix time synchronisation (w32tm /resync, chrony); %s",
 			skewText(c.SkewSeconds), c.Source, clockSkewBreaks)})
 	}
-	return orEmpty(out)
+	return orEmpty(l.out)
+}
+
+// workedElsewhere tells whether a failed result's endpoint worked on the
+// other path. Direct successes count by (host, port, address); proxy
+// successes by (host, port) alone: through a proxy no local address is
+// connected to, so the proxy path working covers every address of the
+// endpoint.
+func workedElsewhere(results []Result) func(*Result) bool {
+	direct, viaProxy := map[endpointKey]bool{}, map[endpointKey]bool{}
+	for i := range results {
+		if res := &results[i]; res.Status == probe.OK {
+			if k := keyOf(res); res.Path == probe.PathProxy {
+				k.ip = ""
+				viaProxy[k] = true
+			} else {
+				direct[k] = true
+			}
+		}
+	}
+	return func(res *Result) bool {
+		k := keyOf(res)
+		if res.Path == probe.PathProxy {
+			return direct[k]
+		}
+		k.ip = ""
+		return viaProxy[k]
+	}
+}
+
+// resultChange is the change that would fix a failed result, with what the
+// trace, the evidence and the family add to it. A certificate authority's
+// host that drops or rejects port 80 joins the trust path's one port-80
+// line (CAChange).
+func resultChange(res *Result) (hop, change string) {
+	hop, change = fixFor(res)
+	if res.Family == targets.FamilyAuthorities && hop == HopFirewall && res.Status.Step() == probe.StepTCP {
+		return hop, CAChange(res.Port)
+	}
+	change += traceNote(hop, res.Trace)
+	if res.Evidence == targets.EvidenceObserved && hop != HopHost {
+		change += observedNote
+	}
+	if res.Family == targets.FamilyAuthorities && (hop == HopFirewall || hop == HopProxy) {
+		change += authoritiesNote
+	}
+	return hop, change
+}
+
+// actionList is the what-to-open list being built: one Action per (hop,
+// change), hosts and addresses merged.
+type actionList struct {
+	out []Action
+	idx map[string]int
+}
+
+// addHost adds host (and ip, when not "") to the action (hop, change).
+func (l *actionList) addHost(hop, change, host, ip string) *Action {
+	k := hop + "\x00" + change
+	i, ok := l.idx[k]
+	if !ok {
+		i = len(l.out)
+		l.idx[k] = i
+		l.out = append(l.out, Action{Hop: hop, Change: change, Hosts: []string{}})
+	}
+	a := &l.out[i]
+	a.Hosts = appendNew(a.Hosts, host)
+	if ip != "" {
+		a.IPs = appendNew(a.IPs, ip)
+	}
+	return a
+}
+
+// add adds a result to the action (hop, change): its address for a firewall
+// or path-MTU change, and for a firewall change its expected tags.
+func (l *actionList) add(hop, change string, res *Result) {
+	ip := ""
+	if res.IP != nil && (hop == HopFirewall || hop == HopPathMTU) {
+		ip = *res.IP
+	}
+	a := l.addHost(hop, change, res.Host, ip)
+	if hop == HopFirewall {
+		for _, t := range res.ExpectedTags {
+			a.Tags = appendNew(a.Tags, t)
+		}
+	}
 }
 
 // observedNote qualifies the advice for hosts only Microsoft's scripts and

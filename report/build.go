@@ -32,6 +32,9 @@ type Input struct {
 	TagsInfo ServiceTagsInfo
 	// Provider names the CDN, WAF or cloud owning an address; nil: not checked.
 	Provider func(netip.Addr) *Provider
+	// TrustPath is how the chains' URLs were fetched and are judged; nil or
+	// mode off: they were not.
+	TrustPath *TrustPathSettings
 }
 
 // RoleWildcardCheck marks an endpoint that is a random name under a wildcard
@@ -91,6 +94,7 @@ func Build(in Input) *Report {
 		Wildcards:     []Wildcard{},
 		NotProbed:     orEmpty(in.NotProbed),
 		Results:       make([]Result, 0, len(in.Observations)),
+		TrustPath:     []TrustURL{},
 	}
 	r.ServiceTags.Loaded = in.Tags != nil
 	if r.ServiceTags.Loaded {
@@ -113,7 +117,11 @@ func Build(in Input) *Report {
 	if r.Clock != nil && r.Clock.Skewed {
 		r.Clock.Message = clockMessage(r.Clock)
 	}
-	r.Summary = summarize(r.Results)
+	trustPath(&in, r)
+	// --trust-path required: every failure of the certificate authorities
+	// counts, the catalog's revocation servers' too.
+	required := in.TrustPath != nil && in.TrustPath.Mode == TrustPathRequired
+	r.Summary = summarize(r.Results, r.Summary.TrustPath, required)
 	r.Summary.Verdict = SummaryVerdict(r.Results)
 	r.Open = actions(r)
 	return r
@@ -367,8 +375,8 @@ func clockSkew(obs []probe.Observation) *Clock {
 	return &Clock{SkewSeconds: secs, Source: m.host, Skewed: math.Abs(m.skew.Seconds()) > MaxClockSkew.Seconds()}
 }
 
-func summarize(results []Result) Summary {
-	s := Summary{ByStatus: map[probe.Outcome]int{}, Families: []FamilySummary{}}
+func summarize(results []Result, trust TrustPathSummary, required bool) Summary {
+	s := Summary{ByStatus: map[probe.Outcome]int{}, Families: []FamilySummary{}, TrustPath: trust}
 	fam := map[string]int{} // family → index in s.Families
 	for i := range results {
 		r := &results[i]
@@ -402,7 +410,7 @@ func summarize(results []Result) Summary {
 			s.Info++
 			f.Info++
 		default:
-			if softFailed(r) {
+			if softFailed(r) && !required {
 				s.SoftFailed++
 				f.SoftFailed++
 				continue

@@ -34,8 +34,13 @@ type Report struct {
 	Wildcards   []Wildcard       `json:"wildcards"`
 	NotProbed   []NotProbed      `json:"families_not_probed"`
 	Results     []Result         `json:"results"`
-	Summary     Summary          `json:"summary"`
-	Open        []Action         `json:"what_to_open"`
+	// TrustPath are the URLs the presented chains named, each fetched once
+	// per route (--trust-path); empty when off. TrustPathSettings is null
+	// when off.
+	TrustPath         []TrustURL         `json:"trust_path"`
+	TrustPathSettings *TrustPathSettings `json:"trust_path_settings"`
+	Summary           Summary            `json:"summary"`
+	Open              []Action           `json:"what_to_open"`
 }
 
 // ProxyInfo says which proxy the run used and where it was found.
@@ -119,7 +124,10 @@ type Result struct {
 	ExpectedTags   []string           `json:"expected_tags"`
 	ExpectedTagsOK *bool              `json:"expected_tags_ok"` // null: not judged (no feed, no address, judged by name)
 	Provider       *Provider          `json:"provider"`
-	ElapsedMS      float64            `json:"elapsed_ms"`
+	// ChainURLs are the URLs the presented chain named and what they cost
+	// Windows (--trust-path); null when none were fetched.
+	ChainURLs *ChainURLs `json:"chain_urls"`
+	ElapsedMS float64    `json:"elapsed_ms"`
 }
 
 // Warning is a finding that does not fail the result by itself.
@@ -139,8 +147,10 @@ const (
 	WarnHostsOverride        = "hosts_override"        // with --resolver: this machine's hosts file maps the name elsewhere
 	WarnLoopbackAnswer       = "loopback_answer"       // a name other than localhost resolved to loopback: redirected to this host
 	// WarnRevocationUnreachable: a revocation server (OCSP, CRL) of the
-	// catalog failed: Windows does without it, so the result soft-fails.
-	WarnRevocationUnreachable = "revocation_unreachable"
+	// catalog failed, or none of the OCSP or CRL URLs of one certificate of
+	// a result's chain answered (the trust path): Windows does without the
+	// check (probe.RevocationUnreachable).
+	WarnRevocationUnreachable = string(probe.RevocationUnreachable)
 )
 
 // DNS is the local resolution of the host.
@@ -182,7 +192,8 @@ type TLS struct {
 	MS       float64         `json:"ms"`
 }
 
-// HTTP is the request made after the connection (NCSI, or to read Date).
+// HTTP is the request made after the connection (NCSI, or to read Date), or
+// a trust-path fetch's.
 type HTTP struct {
 	StatusCode int    `json:"status_code"`
 	Location   string `json:"location,omitempty"`
@@ -190,6 +201,7 @@ type HTTP struct {
 	// ContentType of an answer judged by its content (the certificate
 	// authorities' hosts): what a block page or a relabelled file came as.
 	ContentType string  `json:"content_type,omitempty"`
+	Bytes       int     `json:"bytes,omitempty"` // a trust-path fetch: the answer's size, headers included
 	MS          float64 `json:"ms"`
 }
 
@@ -227,6 +239,8 @@ type Summary struct {
 	// then this server's own network, and the verdict says what to check.
 	Verdict  string          `json:"verdict,omitempty"`
 	Families []FamilySummary `json:"families"`
+	// TrustPath counts the trust path's rows; its failures fail the run.
+	TrustPath TrustPathSummary `json:"trust_path"`
 }
 
 // FamilySummary is one family's line in the summary.

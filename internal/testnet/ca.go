@@ -100,6 +100,10 @@ func mint(t testing.TB, tmpl, parent *x509.Certificate, parentKey *ecdsa.Private
 // around now.
 type LeafOptions struct {
 	NotBefore, NotAfter time.Time
+	// The URLs the leaf names, as a public CA's leaves do: its issuer's
+	// certificate and OCSP responder (Authority Information Access), and its
+	// CRL distribution points.
+	CAIssuers, OCSP, CRL []string
 }
 
 // Leaf mints a server certificate for the given DNS names and IPs; the chain
@@ -138,6 +142,10 @@ func leafTemplate(names []string, ips []net.IP, opt LeafOptions) *x509.Certifica
 		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 		DNSNames:    names,
 		IPAddresses: ips,
+
+		IssuingCertificateURL: opt.CAIssuers,
+		OCSPServer:            opt.OCSP,
+		CRLDistributionPoints: opt.CRL,
 	}
 }
 
