@@ -68,6 +68,7 @@ type Config struct {
 	Timeout          Duration  `yaml:"timeout"`
 	Concurrency      int       `yaml:"concurrency"`
 	NoWildcardCheck  bool      `yaml:"no_wildcard_check"`
+	TrustPath        string    `yaml:"trust_path"` // off, check (default) or required
 	ServiceTags      TagConfig `yaml:"service_tags"`
 
 	Log     LogConfig     `yaml:"log"`
@@ -469,7 +470,7 @@ func (c *Config) PlanOptions() plan.Options {
 		Members: c.Members, StorageAccounts: c.StorageAccounts, Vaults: c.Vaults, PrivateEndpoint: c.PrivateEndpoint,
 		Resolvers: c.Resolvers, Proxy: c.ProxyURL, Path: c.Path, CAFile: c.CAFile,
 		ServiceTags: c.ServiceTags.File, Timeout: c.Timeout.Duration, Concurrency: c.Concurrency,
-		NoWildcardCheck: c.NoWildcardCheck,
+		NoWildcardCheck: c.NoWildcardCheck, TrustPath: c.TrustPath,
 	}
 }
 

@@ -137,6 +137,7 @@ var configKeys = strings.NewReplacer(
 	"--resolver", "resolvers", "--path", "path", "--proxy", "proxy", "--cloud", "cloud", "--region", "region",
 	"--ca-file", "ca_file", "--targets", "targets_file", "--member", "members", "--storage-account", "storage_accounts",
 	"--vault", "vaults", "--private-endpoint", "private_endpoint", "--timeout", "timeout", "--concurrency", "concurrency", "--service-tags", "service_tags.file",
+	"--trust-path", "trust_path",
 )
 
 // New loads the config; a bad one is an error wrapping ErrConfig.

@@ -66,6 +66,8 @@ type Options struct {
 	// TraceTimeout (0: probe.DefaultTraceTimeout).
 	Trace        probe.TraceWhen
 	TraceTimeout time.Duration
+	// TrustPath is off, check or required (report.TrustPath*); "": check.
+	TrustPath string
 }
 
 // CatalogRun reports whether no targets were given, so the built-in catalog
@@ -86,12 +88,15 @@ type Env struct {
 	// Hosts reads the hosts file, which the system resolver answers from
 	// first; nil reads none.
 	Hosts func() (*probe.Hosts, error)
+	// ChainEngine reads Windows' chain-engine budgets (probe.ReadChainEngine);
+	// nil reads none.
+	ChainEngine func() ([]probe.ChainEngineValue, error)
 }
 
 // SystemEnv is the host's own environment read through getenv.
 func SystemEnv(getenv func(string) string) Env {
 	return Env{Getenv: getenv, SystemProxy: proxy.ReadSystem, SystemResolvers: probe.SystemResolvers, Random: rand.Reader, IPv6: probe.DetectIPv6,
-		Hosts: func() (*probe.Hosts, error) { return probe.ReadHosts(probe.HostsPath()) }}
+		Hosts: func() (*probe.Hosts, error) { return probe.ReadHosts(probe.HostsPath()) }, ChainEngine: probe.ReadChainEngine}
 }
 
 // Plan is what one run will probe: Endpoints[i] is the catalog view of
@@ -110,6 +115,9 @@ type Plan struct {
 	Trace       probe.TraceWhen  // Options.Trace
 	TraceBudget time.Duration    // Options.TraceTimeout
 	IPv6        *probe.IPv6Reach // this host's IPv6, decided once for the run; nil: not decided
+	// TrustPath is how the chains' URLs are fetched and judged; nil: off.
+	TrustPath   *report.TrustPathSettings
+	TrustBudget time.Duration // each URL's fetch: Options.Timeout
 }
 
 // InputError is bad usage or bad input in the Options: the fix is the
@@ -170,7 +178,11 @@ func Build(opts Options, env Env) (*Plan, error) {
 		return nil, inputErrorf("IP family %d: want 4 (-4), 6 (-6) or 0 for both", opts.Family)
 	}
 
-	p := &Plan{Cloud: cloud, Region: opts.Region, Resolvers: resolvers, Concurrency: opts.Concurrency, Family: opts.Family, Trace: opts.Trace, TraceBudget: opts.TraceTimeout}
+	p := &Plan{Cloud: cloud, Region: opts.Region, Resolvers: resolvers, Concurrency: opts.Concurrency, Family: opts.Family, Trace: opts.Trace, TraceBudget: opts.TraceTimeout,
+		TrustBudget: opts.Timeout}
+	if p.TrustPath, err = trustPath(opts.TrustPath, env.ChainEngine); err != nil {
+		return nil, err
+	}
 	if env.IPv6 != nil {
 		reach := env.IPv6()
 		p.IPv6 = &reach
@@ -193,6 +205,32 @@ func Build(opts Options, env Env) (*Plan, error) {
 		}
 	}
 	return p, nil
+}
+
+// trustPath is the trust path's settings for mode (--trust-path), with
+// Windows' budgets as this machine's registry sets them; nil when off.
+func trustPath(mode string, chainEngine func() ([]probe.ChainEngineValue, error)) (*report.TrustPathSettings, error) {
+	switch mode {
+	case "":
+		mode = report.TrustPathCheck
+	case report.TrustPathOff:
+		return nil, nil
+	case report.TrustPathCheck, report.TrustPathRequired:
+	default:
+		modes := []string{report.TrustPathOff, report.TrustPathCheck, report.TrustPathRequired}
+		return nil, flagErrorf("--trust-path", "unknown mode %s%s", quote.Q(mode), quote.OneOf(mode, modes))
+	}
+	s := &report.TrustPathSettings{Mode: mode, Registry: []probe.ChainEngineValue{}}
+	if chainEngine != nil {
+		vals, err := chainEngine()
+		if err != nil {
+			s.Note = fmt.Sprintf("Windows' chain-engine budgets could not be read (%v): its defaults are assumed", err)
+		}
+		s.Registry = append(s.Registry, vals...)
+	}
+	perURL, revocation := probe.ChainBudgets(s.Registry)
+	s.URLTimeoutMS, s.RevocationTimeoutMS = perURL.Milliseconds(), revocation.Milliseconds()
+	return s, nil
 }
 
 // nameOne says how the user names a member of a family the catalog run has

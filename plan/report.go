@@ -15,7 +15,11 @@ import (
 
 // RunOptions are the engine's options for this plan; progress may be nil.
 func (p *Plan) RunOptions(progress func(done, total int)) probe.RunOptions {
-	return probe.RunOptions{Concurrency: p.Concurrency, Progress: progress, IPv6: p.IPv6, Family: p.Family, Trace: p.Trace, TraceTimeout: p.TraceBudget}
+	opt := probe.RunOptions{Concurrency: p.Concurrency, Progress: progress, IPv6: p.IPv6, Family: p.Family, Trace: p.Trace, TraceTimeout: p.TraceBudget}
+	if p.TrustPath != nil {
+		opt.TrustPath = &probe.TrustPathOptions{Timeout: p.TrustBudget, Resolver: p.Resolvers[0]}
+	}
+	return opt
 }
 
 // Report joins the observations of p's targets (probe.Run's result) with the
@@ -26,7 +30,7 @@ func (p *Plan) Report(started, finished time.Time, obs []probe.Observation, a At
 		Cloud: p.Cloud, Region: p.Region,
 		Resolvers: p.Resolvers, Proxy: p.Proxy, Proxies: p.Proxies, IPv6: p.IPv6,
 		Endpoints: p.Endpoints, Observations: obs, NotProbed: p.NotProbed,
-		Tags: a.Tags, TagsInfo: a.TagsInfo, Provider: a.Provider,
+		Tags: a.Tags, TagsInfo: a.TagsInfo, Provider: a.Provider, TrustPath: p.TrustPath,
 	})
 }
 

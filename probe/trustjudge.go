@@ -24,7 +24,8 @@ func judgeTrust(f *TrustFetch, ref trustRef, method string, now time.Time) (retr
 	f.Error = ""
 	switch {
 	case h.Outcome != OK:
-		f.Outcome, f.Error = h.Outcome, where+": "+h.Error
+		// The exchange's own error names the method and URL.
+		f.Outcome, f.Error = h.Outcome, f.Kind+": "+h.Error
 		return false
 	case h.StatusCode != http.StatusOK:
 		f.Outcome = badAnswer(f.Kind)

@@ -12,6 +12,9 @@ import (
 // every string that came from the report.
 func checkHTML(w io.Writer, r *report.Report, verbose bool) error {
 	t, err := template.New("check").Funcs(template.FuncMap{"timings": timingsLine}).Parse(checkHTMLTemplate)
+	if err == nil {
+		_, err = t.New("trust").Parse(trustHTML)
+	}
 	if err != nil {
 		return err
 	}
@@ -76,6 +79,7 @@ tr.warn td { border-bottom: 1px solid #ddd; font-size: 0.92em; }
 </tbody>
 </table>
 {{- end}}
+{{template "trust" .}}
 <h2>Summary</h2>
 <ul>
 {{- range .Families}}{{if .Summary}}

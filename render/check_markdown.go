@@ -59,6 +59,7 @@ func checkMarkdown(w io.Writer, r *report.Report, verbose bool) error {
 		}
 	}
 
+	trustMarkdown(&b, v.TrustHead, v.Trust)
 	b.WriteString("\n### Summary\n\n")
 	for _, f := range v.Families {
 		if f.Summary != "" {

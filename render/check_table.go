@@ -90,7 +90,11 @@ func checkTable(w io.Writer, r *report.Report, opt CheckOptions) error {
 	if v.NothingOpen != "" {
 		fmt.Fprintf(&foot, "\n%s\n", p.paint(ansiGreen, v.NothingOpen))
 	}
-	_, err := io.WriteString(w, wrapLines(head.String(), opt.Width)+tbl.String()+wrapLines(foot.String(), opt.Width))
+	var trust strings.Builder
+	if err := trustTable(&trust, v.TrustHead, v.Trust, p, opt.Width); err != nil {
+		return err
+	}
+	_, err := io.WriteString(w, wrapLines(head.String(), opt.Width)+tbl.String()+trust.String()+wrapLines(foot.String(), opt.Width))
 	return err
 }
 

@@ -20,6 +20,10 @@ type checkView struct {
 	NotProbed   string // non-empty when catalog families had no member in the run
 	Open        []actionView
 	NothingOpen string // non-empty when there is nothing to open
+	// TrustHead heads the trust path's section, "" when the run did not
+	// look at it; Trust are its rows.
+	TrustHead string
+	Trust     []trustView
 }
 
 type familyView struct {
@@ -85,6 +89,7 @@ func newCheckView(r *report.Report) checkView {
 		v.Families[k].Rows = append(v.Families[k].Rows, newRowView(res))
 	}
 	v.Wildcards = wildcardLines(r.Wildcards)
+	v.TrustHead, v.Trust = newTrustViews(r)
 	for _, a := range r.Open {
 		v.Open = append(v.Open, newActionView(a))
 	}

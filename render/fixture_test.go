@@ -78,7 +78,9 @@ func fixtureProvider(a netip.Addr) *report.Provider {
 // traced), TLS inspection and a denied CONNECT on the proxy, an address
 // outside its service tag, a private endpoint a second resolver sees, a
 // captive NCSI page, an NXDOMAIN, an IPv6 address on a host without IPv6, a
-// skewed clock, wildcard checks and a family not probed.
+// skewed clock, wildcard checks, a family not probed, and the chains' URLs:
+// OCSP answers direct, the CRL host drops port 80, and the proxy serves a
+// block page for OCSP and denies the CRL.
 func loadCheckFixture(t testing.TB) *report.Report {
 	t.Helper()
 	eps := fixtureEndpoints()
@@ -87,7 +89,8 @@ func loadCheckFixture(t testing.TB) *report.Report {
 		Proxy:     &report.ProxyInfo{URL: px.Redacted(), Source: string(px.Source)},
 		IPv6:      &probe.IPv6Reach{Available: false, Detail: "no global IPv6 address on any interface"},
 		Endpoints: eps,
-		NotProbed: []report.NotProbed{{Family: "*.blob.storage.azure.net", ExpectedTags: []string{"Storage"}, NameOne: "add --storage-account NAME or --member HOST"}}}
+		NotProbed: []report.NotProbed{{Family: "*.blob.storage.azure.net", ExpectedTags: []string{"Storage"}, NameOne: "add --storage-account NAME or --member HOST"}},
+		TrustPath: &report.TrustPathSettings{Mode: report.TrustPathCheck, URLTimeoutMS: 15000, RevocationTimeoutMS: 20000, Registry: []probe.ChainEngineValue{}}}
 	return p.Report(fixtureStart, fixtureStart.Add(ms(7412)), fixtureObservations(eps, px), plan.Attribution{
 		Tags:     fixtureTags,
 		TagsInfo: report.ServiceTagsInfo{Loaded: true, Source: `C:\ProgramData\egressprobe\servicetags\ServiceTags_Public_20261123.json`, Cloud: "public", ChangeNumber: 391, Published: time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC)},
@@ -207,6 +210,36 @@ func fixtureHTTP() (rec, captive, ncsiOK *probe.HTTPResult) {
 	return rec, captive, ncsiOK
 }
 
+// fixtureTrustPath is the Microsoft chain's URLs as the storage account's
+// direct result and the backup pod's proxied one fetched them: OCSP answers
+// direct and the CRL host drops port 80; the proxy serves a block page for
+// OCSP and denies the CRL.
+func fixtureTrustPath() (direct, proxied []probe.TrustUse) {
+	fetch := func(kind, u string, out probe.Outcome, took float64, code, bytes int, why string) *probe.TrustFetch {
+		f := &probe.TrustFetch{URL: u, Kind: kind, Outcome: out, Error: why, Elapsed: ms(took)}
+		if code != 0 {
+			f.HTTP = &probe.HTTPResult{Step: step(probe.OK, took), URL: u, StatusCode: code, BytesRead: bytes, ContentType: "application/ocsp-response"}
+		}
+		return f
+	}
+	const issuing = "CN=Microsoft Azure RSA TLS Issuing CA 07,O=Microsoft Corporation,C=US"
+	const ocspURL = "http://oneocsp.microsoft.com/ocsp"
+	const crlURL = "http://www.microsoft.com/pkiops/crl/Microsoft%20Azure%20RSA%20TLS%20Issuing%20CA%2007.crl"
+	ocspDirect := fetch(probe.TrustOCSP, ocspURL, probe.OK, 23.4, 200, 1873, "")
+	ocspDirect.OCSP = &probe.OCSPAnswer{Method: "GET", Status: "good", ProducedAt: fixtureAt(-3600), NextUpdate: fixtureAt(86400)}
+	crlDirect := fetch(probe.TrustCRL, crlURL, probe.TCPTimeout, 5000.1, 0, 0, "crl "+crlURL+": connect to 23.45.229.105:80 (www.microsoft.com): no answer within 5s: a firewall drops the SYN")
+	crlDirect.IP = "23.45.229.105"
+	ocspProxy := fetch(probe.TrustOCSP, ocspURL, probe.HTTPBlockPage, 14.2, 200, 2210,
+		`ocsp `+ocspURL+`: 200 with an HTML page (text/html, 2048 bytes, "<html><title>Blocked</title>") instead of an OCSP answer: a web filter's or proxy's block page`)
+	crlProxy := fetch(probe.TrustCRL, crlURL, probe.ProxyDenied, 9.1, 403, 512,
+		"crl: GET "+crlURL+": the proxy http://svc-backup:xxxxx@proxy.contoso.local:3128 refused it itself (403 Forbidden; X-Squid-Error: \"ERR_ACCESS_DENIED 0\"): its policy denies this host")
+	uses := func(ocsp, crl *probe.TrustFetch) []probe.TrustUse {
+		return []probe.TrustUse{{Depth: 0, Cert: "CN=leaf", Judged: true, Fetch: ocsp}, {Depth: 0, Cert: "CN=leaf", Judged: true, Fetch: crl},
+			{Depth: 1, Cert: issuing, Fetch: crl}}
+	}
+	return uses(ocspDirect, crlDirect), uses(ocspProxy, crlProxy)
+}
+
 // fixtureObservations is what probe.Run returned for eps, direct and through
 // px, in its order: by endpoint, then address, then route.
 func fixtureObservations(eps []targets.Endpoint, px proxy.Route) []probe.Observation {
@@ -222,6 +255,7 @@ func fixtureObservations(eps []targets.Endpoint, px proxy.Route) []probe.Observa
 	recHTTP, captive, ncsiOK := fixtureHTTP()
 	tcpOK := func(took float64) *probe.TCPResult { return &probe.TCPResult{Step: step(probe.OK, took)} }
 
+	trustDirect, trustProxied := fixtureTrustPath()
 	lead := fixtureDropped(0, d.login, "20.190.160.1")
 	lead.Trace = fixtureTrace()
 	return []probe.Observation{
@@ -237,9 +271,9 @@ func fixtureObservations(eps []targets.Endpoint, px proxy.Route) []probe.Observa
 			Proxy: denied, Outcome: probe.ProxyDenied, Error: denied.Error, Elapsed: ms(31.0)},
 		fixtureDropped(2, d.rec, "20.50.2.10"),
 		{Index: 2, Target: probe.Target{Host: eps[2].Host, Resolver: sys, Route: px}, IP: netip.MustParseAddr("20.50.2.10"), DNS: d.rec,
-			Proxy: connect(probe.OK, 200, 28.4), TLS: fixtureMicrosoftTLS(eps[2].Host), HTTP: recHTTP, Outcome: probe.OK, Elapsed: ms(138.6)},
+			Proxy: connect(probe.OK, 200, 28.4), TLS: fixtureMicrosoftTLS(eps[2].Host), HTTP: recHTTP, Outcome: probe.OK, Elapsed: ms(138.6), TrustPath: trustProxied},
 		{Index: 3, Target: probe.Target{Host: eps[3].Host, Resolver: sys, Route: direct}, IP: netip.MustParseAddr("20.60.145.4"), DNS: d.blobPublic,
-			TCP: tcpOK(9.8), TLS: fixtureMicrosoftTLS(eps[3].Host), Outcome: probe.OK, Elapsed: ms(66.3)},
+			TCP: tcpOK(9.8), TLS: fixtureMicrosoftTLS(eps[3].Host), Outcome: probe.OK, Elapsed: ms(66.3), TrustPath: trustDirect},
 		{Index: 3, Target: probe.Target{Host: eps[3].Host, Resolver: corp, Route: direct}, IP: netip.MustParseAddr("10.20.0.5"), DNS: d.blobPrivate,
 			TCP: tcpOK(1.1), TLS: fixtureMicrosoftTLS(eps[3].Host), Outcome: probe.OK, Elapsed: ms(27.5)},
 		{Index: 4, Target: probe.Target{Host: eps[4].Host, Resolver: sys, Route: direct}, IP: netip.MustParseAddr("23.215.0.136"), DNS: d.connecttest,

@@ -85,6 +85,7 @@ type TrustPathSettings struct {
 	RevocationTimeoutMS int64 `json:"revocation_timeout_ms"`
 	// Registry are the ChainEngine values set on this machine (Windows).
 	Registry []probe.ChainEngineValue `json:"registry"`
+	Note     string                   `json:"note,omitempty"` // why the registry could not be read
 }
 
 // ChainURLs is what one result's chain costs Windows in fetches.

@@ -59,6 +59,11 @@ proxy) with rising TTL, naming the last hop that answered ("dies after hop 2 (10
 only for silently dropped connections. At most 30 hops, 5 at a time, 1s per hop, --trace-timeout per
 trace; it runs without root.
 
+Trust path: after each handshake, the URLs the certificates name (CA issuers, OCSP, CRL: plain HTTP,
+port 80) are fetched once per run along the endpoint's route, as Windows does, and judged; they show
+as "Certificate authorities (HTTP 80)". --trust-path check (the default) reports revocation failures as
+warnings; required makes every trust-path failure fail the run; off fetches nothing.
+
 A vault's private-endpoint names (--vault ID) are only resolved: NXDOMAIN there is expected
 (privatelink_absent, informational) unless --private-endpoint says the vault has one; then no
 answer, or a public one, is a DNS failure whose fix names the private DNS zone.
@@ -66,10 +71,12 @@ answer, or a public one, is a DNS failure whose fix names the private DNS zone.
 The catalog also fetches, on plain HTTP port 80 as Windows does to build and check certificate
 chains, from the certificate authorities' hosts (CA issuers, CRL, OCSP) and Windows' root list
 (ctldl.windowsupdate.com), judging what comes back (a web filter's page is http_blockpage). An OCSP
-or CRL host that fails only warns (revocation_unreachable): Windows waits for it, then goes on.
+or CRL host that fails only warns (revocation_unreachable): Windows waits for it, then goes on
+(with --trust-path required it fails).
 
 Exit status: 0 every result ok (or skipped, informational, or an unreachable revocation server), 1
-at least one is not (the output is still printed in full), 2 bad usage or bad input.`,
+at least one is not, or a trust-path URL failed (the output is still printed in full), 2 bad usage
+or bad input.`,
 		Example: checkExamples,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Targets = args
@@ -105,6 +112,8 @@ at least one is not (the output is still printed in full), 2 bad usage or bad in
 	f.BoolVarP(&opts.IPv6Only, "ipv6", "6", false, "probe IPv6 addresses only (as curl -6)")
 	f.StringVar(&opts.TraceMode, "trace", "off", "trace the path of failed results hop by hop (TCP SYNs with rising TTL): --trace for every failure, --trace=auto only where a connection was silently dropped")
 	f.Lookup("trace").NoOptDefVal = "on"
+	f.StringVar(&opts.TrustPath, "trust-path", "check", "`MODE`: check (fetch the certificates' OCSP, CRL and CA-issuers URLs; revocation failures warn), required (every failure counts), or off")
+	completeWith(cmd, "trust-path", "off", "check", "required")
 	f.DurationVar(&opts.TraceTimeout, "trace-timeout", probe.DefaultTraceTimeout, "the most one trace may take: a `DURATION` (30 hops, 5 at a time, 1s each)")
 	return cmd
 }
@@ -206,7 +215,7 @@ func runCheck(ctx context.Context, opts *checkOptions, s *streams) error {
 	if ctx.Err() != nil {
 		return fmt.Errorf("interrupted: the report shows what finished")
 	}
-	if rep.Summary.Failed > 0 {
+	if rep.Summary.Failed > 0 || rep.Summary.TrustPath.Failed > 0 {
 		return errFailed
 	}
 	return nil
