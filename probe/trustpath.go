@@ -1,6 +1,7 @@
 package probe
 
 import (
+	"bytes"
 	"context"
 	"crypto/x509"
 	"net/url"
@@ -154,14 +155,15 @@ func trustRefs(certs []*x509.Certificate) []trustRef {
 	return out
 }
 
-// issuerIn is the presented certificate that signed certs[i], nil when the
-// server did not send it; the next one is tried first, as chains are sent.
+// issuerIn is the presented certificate that issued certs[i], nil when the
+// server did not send it: the one whose subject is c's issuer and, where
+// both say, whose key identifier c names — how chain builders pick
+// candidates, without a signature check per probe (the chain's verification
+// did that already).
 func issuerIn(c *x509.Certificate, certs []*x509.Certificate, i int) *x509.Certificate {
-	if i+1 < len(certs) && c.CheckSignatureFrom(certs[i+1]) == nil {
-		return certs[i+1]
-	}
 	for j, cand := range certs {
-		if j != i && j != i+1 && c.CheckSignatureFrom(cand) == nil {
+		if j != i && bytes.Equal(c.RawIssuer, cand.RawSubject) &&
+			(len(c.AuthorityKeyId) == 0 || len(cand.SubjectKeyId) == 0 || bytes.Equal(c.AuthorityKeyId, cand.SubjectKeyId)) {
 			return cand
 		}
 	}

@@ -49,7 +49,9 @@ type BenchNet struct {
 // ServeBenchNet is the child's side of StartBenchNet, to be called from a test
 // named as StartBenchNet's test argument: it serves a BenchNet until its stdin
 // closes, and skips the test unless the environment variable env is set (it
-// is only by StartBenchNet).
+// is only by StartBenchNet). With ",trust" after the delay in env's value,
+// the servers' leaf comes from a PKI whose OCSP responder and CRL are served
+// on loopback too, and names them: a trust path to fetch.
 func ServeBenchNet(t *testing.T, env string) {
 	t.Helper()
 	spec := os.Getenv(env)
@@ -57,6 +59,7 @@ func ServeBenchNet(t *testing.T, env string) {
 		t.Skipf("testnet: a benchmark's server process; started by the benchmark with %s set", env)
 	}
 	ns, ds, _ := strings.Cut(spec, ",")
+	ds, trust := strings.CutSuffix(ds, ",trust")
 	n, err := strconv.Atoi(ns)
 	if err != nil {
 		t.Fatalf("testnet: %s=%q: endpoint count: %v", env, spec, err)
@@ -66,10 +69,16 @@ func ServeBenchNet(t *testing.T, env string) {
 		t.Fatalf("testnet: %s=%q: server delay: %v", env, spec, err)
 	}
 	lab := NewTLSLab(t)
+	ca, cert := lab.CA, lab.good
+	if trust {
+		pki := NewPKI(t)
+		ca = pki.Root
+		cert = pki.Issuing.Leaf(t, []string{lab.Host, "*.egress.test"}, nil, LeafOptions{OCSP: []string{pki.URL(PathOCSP)}, CRL: []string{pki.URL(PathCRL)}})
+	}
 	zone := DNSZone{}
-	out := BenchNet{CA: lab.CA.PEM, CAFile: lab.CA.WritePEM(t), Targets: filepath.Join(testenv.TempDir(t), "targets.txt")}
+	out := BenchNet{CA: ca.PEM, CAFile: ca.WritePEM(t), Targets: filepath.Join(testenv.TempDir(t), "targets.txt")}
 	var list strings.Builder
-	for i, a := range lab.Farm(t, n, delay) {
+	for i, a := range FarmOf(t, n, delay, cert) {
 		name := "h" + strconv.Itoa(i) + ".egress.test" // covered by the lab's *.egress.test leaf
 		zone[name] = DNSName{A: []netip.Addr{a.Addr()}}
 		out.Names, out.Addrs = append(out.Names, name), append(out.Addrs, a)
@@ -90,8 +99,20 @@ func ServeBenchNet(t *testing.T, env string) {
 // test, which calls ServeBenchNet with the same env. The process ends with tb.
 func StartBenchNet(tb testing.TB, test, env string, n int, delay time.Duration) *BenchNet {
 	tb.Helper()
+	return startBenchNet(tb, test, env, fmt.Sprintf("%d,%s", n, delay))
+}
+
+// StartTrustBenchNet is StartBenchNet whose servers' chain names an OCSP
+// responder and a CRL, served by the same process (see ServeBenchNet).
+func StartTrustBenchNet(tb testing.TB, test, env string, n int) *BenchNet {
+	tb.Helper()
+	return startBenchNet(tb, test, env, fmt.Sprintf("%d,0s,trust", n))
+}
+
+func startBenchNet(tb testing.TB, test, env, spec string) *BenchNet {
+	tb.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^"+test+"$", "-test.timeout=0")
-	cmd.Env = append(os.Environ(), fmt.Sprintf("%s=%d,%s", env, n, delay))
+	cmd.Env = append(os.Environ(), env+"="+spec)
 	cmd.Stderr = os.Stderr
 	stdin, err := cmd.StdinPipe()
 	if err != nil {

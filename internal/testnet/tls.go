@@ -113,7 +113,13 @@ func ServeCert(t testing.TB, ip string, cert tls.Certificate) netip.AddrPort {
 // before handshaking: the fixture for probe benchmarks.
 func (l *TLSLab) Farm(t testing.TB, n int, delay time.Duration) []netip.AddrPort {
 	t.Helper()
-	cfg := &tls.Config{Certificates: []tls.Certificate{l.good}, SessionTicketsDisabled: true}
+	return FarmOf(t, n, delay, l.good)
+}
+
+// FarmOf is Farm with the servers presenting cert.
+func FarmOf(t testing.TB, n int, delay time.Duration, cert tls.Certificate) []netip.AddrPort {
+	t.Helper()
+	cfg := &tls.Config{Certificates: []tls.Certificate{cert}, SessionTicketsDisabled: true}
 	out := make([]netip.AddrPort, n)
 	for i := range out {
 		out[i] = serveTLS(t, LoopbackIP(i), cfg, delay)
