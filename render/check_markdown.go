@@ -60,21 +60,7 @@ func checkMarkdown(w io.Writer, r *report.Report, verbose bool) error {
 	}
 
 	trustMarkdown(&b, v.TrustHead, v.Trust)
-	b.WriteString("\n### Summary\n\n")
-	for _, f := range v.Families {
-		if f.Summary != "" {
-			fmt.Fprintf(&b, "- %s: %s\n", mdCode(f.Name), mdText(f.Summary))
-		}
-	}
-	fmt.Fprintf(&b, "- Overall: %s\n", mdText(v.Overall))
-	for _, line := range []string{v.Clock, v.Tags, v.NotProbed} {
-		if line != "" {
-			fmt.Fprintf(&b, "- %s\n", mdText(line))
-		}
-	}
-	for _, line := range v.Wildcards {
-		fmt.Fprintf(&b, "- Wildcard DNS: %s\n", mdText(line))
-	}
+	mdSummary(&b, v)
 
 	if len(v.Open) > 0 {
 		b.WriteString("\n### What to open\n\n")
@@ -92,6 +78,26 @@ func checkMarkdown(w io.Writer, r *report.Report, verbose bool) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// mdSummary is the Markdown summary: per family, overall, and the run-wide
+// lines.
+func mdSummary(b *strings.Builder, v checkView) {
+	b.WriteString("\n### Summary\n\n")
+	for _, f := range v.Families {
+		if f.Summary != "" {
+			fmt.Fprintf(b, "- %s: %s\n", mdCode(f.Name), mdText(f.Summary))
+		}
+	}
+	fmt.Fprintf(b, "- Overall: %s\n", mdText(v.Overall))
+	for _, line := range []string{v.Clock, v.Tags, v.NotProbed} {
+		if line != "" {
+			fmt.Fprintf(b, "- %s\n", mdText(line))
+		}
+	}
+	for _, line := range v.Wildcards {
+		fmt.Fprintf(b, "- Wildcard DNS: %s\n", mdText(line))
+	}
 }
 
 func mdRow(b *strings.Builder, cells []string) {

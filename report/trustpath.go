@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"egressprobe/probe"
+	"egressprobe/targets"
 )
 
 // The --trust-path modes.
@@ -301,26 +302,15 @@ func CAChange(port int) string {
 	return fmt.Sprintf("allow outbound TCP %d (plain HTTP) from this server to these certificate-authority hosts: packets to them are dropped or rejected", port) + authoritiesNote
 }
 
-// fixForTrust phrases the change that would fix one trust-path row.
+// fixForTrust phrases the change that would fix one trust-path row: a
+// failed step (DNS, TCP, the proxy, a block page) gets the advice of the
+// catalog's certificate-authority hosts, so both share one line per change.
 func fixForTrust(t *TrustURL) (hop, change string) {
-	proxy := ""
-	if t.Proxy != nil {
-		proxy = *t.Proxy
-	}
 	switch t.Status {
-	case probe.TCPTimeout, probe.TCPRefused, probe.TCPUnreachable:
-		return HopFirewall, CAChange(t.Port())
-	case probe.HTTPBlockPage, probe.HTTPTimeout:
-		if t.Path == probe.PathProxy {
-			return HopProxy, fmt.Sprintf("%s blocks or stalls plain-HTTP requests for these certificate-authority URLs (a block page, or no answer): allow them unmodified, for the User-Agent %s", proxy, probe.CryptoAPIUserAgent)
-		}
-		return HopFirewall, "a web filter or transparent proxy on the direct path blocks or stalls these certificate-authority URLs on port 80 (a block page, or no answer): let them through unmodified"
 	case probe.Revoked:
 		return HopOther, "the certificate these endpoints present is revoked: its owner must replace it (no firewall change helps)"
 	case probe.OCSPBadResponse, probe.CRLBadResponse, probe.CRLExpired, probe.AIABadResponse:
 		return HopOther, "these certificate-authority URLs answer, but not with what Windows needs (each row's error says what): a cache or filter in between, or the CA itself; confirm on the server with certutil -verify -urlfetch <the server's certificate file>"
 	}
-	// The steps' own outcomes (DNS, the proxy) get the endpoints' advice,
-	// for plain HTTP on the URL's port.
-	return fixFor(&Result{Host: t.Host(), Port: t.Port(), Scheme: "http", Path: t.Path, Proxy: t.Proxy, Resolver: t.Resolver, Status: t.Status})
+	return resultChange(&Result{Host: t.Host(), Port: t.Port(), Scheme: targets.SchemeHTTP, Family: targets.FamilyAuthorities, Path: t.Path, Proxy: t.Proxy, Resolver: t.Resolver, Status: t.Status})
 }
