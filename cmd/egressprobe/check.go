@@ -33,50 +33,9 @@ type checkOptions struct {
 func newCheckCmd(s *streams, runF func(context.Context, *checkOptions, *streams) error) *cobra.Command {
 	opts := &checkOptions{}
 	cmd := &cobra.Command{
-		Use:   "check [host[:port] | https://host/path | http://host/path]...",
-		Short: "Probe the agent's endpoints: DNS, TCP, proxy, TLS, service tags",
-		Long: `check probes every endpoint the MARS agent needs (the built-in catalog of --cloud, or the targets
-given) and tells, per endpoint, resolver, path and IP, which hop fails: DNS, TCP (refused or dropped),
-the proxy (CONNECT), or TLS (version, chain, hostname, inspection by a middlebox); which Azure service
-tags each IP is in and whether that matches what a service-tag firewall rule admits; and, at the end,
-what to open.
-
-Deadlines: --timeout is the most one probe (one result) may take, all steps together. DNS gets at most
-40% of it; the connection (TCP or proxy CONNECT), the TLS handshake and the HTTP request share what is
-left. A step cut off gets its own *_timeout status. The whole run takes at most about
-ceil(results / --concurrency) x --timeout. In a --targets YAML file, "timeout: 3s" on a target
-overrides --timeout for that target.
-
-A --targets FILE is a plain list (one target a line) or YAML: 'egressprobe help targets-file'
-lists its keys.
-
-IPv6: whether this host can reach IPv6 at all (a global address on an up interface and a route) is
-decided once, without sending a packet; without it, IPv6 addresses are skipped_no_ipv6 (neither ok nor
-failed). -4 / -6 probe one family only.
-
-Trace: --trace adds to every failed result a TCP SYN trace toward its port (the proxy's, through a
-proxy) with rising TTL, naming the last hop that answered ("dies after hop 2 (10.1.2.3)"); --trace=auto
-only for silently dropped connections. At most 30 hops, 5 at a time, 1s per hop, --trace-timeout per
-trace; it runs without root.
-
-Trust path: after each handshake, the URLs the certificates name (CA issuers, OCSP, CRL: plain HTTP,
-port 80) are fetched once per run along the endpoint's route, as Windows does, and judged; they show
-as "Certificate authorities (HTTP 80)". --trust-path check (the default) reports revocation failures as
-warnings; required makes every trust-path failure fail the run; off fetches nothing.
-
-A vault's private-endpoint names (--vault ID) are only resolved: NXDOMAIN there is expected
-(privatelink_absent, informational) unless --private-endpoint says the vault has one; then no
-answer, or a public one, is a DNS failure whose fix names the private DNS zone.
-
-The catalog also fetches, on plain HTTP port 80 as Windows does to build and check certificate
-chains, from the certificate authorities' hosts (CA issuers, CRL, OCSP) and Windows' root list
-(ctldl.windowsupdate.com), judging what comes back (a web filter's page is http_blockpage). An OCSP
-or CRL host that fails only warns (revocation_unreachable): Windows waits for it, then goes on
-(with --trust-path required it fails).
-
-Exit status: 0 every result ok (or skipped, informational, or an unreachable revocation server), 1
-at least one is not, or a trust-path URL failed (the output is still printed in full), 2 bad usage
-or bad input.`,
+		Use:     "check [host[:port] | https://host/path | http://host/path]...",
+		Short:   "Probe the agent's endpoints: DNS, TCP, proxy, TLS, service tags",
+		Long:    checkLong,
 		Example: checkExamples,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Targets = args
@@ -117,6 +76,50 @@ or bad input.`,
 	f.DurationVar(&opts.TraceTimeout, "trace-timeout", probe.DefaultTraceTimeout, "the most one trace may take: a `DURATION` (30 hops, 5 at a time, 1s each)")
 	return cmd
 }
+
+// checkLong is check's help text.
+const checkLong = `check probes every endpoint the MARS agent needs (the built-in catalog of --cloud, or the targets
+given) and tells, per endpoint, resolver, path and IP, which hop fails: DNS, TCP (refused or dropped),
+the proxy (CONNECT), or TLS (version, chain, hostname, inspection by a middlebox); which Azure service
+tags each IP is in and whether that matches what a service-tag firewall rule admits; and, at the end,
+what to open.
+
+Deadlines: --timeout is the most one probe (one result) may take, all steps together. DNS gets at most
+40% of it; the connection (TCP or proxy CONNECT), the TLS handshake and the HTTP request share what is
+left. A step cut off gets its own *_timeout status. The whole run takes at most about
+ceil(results / --concurrency) x --timeout. In a --targets YAML file, "timeout: 3s" on a target
+overrides --timeout for that target.
+
+A --targets FILE is a plain list (one target a line) or YAML: 'egressprobe help targets-file'
+lists its keys.
+
+IPv6: whether this host can reach IPv6 at all (a global address on an up interface and a route) is
+decided once, without sending a packet; without it, IPv6 addresses are skipped_no_ipv6 (neither ok nor
+failed). -4 / -6 probe one family only.
+
+Trace: --trace adds to every failed result a TCP SYN trace toward its port (the proxy's, through a
+proxy) with rising TTL, naming the last hop that answered ("dies after hop 2 (10.1.2.3)"); --trace=auto
+only for silently dropped connections. At most 30 hops, 5 at a time, 1s per hop, --trace-timeout per
+trace; it runs without root.
+
+Trust path: after each handshake, the URLs the certificates name (CA issuers, OCSP, CRL: plain HTTP,
+port 80) are fetched once per run along the endpoint's route, as Windows does, and judged; they show
+as "Certificate authorities (HTTP 80)". --trust-path check (the default) reports revocation failures as
+warnings; required makes every trust-path failure fail the run; off fetches nothing.
+
+A vault's private-endpoint names (--vault ID) are only resolved: NXDOMAIN there is expected
+(privatelink_absent, informational) unless --private-endpoint says the vault has one; then no
+answer, or a public one, is a DNS failure whose fix names the private DNS zone.
+
+The catalog also fetches, on plain HTTP port 80 as Windows does to build and check certificate
+chains, from the certificate authorities' hosts (CA issuers, CRL, OCSP) and Windows' root list
+(ctldl.windowsupdate.com), judging what comes back (a web filter's page is http_blockpage). An OCSP
+or CRL host that fails only warns (revocation_unreachable): Windows waits for it, then goes on
+(with --trust-path required it fails).
+
+Exit status: 0 every result ok (or skipped, informational, or an unreachable revocation server), 1
+at least one is not, or a trust-path URL failed (the output is still printed in full), 2 bad usage
+or bad input.`
 
 // checkExamples are the README's examples of check, as printed there (a
 // test keeps the two the same).
