@@ -49,7 +49,7 @@ type RunOptions struct {
 // completed, and targets not started are one Cancelled observation each,
 // without steps.
 func Run(ctx context.Context, targets []Target, opt RunOptions) []Observation {
-	r := &runner{ctx: ctx, targets: targets, opt: opt, slots: make([][]Observation, len(targets))}
+	r := &runner{ctx: ctx, targets: targets, opt: opt, first: make([]Observation, len(targets)), more: make([][]Observation, len(targets))}
 	r.dns.m = map[dnsKey]*dnsEntry{}
 	if opt.TrustPath != nil {
 		r.trust = &trustCache{m: map[trustKey]*trustEntry{}}
@@ -74,7 +74,12 @@ type runner struct {
 	ctx     context.Context
 	targets []Target
 	opt     RunOptions
-	slots   [][]Observation // per target, sized once its addresses are known
+	// first is each target's first observation (most targets have only one:
+	// first is then Run's answer as it is, no copy), more the others of a
+	// target with several addresses, sized once they are known. A target
+	// never started has neither: its first has no Outcome.
+	first []Observation
+	more  [][]Observation
 
 	mu      sync.Mutex
 	pending sync.Cond // signalled when jobs are queued or the last active one ends
@@ -146,7 +151,7 @@ func (r *runner) work() {
 func (r *runner) startTarget(i int) {
 	t := r.targets[i]
 	if !t.Route.Direct() {
-		r.slots[i] = []Observation{r.probeProxy(i)}
+		r.first[i] = r.probeProxy(i)
 		r.targetDone()
 		return
 	}
@@ -159,13 +164,13 @@ func (r *runner) startTarget(i int) {
 		addrs = r.ofFamily(&obs, addrs)
 	}
 	if !ok || t.DNSOnly || len(addrs) == 0 {
-		r.slots[i] = []Observation{finish(r.ctx, obs)}
+		r.first[i] = finish(r.ctx, obs)
 		r.targetDone()
 		return
 	}
-	r.slots[i] = make([]Observation, len(addrs))
 	left := len(addrs)
 	if len(addrs) > 1 {
+		r.more[i] = make([]Observation, len(addrs)-1)
 		r.mu.Lock()
 		// Queued last-in first-out: push in reverse so address order is also
 		// start order.
@@ -195,7 +200,12 @@ func (r *runner) runAddr(j addrJob) {
 		r.afterConnect(ctx, &obs, conn)
 		cancel()
 	}
-	r.slots[j.target][j.slot] = r.trace(r.trustPath(finish(r.ctx, obs)))
+	obs = r.trace(r.trustPath(finish(r.ctx, obs)))
+	if j.slot == 0 {
+		r.first[j.target] = obs
+	} else {
+		r.more[j.target][j.slot-1] = obs
+	}
 	r.mu.Lock()
 	*j.left--
 	last := *j.left == 0
@@ -417,18 +427,21 @@ func (r *runner) targetDone() {
 // collect flattens the slots in target then address order; a target never
 // started becomes one Cancelled observation.
 func (r *runner) collect() []Observation {
-	n := 0
-	for _, s := range r.slots {
-		n += max(len(s), 1)
-	}
-	out := make([]Observation, 0, n)
-	for i, s := range r.slots {
-		if s == nil {
-			obs := r.newObservation(i, time.Now())
-			obs.Outcome, obs.Error = Cancelled, "cancelled before it started"
-			s = []Observation{obs}
+	more := 0
+	for i := range r.first {
+		if r.first[i].Outcome == "" {
+			r.first[i] = r.newObservation(i, time.Now())
+			r.first[i].Outcome, r.first[i].Error = Cancelled, "cancelled before it started"
 		}
-		out = append(out, s...)
+		more += len(r.more[i])
+	}
+	if more == 0 {
+		return r.first
+	}
+	out := make([]Observation, 0, len(r.first)+more)
+	for i := range r.first {
+		out = append(out, r.first[i])
+		out = append(out, r.more[i]...)
 	}
 	return out
 }

@@ -98,7 +98,7 @@ func HandshakeTLS(ctx context.Context, conn net.Conn, opt TLSOptions) (*tls.Conn
 	res.Version = tls.VersionName(st.Version)
 	res.Cipher = tls.CipherSuiteName(st.CipherSuite)
 	res.ALPN = st.NegotiatedProtocol
-	res.Chain = chainOf(st.PeerCertificates)
+	res.Chain = chainSummaries.of(st.PeerCertificates)
 	res.certs = st.PeerCertificates
 	v := judgeChain(st.PeerCertificates, verifyName(conn, opt.ServerName), opt, time.Now())
 	res.Verified, res.InterceptedBy = v.verified, v.interceptedBy

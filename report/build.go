@@ -100,7 +100,9 @@ func Build(in Input) *Report {
 	if r.ServiceTags.Loaded {
 		r.ServiceTags.Note = feedAgeNote(r.ServiceTags, in.Finished, in.Cloud)
 	}
-	var probed []probe.Observation
+	// The observations behind r.Results, in their order: pointers, not copies
+	// (an observation is 400 bytes, and a run may have 10,000).
+	probed := make([]*probe.Observation, 0, len(in.Observations))
 	for i := range in.Observations {
 		o := &in.Observations[i]
 		if in.Endpoints[o.Index].Role == RoleWildcardCheck {
@@ -108,7 +110,7 @@ func Build(in Input) *Report {
 			continue
 		}
 		r.Results = append(r.Results, buildResult(&in, o))
-		probed = append(probed, *o)
+		probed = append(probed, o)
 	}
 	judgeWildcards(r.Wildcards, r.Results)
 	warnDisagreement(r.Results, probed)
@@ -318,7 +320,7 @@ func privatelinkName(host string, d *probe.DNSResult) string {
 
 // warnDisagreement flags results whose host got different address sets from
 // different resolvers: a split horizon.
-func warnDisagreement(results []Result, obs []probe.Observation) {
+func warnDisagreement(results []Result, obs []*probe.Observation) {
 	byHost := map[string][]probe.DNSResult{}
 	seen := map[*probe.DNSResult]bool{}
 	for i := range obs {
@@ -350,7 +352,7 @@ func answerText(d probe.DNSResult) string {
 
 // clockSkew takes the median of server Date minus local time over the HTTP
 // answers: one captive portal with a wrong clock cannot decide it.
-func clockSkew(obs []probe.Observation) *Clock {
+func clockSkew(obs []*probe.Observation) *Clock {
 	type sample struct {
 		skew time.Duration
 		host string

@@ -183,9 +183,10 @@ func TestClockSkewIsTheMedian(t *testing.T) {
 		{[]time.Duration{10 * time.Minute, 10 * time.Minute, 0}, 600, true},
 		{[]time.Duration{-7 * time.Minute, -7 * time.Minute, time.Hour}, -420, true},
 	} {
-		var obsv []probe.Observation
+		var obsv []*probe.Observation
 		for i, s := range tc.skews {
-			obsv = append(obsv, mk(string(rune('a'+i)), s))
+			o := mk(string(rune('a'+i)), s)
+			obsv = append(obsv, &o)
 		}
 		c := clockSkew(obsv)
 		if c == nil || c.SkewSeconds != tc.want || c.Skewed != tc.skewed {
