@@ -199,6 +199,7 @@ func Build(opts Options, env Env) (*Plan, error) {
 	if err := p.addEndpoints(eps, sel, roots, hosts, &opts); err != nil {
 		return nil, err
 	}
+	p.noteWinHTTP(env.SystemProxy)
 	if !opts.NoWildcardCheck && opts.CatalogRun() {
 		if err := p.addWildcardChecks(cloud, resolvers, opts.Timeout, env.Random); err != nil {
 			return nil, err
@@ -231,6 +232,32 @@ func trustPath(mode string, chainEngine func() ([]probe.ChainEngineValue, error)
 	perURL, revocation := probe.ChainBudgets(s.Registry)
 	s.URLTimeoutMS, s.RevocationTimeoutMS = perURL.Milliseconds(), revocation.Milliseconds()
 	return s, nil
+}
+
+// noteWinHTTP says which proxy CryptoAPI fetches a chain's URLs through:
+// WinHTTP's (netsh winhttp), whatever the agent or this run use, and warns
+// when this run's route differs (Windows only: elsewhere there is none).
+func (p *Plan) noteWinHTTP(system func() (proxy.System, error)) {
+	if p.TrustPath == nil || system == nil {
+		return
+	}
+	sys, err := system()
+	if err != nil || sys.WinHTTP == nil {
+		return
+	}
+	w, note := sys.WinHTTP, ""
+	switch {
+	case w.Manual && w.Server != "":
+		p.TrustPath.WinHTTPProxy = proxy.Redact(w.Server)
+		if p.Proxy == nil {
+			note = fmt.Sprintf("CryptoAPI fetches these URLs through WinHTTP's proxy %s (netsh winhttp show proxy), and this run went direct: check them through it with --proxy http://%s", p.TrustPath.WinHTTPProxy, p.TrustPath.WinHTTPProxy)
+		}
+	case p.Proxy != nil:
+		note = fmt.Sprintf("WinHTTP has no proxy (netsh winhttp show proxy): CryptoAPI fetches these URLs directly, not through %s as this run did; check them with --proxy none too, or set WinHTTP's proxy (netsh winhttp import proxy source=ie)", p.Proxy.URL)
+	}
+	if note != "" {
+		p.TrustPath.Note = strings.TrimPrefix(p.TrustPath.Note+"; "+note, "; ")
+	}
 }
 
 // nameOne says how the user names a member of a family the catalog run has

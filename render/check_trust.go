@@ -37,6 +37,9 @@ func newTrustViews(r *report.Report) (head string, rows []trustView) {
 		}
 		head += " (the registry sets " + strings.Join(set, ", ") + ")"
 	}
+	if s.WinHTTPProxy != "" {
+		head += "; CryptoAPI's proxy (WinHTTP): " + s.WinHTTPProxy
+	}
 	if s.Note != "" {
 		head += "; " + s.Note
 	}

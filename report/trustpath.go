@@ -86,7 +86,11 @@ type TrustPathSettings struct {
 	RevocationTimeoutMS int64 `json:"revocation_timeout_ms"`
 	// Registry are the ChainEngine values set on this machine (Windows).
 	Registry []probe.ChainEngineValue `json:"registry"`
-	Note     string                   `json:"note,omitempty"` // why the registry could not be read
+	// WinHTTPProxy is the proxy WinHTTP, and so CryptoAPI, uses (Windows;
+	// "" when none or elsewhere); Note says why the registry could not be
+	// read, or that this run's route is not CryptoAPI's.
+	WinHTTPProxy string `json:"winhttp_proxy,omitempty"`
+	Note         string `json:"note,omitempty"`
 }
 
 // ChainURLs is what one result's chain costs Windows in fetches.
