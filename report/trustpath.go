@@ -123,7 +123,8 @@ func trustPath(in *Input, r *Report) {
 	r.TrustPathSettings = &s
 	r.TrustPath = []TrustURL{}
 	rows := map[*probe.TrustFetch]int{}
-	j := 0 // index into r.Results: observations of wildcard checks have none
+	usedBy := map[*probe.TrustFetch]map[string]bool{} // a set per row: thousands of endpoints share a CA
+	j := 0                                            // index into r.Results: observations of wildcard checks have none
 	for i := range in.Observations {
 		o := &in.Observations[i]
 		if in.Endpoints[o.Index].Role == RoleWildcardCheck {
@@ -142,7 +143,13 @@ func trustPath(in *Input, r *Report) {
 				r.TrustPath = append(r.TrustPath, trustURLOf(u.Fetch, res))
 			}
 			row := &r.TrustPath[k]
-			row.UsedBy = appendNew(row.UsedBy, endpointName(res))
+			if name := endpointName(res); !usedBy[u.Fetch][name] {
+				if usedBy[u.Fetch] == nil {
+					usedBy[u.Fetch] = map[string]bool{}
+				}
+				usedBy[u.Fetch][name] = true
+				row.UsedBy = append(row.UsedBy, name)
+			}
 			row.Needed = row.Needed || (u.Needed && u.Fetch.Kind == probe.TrustCAIssuers)
 		}
 		judgeChain(res, o.TrustPath, &s)
