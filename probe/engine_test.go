@@ -260,10 +260,16 @@ func TestRunOrder(t *testing.T) {
 	targets := make([]Target, n)
 	for i := range targets {
 		targets[i] = l.target(dns, fmt.Sprintf("o%d.egress.test", i), addrs[0].Port())
+		targets[i].Timeout = 20 * time.Second // the order is tested, not the speed of a loaded machine
 	}
 	for _, c := range []int{1, 7, 64} {
 		obs := Run(context.Background(), targets, RunOptions{Concurrency: c})
 		if len(obs) != n*len(addrs) {
+			for _, o := range obs {
+				if o.Outcome != OK {
+					t.Logf("%s %v: %s (%s)", o.Target.Host, o.IP, o.Outcome, o.Error)
+				}
+			}
 			t.Fatalf("concurrency %d: %d observations, want %d", c, len(obs), n*len(addrs))
 		}
 		for k, o := range obs {

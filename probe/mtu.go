@@ -65,7 +65,7 @@ func handshakeDirect(ctx context.Context, conn net.Conn, addr netip.AddrPort, op
 		control <- r.Outcome
 	})
 	retry, clamped := handshakeClamped(ctx, d, addr, opt)
-	slow := completed(retry.Outcome) && controlCompleted(control, controlGrace(retry))
+	slow := completed(retry.Outcome) && controlCompleted(ctx, control)
 	stopControl()
 	wg.Wait() // no goroutine outlives the probe
 	tr.MSSRetry = &retry
@@ -90,22 +90,17 @@ func handshakeDirect(ctx context.Context, conn net.Conn, addr netip.AddrPort, op
 	return nil, tr
 }
 
-// controlGrace is how long the unclamped control attempt may still take once
-// the clamped one completed: as long again, and at least 250 ms, so that two
-// attempts racing on a loaded machine finish within it.
-func controlGrace(clamped MSSRetry) time.Duration {
-	return max(time.Duration(clamped.MS*float64(time.Millisecond)), 250*time.Millisecond)
-}
-
-// controlCompleted waits up to grace for the control attempt and reports
-// whether it got the server's whole flight.
-func controlCompleted(control <-chan Outcome, grace time.Duration) bool {
-	t := time.NewTimer(grace)
-	defer t.Stop()
+// controlCompleted waits for the unclamped control attempt, until the
+// probe's deadline, and reports whether it got the server's whole flight. It
+// waits that long because a busy server (or a loaded machine) may finish the
+// clamped attempt well before the control: a shorter grace read such servers
+// as blackholes. On a real blackhole the control never completes, so the
+// verdict costs the rest of the budget, as the stall it explains would.
+func controlCompleted(ctx context.Context, control <-chan Outcome) bool {
 	select {
 	case o := <-control:
 		return completed(o)
-	case <-t.C:
+	case <-ctx.Done():
 		return false
 	}
 }

@@ -25,7 +25,7 @@ func TestRunMTUBlackhole(t *testing.T) {
 	never := l.tls.Serve(t, testnet.LoopbackIP(121), testnet.TLSNeverSpeaks)
 	slow := stallFirstConn(t, testnet.LoopbackIP(122), cert)
 	target := func(a netip.AddrPort) Target {
-		return Target{Host: a.Addr().String(), Port: a.Port(), TLS: TLSOptions{ServerName: l.tls.Host, Roots: l.tls.CA.Pool}, Timeout: 2 * time.Second}
+		return Target{Host: a.Addr().String(), Port: a.Port(), TLS: TLSOptions{ServerName: l.tls.Host, Roots: l.tls.CA.Pool}, Timeout: 4 * time.Second}
 	}
 	obs := Run(context.Background(), []Target{target(hole), target(never), target(slow)}, RunOptions{})
 	h, n, sl := obs[0], obs[1], obs[2]
