@@ -4,50 +4,35 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"sync"
 	"time"
 )
 
 // dnsKey names one resolution in a run.
 type dnsKey struct{ host, server string }
 
-// dnsEntry is one resolution, shared by every target asking the same.
-type dnsEntry struct {
-	done chan struct{} // closed once res is set
-	res  DNSResult
-}
-
-// dnsCache resolves each (host, resolver) once per run.
-type dnsCache struct {
-	mu sync.Mutex
-	m  map[dnsKey]*dnsEntry
-}
+// dnsCache resolves each (host, resolver) once per run, every target asking
+// the same sharing the resolution.
+type dnsCache struct{ onceMap[dnsKey, DNSResult] }
 
 // resolve returns the resolution of q, running it within budget if no other
 // target has; a target that waits for another's resolution waits at most its
 // own budget, so one target's longer timeout never stretches another's.
 func (c *dnsCache) resolve(ctx context.Context, q DNSQuery, budget time.Duration) *DNSResult {
 	k := dnsKey{strings.ToLower(strings.TrimSuffix(q.Host, ".")), q.Server}
-	c.mu.Lock()
-	e, found := c.m[k]
-	if !found {
-		e = &dnsEntry{done: make(chan struct{})}
-		c.m[k] = e
-	}
-	c.mu.Unlock()
-	if !found {
+	e, first := c.entry(k)
+	if first {
 		dctx, cancel := context.WithTimeout(ctx, budget)
-		e.res = ResolveDNS(dctx, q)
+		e.v = ResolveDNS(dctx, q)
 		cancel()
 		close(e.done)
-		return &e.res
+		return &e.v
 	}
 	start := time.Now()
 	wait := time.NewTimer(budget)
 	defer wait.Stop()
 	select {
 	case <-e.done:
-		return &e.res
+		return &e.v
 	case <-ctx.Done():
 	case <-wait.C:
 	}

@@ -50,9 +50,8 @@ type RunOptions struct {
 // without steps.
 func Run(ctx context.Context, targets []Target, opt RunOptions) []Observation {
 	r := &runner{ctx: ctx, targets: targets, opt: opt, first: make([]Observation, len(targets)), more: make([][]Observation, len(targets))}
-	r.dns.m = map[dnsKey]*dnsEntry{}
 	if opt.TrustPath != nil {
-		r.trust = &trustCache{m: map[trustKey]*trustEntry{}}
+		r.trust = &trustCache{}
 	}
 	r.pending.L = &r.mu
 	// Not capped by len(targets): a target's addresses are jobs of their own.

@@ -6,7 +6,6 @@ import (
 	"crypto/x509"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -130,8 +129,9 @@ type trustRef struct {
 
 // trustRefs lists the plain-HTTP URLs the presented certificates name, in the
 // order Windows would use them per certificate: the issuer's certificate
-// (fetched only when the server did not send it), then OCSP, then the CRLs. A self-signed
-// root names none that matter: Windows does not check a root's revocation.
+// (which Windows needs only when the server did not send it, fetched anyway
+// for what to open), then OCSP, then the CRLs. A self-signed root names none
+// that matter: Windows does not check a root's revocation.
 // Other schemes (ldap://, https://) are left out: CryptoAPI fetches chains
 // over plain HTTP.
 func trustRefs(certs []*x509.Certificate) []trustRef {
@@ -174,37 +174,22 @@ func issuerIn(c *x509.Certificate, certs []*x509.Certificate, i int) *x509.Certi
 // the resolver that resolves its host).
 type trustKey struct{ kind, url, route, resolver string }
 
-// trustEntry is one fetch, shared by every observation naming its key.
-type trustEntry struct {
-	done  chan struct{} // closed once fetch is set
-	fetch TrustFetch
-}
-
 // trustCache fetches each trust-path URL once per run and route, so that a
 // thousand endpoints whose chains share a CA cost a handful of fetches.
-type trustCache struct {
-	mu sync.Mutex
-	m  map[trustKey]*trustEntry
-}
+type trustCache struct{ onceMap[trustKey, TrustFetch] }
 
 // get returns key's fetch, running do if no observation has; a waiter waits
 // for the one in flight (bounded by its budget) or for ctx.
 func (c *trustCache) get(ctx context.Context, key trustKey, do func() TrustFetch) *TrustFetch {
-	c.mu.Lock()
-	e, found := c.m[key]
-	if !found {
-		e = &trustEntry{done: make(chan struct{})}
-		c.m[key] = e
-	}
-	c.mu.Unlock()
-	if !found {
-		e.fetch = do()
+	e, first := c.entry(key)
+	if first {
+		e.v = do()
 		close(e.done)
-		return &e.fetch
+		return &e.v
 	}
 	select {
 	case <-e.done:
-		return &e.fetch
+		return &e.v
 	case <-ctx.Done():
 		return &TrustFetch{URL: key.url, Kind: key.kind, Outcome: Cancelled, Error: "cancelled while another probe fetched " + key.url}
 	}
