@@ -396,6 +396,11 @@ func (r *runner) afterConnect(ctx context.Context, obs *Observation, raw net.Con
 	if t.Scheme == "http" && !t.Route.Direct() {
 		req.Proxy = t.Route.Proxy
 	}
+	if t.Expect != "" {
+		// The certificate authorities' hosts: asked as CryptoAPI asks them,
+		// so a filter that treats its fetches apart is seen.
+		req.UserAgent = CryptoAPIUserAgent
+	}
 	hr := HTTPGet(ctx, conn, req)
 	obs.HTTP = &hr
 }

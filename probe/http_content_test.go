@@ -128,10 +128,16 @@ func TestHTTPGetContentViaProxy(t *testing.T) {
 	}
 }
 
-// Run carries a target's Expect to its GET: the engine judges the content.
+// Run carries a target's Expect to its GET: the engine judges the content,
+// and asks with the User-Agent Windows' CryptoAPI sends.
 func TestRunJudgesContent(t *testing.T) {
 	t.Parallel()
-	ok := testnet.ServeHTTP(t, "127.0.0.1", testnet.Authorities(derCert, testnet.Cabinet(40000)), nil)
+	agents := make(chan string, 4)
+	authorities := testnet.Authorities(derCert, testnet.Cabinet(40000))
+	ok := testnet.ServeHTTP(t, "127.0.0.1", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		agents <- r.UserAgent()
+		authorities.ServeHTTP(w, r)
+	}), nil)
 	block := testnet.ServeHTTP(t, "127.0.0.1", testnet.BlockPage(), nil)
 	obs := Run(context.Background(), []Target{
 		{Host: "127.0.0.1", Port: ok.Port(), Scheme: "http", URLPath: "/authrootstl.cab", Expect: ContentCab},
@@ -141,6 +147,9 @@ func TestRunJudgesContent(t *testing.T) {
 		for _, o := range obs {
 			t.Errorf("%s:%d: %s (%s)", o.Target.Host, o.Target.Port, o.Outcome, o.Error)
 		}
+	}
+	if ua := <-agents; ua != CryptoAPIUserAgent {
+		t.Errorf("User-Agent %q, want %q", ua, CryptoAPIUserAgent)
 	}
 }
 
