@@ -56,20 +56,20 @@ type authority struct {
 // The CA-issuers and CRL paths are files the sources name: DigiCert Global
 // Root G2 (the root of Azure's public and US Gov chains) and its CRL on both
 // DigiCert CRL hosts, GeoTrust TLS RSA CA G1 under it, and China's DigiCert
-// Basic RSA CN CA G2 and the CRL of its root. Microsoft's own files
-// (/pkiops/certs/Microsoft%20RSA%20Root%20Certificate%20Authority%202017.crt,
-// the issuing CAs' CRLs under /pkiops/crl/) have names too long for a
-// table; their hosts' base URLs prove the same path: www.microsoft.com
-// redirects to https on its own site, as does any answer of theirs that is
-// not a block page.
+// Basic RSA CN CA G2 and the CRL of its root. Microsoft's hosts get real
+// certificate files too, judged as DER, because their "/" is a web site (an
+// HTML 200 there would read as a block page): on www.microsoft.com the
+// Microsoft RSA Root Certificate Authority 2017 the CA details page links,
+// on caissuers.microsoft.com the cross-signed Microsoft TLS RSA Root G2
+// (that URL is observed in public install scripts, not on a Microsoft page).
 var (
 	ctl = authority{"ctldl.windowsupdate.com", "/msdownload/update/v3/static/trustedr/en/authrootstl.cab", RoleRootList, ExpectCab, docCTL}
 
 	globalAuthorities = []authority{
 		{"cacerts.digicert.com", "/DigiCertGlobalRootG2.crt", RoleCAIssuers, ExpectDER, docCA},
 		{"cacerts.geotrust.com", "/GeoTrustTLSRSACAG1.crt", RoleCAIssuers, ExpectDER, docCA},
-		{"caissuers.microsoft.com", "/", RoleCAIssuers, ExpectAnswer, docCA},
-		{"www.microsoft.com", "/", RoleCAIssuers, ExpectAnswer, docCA},
+		{"caissuers.microsoft.com", "/pkiops/certs/Microsoft%20TLS%20RSA%20Root%20G2%20-%20xsign.crt", RoleCAIssuers, ExpectDER, docCA},
+		{"www.microsoft.com", "/pkiops/certs/Microsoft%20RSA%20Root%20Certificate%20Authority%202017.crt", RoleCAIssuers, ExpectDER, docCA},
 		ctl,
 		{"crl3.digicert.com", "/DigiCertGlobalRootG2.crl", RoleCRL, ExpectDER, docCA},
 		{"crl4.digicert.com", "/DigiCertGlobalRootG2.crl", RoleCRL, ExpectDER, docCA},

@@ -85,7 +85,7 @@ func TestTargetsListAuthorities(t *testing.T) {
 		notWant string
 	}{
 		{"public", []string{"http://cacerts.digicert.com/DigiCertGlobalRootG2.crt", "http://oneocsp.microsoft.com/ocsp"}, ".digicert.cn"},
-		{"usgov", []string{"http://crl4.digicert.com/DigiCertGlobalRootG2.crl", "http://caissuers.microsoft.com/"}, ".digicert.cn"},
+		{"usgov", []string{"http://crl4.digicert.com/DigiCertGlobalRootG2.crl", "http://caissuers.microsoft.com/pkiops/certs/Microsoft%20TLS%20RSA%20Root%20G2%20-%20xsign.crt"}, ".digicert.cn"},
 		{"china", []string{"http://cacerts.digicert.cn/DigiCertBasicRSACNCAG2.crt", "http://crl.digicert.cn/DigiCertBasicRSACNCAG2.crl", "http://ocsp.digicert.cn/"}, "cacerts.geotrust.com"},
 	} {
 		t.Run(tc.cloud, func(t *testing.T) {
