@@ -118,6 +118,9 @@ type Plan struct {
 	// TrustPath is how the chains' URLs are fetched and judged; nil: off.
 	TrustPath   *report.TrustPathSettings
 	TrustBudget time.Duration // each URL's fetch: Options.Timeout
+	// WinHTTP is WinHTTP's proxy setting when the trust path is on and it
+	// may route a URL otherwise than this run (Windows); nil otherwise.
+	WinHTTP *proxy.Settings
 }
 
 // InputError is bad usage or bad input in the Options: the fix is the
@@ -235,8 +238,9 @@ func trustPath(mode string, chainEngine func() ([]probe.ChainEngineValue, error)
 }
 
 // noteWinHTTP says which proxy CryptoAPI fetches a chain's URLs through:
-// WinHTTP's (netsh winhttp), whatever the agent or this run use, and warns
-// when this run's route differs (Windows only: elsewhere there is none).
+// WinHTTP's (netsh winhttp), whatever the agent or this run use; keeps the
+// setting so that the URLs are fetched over its route too where it is not
+// this run's, and says so (Windows only: elsewhere there is none).
 func (p *Plan) noteWinHTTP(system func() (proxy.System, error)) {
 	if p.TrustPath == nil || system == nil {
 		return
@@ -246,14 +250,20 @@ func (p *Plan) noteWinHTTP(system func() (proxy.System, error)) {
 		return
 	}
 	w, note := sys.WinHTTP, ""
+	if w.Manual || p.Proxy != nil {
+		p.WinHTTP = w // else WinHTTP and every route here go direct
+	}
 	switch {
 	case w.Manual && w.Server != "":
 		p.TrustPath.WinHTTPProxy = proxy.Redact(w.Server)
-		if p.Proxy == nil {
-			note = fmt.Sprintf("CryptoAPI fetches these URLs through WinHTTP's proxy %s (netsh winhttp show proxy), and this run went direct: check them through it with --proxy http://%s", p.TrustPath.WinHTTPProxy, p.TrustPath.WinHTTPProxy)
+		if _, err := proxy.ParseServers(w.Server); err != nil {
+			p.WinHTTP = nil
+			note = fmt.Sprintf("WinHTTP's proxy setting cannot be used (%v): the URLs were not fetched over CryptoAPI's route", err)
+		} else if p.Proxy == nil {
+			note = fmt.Sprintf("CryptoAPI fetches these URLs through WinHTTP's proxy %s (netsh winhttp show proxy), and this run went direct: they were fetched through it too, unless its bypass list names their host (route \"proxy (WinHTTP)\")", p.TrustPath.WinHTTPProxy)
 		}
 	case p.Proxy != nil:
-		note = fmt.Sprintf("WinHTTP has no proxy (netsh winhttp show proxy): CryptoAPI fetches these URLs directly, not through %s as this run did; check them with --proxy none too, or set WinHTTP's proxy (netsh winhttp import proxy source=ie)", p.Proxy.URL)
+		note = fmt.Sprintf("WinHTTP has no proxy (netsh winhttp show proxy): CryptoAPI fetches these URLs directly, not through %s as this run did: they were fetched directly too (route \"direct (WinHTTP)\"); to have CryptoAPI use the proxy, set WinHTTP's (netsh winhttp import proxy source=ie)", p.Proxy.URL)
 	}
 	if note != "" {
 		p.TrustPath.Note = strings.TrimPrefix(p.TrustPath.Note+"; "+note, "; ")

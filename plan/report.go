@@ -17,7 +17,7 @@ import (
 func (p *Plan) RunOptions(progress func(done, total int)) probe.RunOptions {
 	opt := probe.RunOptions{Concurrency: p.Concurrency, Progress: progress, IPv6: p.IPv6, Family: p.Family, Trace: p.Trace, TraceTimeout: p.TraceBudget}
 	if p.TrustPath != nil {
-		opt.TrustPath = &probe.TrustPathOptions{Timeout: p.TrustBudget, Resolver: p.Resolvers[0]}
+		opt.TrustPath = &probe.TrustPathOptions{Timeout: p.TrustBudget, Resolver: p.Resolvers[0], WinHTTP: p.WinHTTP}
 	}
 	return opt
 }

@@ -24,11 +24,12 @@ const (
 	maxTrustAnswerLen = 64 << 10
 )
 
-// fetchTrust fetches and judges one URL ref names, over the target's route,
-// within the trust path's per-URL budget, through the engine's own steps:
-// DNS (shared with the run) and TCP, or the proxy, then plain HTTP.
-func (r *runner) fetchTrust(ref trustRef, t Target, resolver string) TrustFetch {
-	f := TrustFetch{URL: ref.url, Kind: ref.kind, Cert: ref.cert.Subject.String(), certKey: certKey(ref.cert), Start: time.Now()}
+// fetchTrust fetches and judges one URL ref names, over route (the
+// endpoint's, or WinHTTP's), within the trust path's per-URL budget, through
+// the engine's own steps: DNS (shared with the run) and TCP, or the proxy,
+// then plain HTTP.
+func (r *runner) fetchTrust(ref trustRef, route proxy.Route, resolver string, winhttp bool) TrustFetch {
+	f := TrustFetch{URL: ref.url, Kind: ref.kind, Cert: ref.cert.Subject.String(), Route: route, WinHTTP: winhttp, certKey: certKey(ref.cert), Start: time.Now()}
 	budget := r.opt.TrustPath.Timeout
 	if budget <= 0 {
 		budget = DefaultTimeout
@@ -43,12 +44,12 @@ func (r *runner) fetchTrust(ref trustRef, t Target, resolver string) TrustFetch 
 	}
 	var getErr string
 	for i, req := range reqs {
-		conn := r.trustConn(ctx, &f, ref.url, t.Route, resolver, budget)
+		conn := r.trustConn(ctx, &f, ref.url, route, resolver, budget)
 		if conn == nil {
 			break
 		}
-		if !t.Route.Direct() {
-			req.Proxy = t.Route.Proxy
+		if !route.Direct() {
+			req.Proxy = route.Proxy
 		}
 		hr := HTTPGet(ctx, conn, req)
 		_ = conn.Close()

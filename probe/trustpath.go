@@ -5,8 +5,11 @@ import (
 	"context"
 	"crypto/x509"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
+
+	"egressprobe/proxy"
 )
 
 // The kinds of trust-path URL a certificate names.
@@ -37,8 +40,12 @@ type TrustPathOptions struct {
 	Timeout time.Duration
 	// Resolver ("IP:PORT") is asked for a URL's host when the endpoint's own
 	// resolver cannot be: an IP-literal target, or one the hosts file
-	// answered.
+	// answered; and for a URL WinHTTP's setting sends direct.
 	Resolver string
+	// WinHTTP is WinHTTP's proxy setting, the route CryptoAPI fetches a
+	// chain's URLs over (Windows; nil elsewhere): every URL is fetched over
+	// it too where it gives a route other than the endpoint's.
+	WinHTTP *proxy.Settings
 }
 
 // TrustFetch is one URL a certificate named, fetched over one route and
@@ -51,6 +58,10 @@ type TrustFetch struct {
 	// first in the run that named the URL): the one OCSP was asked about,
 	// whose serial was looked for on the CRL, whose issuer was fetched.
 	Cert string
+	// Route is the route fetched over: the endpoint's, or WinHTTP's when
+	// WinHTTP is set.
+	Route   proxy.Route
+	WinHTTP bool
 	// The steps, nil for those not run: the local resolution (direct), the
 	// connection (TCP direct, else to the proxy), and the last HTTP exchange
 	// (an OCSP POST after its GET failed).
@@ -171,8 +182,12 @@ func issuerIn(c *x509.Certificate, certs []*x509.Certificate, i int) *x509.Certi
 }
 
 // trustKey names one fetch in a run: a URL over a route (and, direct, with
-// the resolver that resolves its host).
-type trustKey struct{ kind, url, route, resolver string }
+// the resolver that resolves its host); a fetch over WinHTTP's route is its
+// own, so that its row says so.
+type trustKey struct {
+	kind, url, route, resolver string
+	winhttp                    bool
+}
 
 // trustCache fetches each trust-path URL once per run and route, so that a
 // thousand endpoints whose chains share a CA cost a handful of fetches.
@@ -196,7 +211,8 @@ func (c *trustCache) get(ctx context.Context, key trustKey, do func() TrustFetch
 }
 
 // trustPath fetches the URLs the observation's presented certificates name
-// (RunOptions.TrustPath) and drops the certificates: a run keeps none.
+// (RunOptions.TrustPath) over the endpoint's route and, where it differs,
+// over WinHTTP's (CryptoAPI's), and drops the certificates: a run keeps none.
 func (r *runner) trustPath(obs Observation) Observation {
 	if obs.TLS == nil || obs.TLS.certs == nil {
 		return obs
@@ -206,30 +222,64 @@ func (r *runner) trustPath(obs Observation) Observation {
 	if r.trust == nil || r.ctx.Err() != nil {
 		return obs
 	}
-	route, resolver := obs.Target.Route.String(), ""
-	if obs.Target.Route.Direct() {
-		route, resolver = string(PathDirect), obs.Target.Resolver
-		if resolver == "" || resolver == HostsResolver {
-			resolver = r.opt.TrustPath.Resolver
-		}
+	refs := trustRefs(certs)
+	own := obs.Target.Route
+	obs.TrustPath = r.trustUses(refs, obs.Target, func(trustRef) (proxy.Route, bool) { return own, true })
+	if w := r.opt.TrustPath.WinHTTP; w != nil {
+		obs.TrustPath = append(obs.TrustPath, r.trustUses(refs, obs.Target, func(ref trustRef) (proxy.Route, bool) {
+			u, err := url.Parse(ref.url) // parsed by trustRefs already
+			if err != nil {
+				return proxy.Route{}, false
+			}
+			rt, err := w.Route(u, proxy.SourceWinHTTP)
+			return rt, err == nil && !sameRoute(rt, own)
+		})...)
 	}
-	fetched := map[*x509.Certificate]*x509.Certificate{} // a certificate → its issuer from a CA-issuers URL
-	for _, ref := range trustRefs(certs) {
+	return obs
+}
+
+// trustUses fetches refs, each over the route routeOf gives (none when it
+// says no), and says which certificate named each.
+func (r *runner) trustUses(refs []trustRef, t Target, routeOf func(trustRef) (proxy.Route, bool)) []TrustUse {
+	var uses []TrustUse
+	fetched := map[*x509.Certificate]*x509.Certificate{} // a certificate → its issuer from a CA-issuers URL over this route
+	for _, ref := range refs {
+		route, ok := routeOf(ref)
+		if !ok {
+			continue
+		}
+		winhttp := !sameRoute(route, t.Route) // a WinHTTP route routeOf kept
 		needed := ref.kind == TrustCAIssuers && ref.issuer == nil
 		if ref.issuer == nil {
 			ref.issuer = fetched[ref.cert]
 		}
-		key := trustKey{kind: ref.kind, url: ref.url, route: route, resolver: resolver}
-		f := r.trust.get(r.ctx, key, func() TrustFetch { return r.fetchTrust(ref, obs.Target, resolver) })
+		key, resolver := trustKey{kind: ref.kind, url: ref.url, route: route.String(), winhttp: winhttp}, ""
+		if route.Direct() {
+			key.route, resolver = string(PathDirect), t.Resolver
+			if winhttp || resolver == "" || resolver == HostsResolver {
+				resolver = r.opt.TrustPath.Resolver
+			}
+			key.resolver = resolver
+		}
+		f := r.trust.get(r.ctx, key, func() TrustFetch { return r.fetchTrust(ref, route, resolver, winhttp) })
 		if ref.kind == TrustCAIssuers && f.issuer != nil && ref.cert.CheckSignatureFrom(f.issuer) == nil {
 			fetched[ref.cert] = f.issuer
 		}
-		obs.TrustPath = append(obs.TrustPath, TrustUse{
+		uses = append(uses, TrustUse{
 			Depth: ref.depth, Cert: ref.cert.Subject.String(), Needed: needed,
 			Judged: f.certKey == certKey(ref.cert), Fetch: f,
 		})
 	}
-	return obs
+	return uses
+}
+
+// sameRoute: a and b leave the host the same way, directly or through the
+// same proxy, whatever setting chose them.
+func sameRoute(a, b proxy.Route) bool {
+	if a.Direct() || b.Direct() {
+		return a.Direct() == b.Direct()
+	}
+	return a.Proxy.String() == b.Proxy.String()
 }
 
 // certKey names a certificate by its issuer and serial, as OCSP and CRLs do.
@@ -241,13 +291,15 @@ func certKey(c *x509.Certificate) string {
 // URLs, in its order: per certificate the issuer's certificate when it was
 // not sent, then OCSP until one answers, then the CRLs until one answers
 // when no OCSP did. A fetch cut at this run's budget counts as urlTimeout,
-// Windows' own per-URL wait.
+// Windows' own per-URL wait. When the URLs were fetched over WinHTTP's route
+// as well, only those fetches count: it is the one CryptoAPI takes.
 func WindowsChainTime(uses []TrustUse, urlTimeout time.Duration) time.Duration {
 	var total time.Duration
 	checked := map[int]bool{} // certificates whose revocation an answer settled
+	winhttp := slices.ContainsFunc(uses, func(u TrustUse) bool { return u.Fetch != nil && u.Fetch.WinHTTP })
 	for _, u := range uses {
 		aia := u.Fetch != nil && u.Fetch.Kind == TrustCAIssuers
-		if u.Fetch == nil || (aia && !u.Needed) || (!aia && checked[u.Depth]) {
+		if u.Fetch == nil || u.Fetch.WinHTTP != winhttp || (aia && !u.Needed) || (!aia && checked[u.Depth]) {
 			continue
 		}
 		took := u.Fetch.Elapsed

@@ -294,6 +294,11 @@ func TestWindowsChainTime(t *testing.T) {
 			{Depth: 0, Fetch: fetch(TrustCRL, HTTPTimeout, 3*s)},
 			{Depth: 1, Fetch: fetch(TrustOCSP, OK, s)},
 		}, 31 * s},
+		{"fetched over WinHTTP's route too: only CryptoAPI's route counts", []TrustUse{
+			{Depth: 0, Fetch: fetch(TrustOCSP, OK, s)},
+			{Depth: 0, Fetch: &TrustFetch{Kind: TrustOCSP, Outcome: ProxyAuthRequired, Elapsed: 2 * s, WinHTTP: true}},
+			{Depth: 0, Fetch: &TrustFetch{Kind: TrustCRL, Outcome: ProxyAuthRequired, Elapsed: 3 * s, WinHTTP: true}},
+		}, 5 * s},
 	} {
 		if got := WindowsChainTime(tc.uses, WindowsURLTimeout); got != tc.want {
 			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)

@@ -205,6 +205,17 @@ func (st *Settings) route(target *url.URL, src Source) (r Route, ok bool, err er
 	return Route{Proxy: p, Source: src, Detail: detail}, true, nil
 }
 
+// Route is the route a connection to target takes under this setting alone,
+// as WinHTTP (and so CryptoAPI) takes it: the manual proxy for target's
+// scheme unless the bypass list matches; direct when no manual proxy is on.
+func (st *Settings) Route(target *url.URL, src Source) (Route, error) {
+	r, ok, err := st.route(target, src)
+	if err != nil || ok {
+		return r, err
+	}
+	return Route{Source: src, Detail: st.Describe()}, nil
+}
+
 // Describe summarises a setting for a Route's Detail and for people, redacted.
 func (st *Settings) Describe() string {
 	var parts []string

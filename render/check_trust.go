@@ -53,6 +53,9 @@ func newTrustViews(r *report.Report) (head string, rows []trustView) {
 		if t.Needed {
 			v.Kind += " (needed)"
 		}
+		if t.WinHTTP {
+			v.Route += " (WinHTTP)"
+		}
 		if t.HTTP != nil && t.HTTP.Bytes > 0 {
 			v.Size = byteSize(t.HTTP.Bytes)
 		}

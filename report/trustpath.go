@@ -38,9 +38,12 @@ type TrustURL struct {
 	URL  string `json:"url"`
 	Kind string `json:"kind"` // ca_issuers, ocsp, crl
 	// UsedBy are the endpoints (hosts) whose chain named it.
-	UsedBy   []string      `json:"used_by"`
-	Path     probe.Path    `json:"path"`  // direct | proxy
-	Proxy    *string       `json:"proxy"` // redacted URL
+	UsedBy []string   `json:"used_by"`
+	Path   probe.Path `json:"path"`  // direct | proxy
+	Proxy  *string    `json:"proxy"` // redacted URL
+	// WinHTTP: fetched over WinHTTP's route (CryptoAPI's, on Windows) where
+	// it is not the endpoint's; the URL has a row over that route too.
+	WinHTTP  bool          `json:"winhttp,omitempty"`
 	Resolver string        `json:"resolver,omitempty"`
 	IP       *string       `json:"ip"`
 	Status   probe.Outcome `json:"status"`
@@ -172,8 +175,15 @@ func trustPath(in *Input, r *Report) {
 func endpointName(res *Result) string { return res.Host }
 
 func trustURLOf(f *probe.TrustFetch, res *Result) TrustURL {
-	t := TrustURL{URL: f.URL, Kind: f.Kind, UsedBy: []string{}, Path: res.Path, Proxy: res.Proxy, Status: f.Outcome, Error: f.Error,
+	t := TrustURL{URL: f.URL, Kind: f.Kind, UsedBy: []string{}, Path: res.Path, Proxy: res.Proxy, WinHTTP: f.WinHTTP, Status: f.Outcome, Error: f.Error,
 		OCSP: f.OCSP, CRL: f.CRL, Issuer: f.Issuer, MS: ms(f.Elapsed)}
+	if f.WinHTTP {
+		t.Path, t.Proxy = probe.PathDirect, nil
+		if !f.Route.Direct() {
+			p := f.Route.Redacted()
+			t.Path, t.Proxy = probe.PathProxy, &p
+		}
+	}
 	if f.DNS != nil {
 		t.Resolver = f.DNS.Server
 	}
@@ -217,7 +227,7 @@ func judgeChain(res *Result, uses []probe.TrustUse, s *TrustPathSettings) {
 	}
 	for _, cert := range unreachableRevocation(uses) {
 		res.Warnings = append(res.Warnings, Warning{Code: WarnRevocationUnreachable, Message: fmt.Sprintf(
-			"Windows cannot check whether %q is revoked: none of its OCSP or CRL URLs answered (%s); Schannel clients that require the check (curl.exe: CRYPT_E_REVOCATION_OFFLINE) fail, and others wait for it on every new connection",
+			"Windows cannot check whether %s is revoked: none of its OCSP or CRL URLs answered (%s); Schannel clients that require the check (curl.exe: CRYPT_E_REVOCATION_OFFLINE) fail, and others wait for it on every new connection",
 			cert.name, strings.Join(cert.failed, "; "))})
 	}
 	if c.OverLimit {
@@ -246,38 +256,47 @@ func revokedUse(uses []probe.TrustUse) *probe.TrustUse {
 }
 
 // unreachableCert is a certificate of the chain none of whose revocation
-// URLs answered.
+// URLs answered over one route.
 type unreachableCert struct {
 	name   string
 	failed []string // "URL: status"
 }
 
 // unreachableRevocation lists the certificates of the chain that name
-// revocation URLs of which none answered.
+// revocation URLs of which none answered, per route: the endpoint's, and
+// WinHTTP's (CryptoAPI's) where the URLs were fetched over it too.
 func unreachableRevocation(uses []probe.TrustUse) []unreachableCert {
-	byDepth := map[int]*unreachableCert{}
-	var order []int
-	answered := map[int]bool{}
+	type certRoute struct {
+		depth   int
+		winhttp bool
+	}
+	byCert := map[certRoute]*unreachableCert{}
+	var order []certRoute
+	answered := map[certRoute]bool{}
 	for _, u := range uses {
 		if u.Fetch.Kind == probe.TrustCAIssuers || u.Fetch.Outcome == probe.Cancelled {
 			continue
 		}
+		k := certRoute{u.Depth, u.Fetch.WinHTTP}
 		if u.Fetch.Outcome == probe.OK || u.Fetch.Outcome == probe.Revoked {
-			answered[u.Depth] = true
+			answered[k] = true
 			continue
 		}
-		c, ok := byDepth[u.Depth]
+		c, ok := byCert[k]
 		if !ok {
-			c = &unreachableCert{name: u.Cert}
-			byDepth[u.Depth] = c
-			order = append(order, u.Depth)
+			c = &unreachableCert{name: fmt.Sprintf("%q", u.Cert)}
+			if k.winhttp {
+				c.name += " over WinHTTP's route (CryptoAPI's)"
+			}
+			byCert[k] = c
+			order = append(order, k)
 		}
 		c.failed = append(c.failed, fmt.Sprintf("%s: %s", u.Fetch.URL, u.Fetch.Outcome))
 	}
 	var out []unreachableCert
-	for _, d := range order {
-		if !answered[d] {
-			out = append(out, *byDepth[d])
+	for _, k := range order {
+		if !answered[k] {
+			out = append(out, *byCert[k])
 		}
 	}
 	return out
