@@ -213,7 +213,7 @@ func fixtureHTTP() (rec, captive, ncsiOK *probe.HTTPResult) {
 // fixtureTrustPath is the Microsoft chain's URLs as the storage account's
 // direct result and the backup pod's proxied one fetched them: OCSP answers
 // direct and the CRL host drops port 80; the proxy serves a block page for
-// OCSP and denies the CRL.
+// OCSP and denies the CRL, while WinHTTP's route (direct) gets an answer.
 func fixtureTrustPath() (direct, proxied []probe.TrustUse) {
 	fetch := func(kind, u string, out probe.Outcome, took float64, code, bytes int, why string) *probe.TrustFetch {
 		f := &probe.TrustFetch{URL: u, Kind: kind, Outcome: out, Error: why, Elapsed: ms(took)}
@@ -233,11 +233,14 @@ func fixtureTrustPath() (direct, proxied []probe.TrustUse) {
 		`ocsp `+ocspURL+`: 200 with an HTML page (text/html, 2048 bytes, "<html><title>Blocked</title>") instead of an OCSP answer: a web filter's or proxy's block page`)
 	crlProxy := fetch(probe.TrustCRL, crlURL, probe.ProxyDenied, 9.1, 403, 512,
 		"crl: GET "+crlURL+": the proxy http://svc-backup:xxxxx@proxy.contoso.local:3128 refused it itself (403 Forbidden; X-Squid-Error: \"ERR_ACCESS_DENIED 0\"): its policy denies this host")
+	// WinHTTP has no proxy: CryptoAPI fetches OCSP direct, where it answers.
+	ocspWinHTTP := fetch(probe.TrustOCSP, ocspURL, probe.OK, 21.7, 200, 1873, "")
+	ocspWinHTTP.WinHTTP, ocspWinHTTP.Route = true, proxy.Route{Source: proxy.SourceWinHTTP, Detail: "no manual proxy"}
 	uses := func(ocsp, crl *probe.TrustFetch) []probe.TrustUse {
 		return []probe.TrustUse{{Depth: 0, Cert: "CN=leaf", Judged: true, Fetch: ocsp}, {Depth: 0, Cert: "CN=leaf", Judged: true, Fetch: crl},
 			{Depth: 1, Cert: issuing, Fetch: crl}}
 	}
-	return uses(ocspDirect, crlDirect), uses(ocspProxy, crlProxy)
+	return uses(ocspDirect, crlDirect), append(uses(ocspProxy, crlProxy), probe.TrustUse{Depth: 0, Cert: "CN=leaf", Judged: true, Fetch: ocspWinHTTP})
 }
 
 // fixtureObservations is what probe.Run returned for eps, direct and through
