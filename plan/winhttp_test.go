@@ -4,13 +4,10 @@ import (
 	"context"
 	"net"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"egressprobe/internal/testenv"
 	"egressprobe/internal/testnet"
 	"egressprobe/probe"
 	"egressprobe/proxy"
@@ -30,10 +27,7 @@ func TestWinHTTPTrustRoute(t *testing.T) {
 	cert := pki.Issuing.Leaf(t, nil, []net.IP{net.IPv4(127, 0, 0, 1)},
 		testnet.LeafOptions{OCSP: []string{pki.URL(testnet.PathOCSP)}, CRL: []string{pki.URL(testnet.PathCRL)}})
 	addr := testnet.ServeHTTP(t, "127.0.0.1", http.NotFoundHandler(), &cert)
-	caFile := filepath.Join(testenv.TempDir(t), "root.pem")
-	if err := os.WriteFile(caFile, pki.Root.PEM, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	caFile := pki.Root.WritePEM(t)
 	deny := testnet.StartPortProxy(t, true)     // WinHTTP's: 407 for port 80
 	forward := testnet.StartPortProxy(t, false) // the run's
 	for _, tc := range []struct {
