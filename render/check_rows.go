@@ -42,6 +42,8 @@ func hopLabel(hop string) string {
 		return "Clock"
 	case report.HopHost:
 		return "This host"
+	case report.HopServer:
+		return "Server"
 	case report.HopPathMTU:
 		return "Path MTU"
 	case "":

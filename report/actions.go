@@ -298,11 +298,25 @@ func tlsFix(res *Result) (hop, change string) {
 	case probe.TLSOldVersion:
 		return HopTLSInspection, "something between this server and these hosts negotiates TLS below 1.2, which the agent refuses: enable TLS 1.2 on the middlebox or exclude the hosts"
 	case probe.TLSUntrusted, probe.TLSHostnameMismatch, probe.TLSExpired:
+		if c := res.ChainURLs; res.Status == probe.TLSUntrusted && c != nil && c.MissingIssuer != "" {
+			return incompleteChainFix(c)
+		}
 		return HopTLSInspection, fmt.Sprintf("these hosts present a certificate this server does not accept (%s): a middlebox or a wrong DNS answer is in the way; exclude them from inspection or fix DNS", res.Status)
 	case probe.TLSHandshakeFailed, probe.TLSTimeout:
 		return HopTLSInspection, "the handshake with these hosts fails after TCP connected: an IPS/DPI device breaks TLS; allow or exclude them"
 	}
 	return "", ""
+}
+
+// incompleteChainFix is the advice for a chain the server sent without an
+// issuer: not a middlebox's doing. Windows fetches the issuer from its
+// CA-issuers URL over port 80; if that worked here, the agent builds the
+// chain and only clients that do not fetch (curl, OpenSSL, Go) fail.
+func incompleteChainFix(c *ChainURLs) (hop, change string) {
+	if c.IssuerStatus == probe.OK {
+		return HopServer, fmt.Sprintf("these hosts send an incomplete certificate chain; Windows completes it from %s over port 80, which answered from here, so keep port 80 open to it — clients that do not fetch missing issuers fail until the server sends its intermediate", c.MissingIssuer)
+	}
+	return HopFirewall, fmt.Sprintf("these hosts send an incomplete certificate chain, and Windows could not fetch the missing issuer from %s over port 80 (%s): allow port 80 to that host, or have the server send its intermediate", c.MissingIssuer, c.IssuerStatus)
 }
 
 // proxyOf is the redacted URL of the proxy res went through, "" for none.

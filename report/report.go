@@ -267,6 +267,7 @@ const (
 	HopClock         = "clock"
 	HopPathMTU       = "path-mtu" // a link with a small MTU whose ICMP is dropped (a tunnel, a VPN)
 	HopHost          = "host"     // this server itself (out of ports), not the network
+	HopServer        = "server"   // the remote server's own set-up (a chain it sends incomplete), not this network
 	HopOther         = "other"    // an outcome no rule above knows
 )
 

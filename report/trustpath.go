@@ -105,6 +105,30 @@ type ChainURLs struct {
 	WindowsMS float64 `json:"windows_ms"`
 	// OverLimit: past Windows' revocation budget (RevocationTimeoutMS).
 	OverLimit bool `json:"over_limit"`
+	// MissingIssuer is the CA-issuers URL of a certificate whose issuer the
+	// server did not send, and IssuerStatus what its fetch gave: Windows
+	// builds the chain from it over port 80, other clients do not.
+	MissingIssuer string        `json:"missing_issuer,omitempty"`
+	IssuerStatus  probe.Outcome `json:"issuer_status,omitempty"`
+}
+
+// missingIssuer is the first use that fetched an issuer the server did not
+// send, one that succeeded if any did.
+func missingIssuer(uses []probe.TrustUse) *probe.TrustUse {
+	var first *probe.TrustUse
+	for i := range uses {
+		u := &uses[i]
+		if !u.Needed || u.Fetch.Kind != probe.TrustCAIssuers {
+			continue
+		}
+		if u.Fetch.Outcome == probe.OK {
+			return u
+		}
+		if first == nil {
+			first = u
+		}
+	}
+	return first
 }
 
 // TrustPathSummary counts the trust path's rows.
@@ -220,6 +244,9 @@ func judgeChain(res *Result, uses []probe.TrustUse, s *TrustPathSettings) {
 	took := probe.WindowsChainTime(uses, time.Duration(s.URLTimeoutMS)*time.Millisecond)
 	c.WindowsMS = ms(took)
 	c.OverLimit = took > time.Duration(s.RevocationTimeoutMS)*time.Millisecond
+	if u := missingIssuer(uses); u != nil {
+		c.MissingIssuer, c.IssuerStatus = u.Fetch.URL, u.Fetch.Outcome
+	}
 	res.ChainURLs = c
 	if u := revokedUse(uses); u != nil && (res.Status == probe.OK || res.Status == probe.TLSUntrusted) {
 		res.Status, res.Error = probe.Revoked, u.Fetch.Error
