@@ -252,7 +252,7 @@ func pathFix(res *Result) (hop, change string) {
 	case probe.HTTPUnexpected:
 		// Advice names the hop the answer came through.
 		if res.Path == probe.PathProxy {
-			return HopProxy, fmt.Sprintf("%s answers these URLs with a redirect or another page than expected: let them through unmodified", proxyOf(res))
+			return HopProxy, fmt.Sprintf("%s answers these URLs with a redirect or another page than expected: let them through unmodified", deref(res.Proxy))
 		}
 		return HopFirewall, "these URLs get a redirect or another page than expected on the direct path: a captive portal, transparent proxy or web filter rewrites plain HTTP; let them through unmodified"
 	}
@@ -264,7 +264,7 @@ func proxyFix(res *Result) (hop, change string) {
 	if res.Path == probe.PathDirect && res.Status.Step() == probe.StepProxy {
 		return fixForIntercepted(res)
 	}
-	proxy := proxyOf(res)
+	proxy := deref(res.Proxy)
 	switch res.Status {
 	case probe.ProxyUnreachable:
 		return HopProxy, fmt.Sprintf("this server cannot reach the proxy %s: allow TCP to the proxy, or correct its address", proxy)
@@ -317,14 +317,6 @@ func incompleteChainFix(c *ChainURLs) (hop, change string) {
 		return HopServer, fmt.Sprintf("these hosts send an incomplete certificate chain; Windows completes it from %s over port 80, which answered from here, so keep port 80 open to it — clients that do not fetch missing issuers fail until the server sends its intermediate", c.MissingIssuer)
 	}
 	return HopFirewall, fmt.Sprintf("these hosts send an incomplete certificate chain, and Windows could not fetch the missing issuer from %s over port 80 (%s): allow port 80 to that host, or have the server send its intermediate", c.MissingIssuer, c.IssuerStatus)
-}
-
-// proxyOf is the redacted URL of the proxy res went through, "" for none.
-func proxyOf(res *Result) string {
-	if res.Proxy != nil {
-		return *res.Proxy
-	}
-	return ""
 }
 
 // fixForWarning phrases the change a warning asks for; "" when none.

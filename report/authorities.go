@@ -48,7 +48,7 @@ func fixForIntercepted(res *Result) (hop, change string) {
 // of a file or a server's answer, on the hop it came through.
 func fixForBlockPage(res *Result) (hop, change string) {
 	if res.Path == probe.PathProxy {
-		return HopProxy, fmt.Sprintf("%s answers these URLs with an HTML page of its own (a block page): allow these hosts on port %d in its web filter", proxyOf(res), res.Port)
+		return HopProxy, fmt.Sprintf("%s answers these URLs with an HTML page of its own (a block page): allow these hosts on port %d in its web filter", deref(res.Proxy), res.Port)
 	}
 	return HopFirewall, fmt.Sprintf("a web filter on the direct path answers these URLs with an HTML page of its own (a block page): allow these hosts on port %d in its URL filtering", res.Port)
 }

@@ -119,11 +119,11 @@ func Build(in Input) *Report {
 	if r.Clock != nil && r.Clock.Skewed {
 		r.Clock.Message = clockMessage(r.Clock)
 	}
-	trustPath(&in, r)
+	trust := trustPath(in.TrustPath, probed, r)
 	// --trust-path required: every failure of the certificate authorities
 	// counts, the catalog's revocation servers' too.
 	required := in.TrustPath != nil && in.TrustPath.Mode == TrustPathRequired
-	r.Summary = summarize(r.Results, r.Summary.TrustPath, required)
+	r.Summary = summarize(r.Results, trust, required)
 	r.Summary.Verdict = SummaryVerdict(r.Results)
 	r.Open = actions(r)
 	return r

@@ -139,29 +139,24 @@ type TrustPathSummary struct {
 	Failed   int `json:"failed"`
 }
 
-// trustPath builds the trust-path rows from the observations (one per
-// shared fetch, in order of first use) and judges each result's chain: its
-// revocation, Windows' time, a revoked certificate.
-func trustPath(in *Input, r *Report) {
-	if in.TrustPath == nil || in.TrustPath.Mode == TrustPathOff {
-		return
+// trustPath builds the trust-path rows from the observations behind the
+// results (probed[i] is r.Results[i]'s; one row per shared fetch, in order of
+// first use), judges each result's chain (its revocation, Windows' time, a
+// revoked certificate) and counts the rows.
+func trustPath(settings *TrustPathSettings, probed []*probe.Observation, r *Report) TrustPathSummary {
+	var sum TrustPathSummary
+	if settings == nil || settings.Mode == TrustPathOff {
+		return sum
 	}
-	s := *in.TrustPath
+	s := *settings
 	r.TrustPathSettings = &s
-	r.TrustPath = []TrustURL{}
 	rows := map[*probe.TrustFetch]int{}
 	usedBy := map[*probe.TrustFetch]map[string]bool{} // a set per row: thousands of endpoints share a CA
-	j := 0                                            // index into r.Results: observations of wildcard checks have none
-	for i := range in.Observations {
-		o := &in.Observations[i]
-		if in.Endpoints[o.Index].Role == RoleWildcardCheck {
-			continue
-		}
-		res := &r.Results[j]
-		j++
+	for i, o := range probed {
 		if len(o.TrustPath) == 0 {
 			continue
 		}
+		res := &r.Results[i]
 		for _, u := range o.TrustPath {
 			k, ok := rows[u.Fetch]
 			if !ok {
@@ -170,12 +165,12 @@ func trustPath(in *Input, r *Report) {
 				r.TrustPath = append(r.TrustPath, trustURLOf(u.Fetch, res))
 			}
 			row := &r.TrustPath[k]
-			if name := endpointName(res); !usedBy[u.Fetch][name] {
+			if !usedBy[u.Fetch][res.Host] {
 				if usedBy[u.Fetch] == nil {
 					usedBy[u.Fetch] = map[string]bool{}
 				}
-				usedBy[u.Fetch][name] = true
-				row.UsedBy = append(row.UsedBy, name)
+				usedBy[u.Fetch][res.Host] = true
+				row.UsedBy = append(row.UsedBy, res.Host)
 			}
 			row.Needed = row.Needed || (u.Needed && u.Fetch.Kind == probe.TrustCAIssuers)
 		}
@@ -184,19 +179,18 @@ func trustPath(in *Input, r *Report) {
 	for i := range r.TrustPath {
 		t := &r.TrustPath[i]
 		t.Severity = severity(t, s.Mode)
-		r.Summary.TrustPath.Total++
+		sum.Total++
 		switch t.Severity {
 		case SeverityOK:
-			r.Summary.TrustPath.OK++
+			sum.OK++
 		case SeverityWarning:
-			r.Summary.TrustPath.Warnings++
+			sum.Warnings++
 		default:
-			r.Summary.TrustPath.Failed++
+			sum.Failed++
 		}
 	}
+	return sum
 }
-
-func endpointName(res *Result) string { return res.Host }
 
 func trustURLOf(f *probe.TrustFetch, res *Result) TrustURL {
 	t := TrustURL{URL: f.URL, Kind: f.Kind, UsedBy: []string{}, Path: res.Path, Proxy: res.Proxy, WinHTTP: f.WinHTTP, Status: f.Outcome, Error: f.Error,
