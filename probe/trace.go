@@ -61,10 +61,11 @@ type TraceResult struct {
 // (10.0.2.1)", "rejected at hop 2 (10.0.2.1)", "reached in 4 hops", or ""
 // when nothing can be said.
 func (t *TraceResult) Verdict() string {
+	if t == nil || t.Method == TraceMethodNone {
+		return ""
+	}
 	last := t.LastResponding
 	switch {
-	case t == nil || t.Method == TraceMethodNone:
-		return ""
 	case t.Reached && last != nil:
 		hops := "hops"
 		if last.TTL == 1 {

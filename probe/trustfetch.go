@@ -149,7 +149,7 @@ func (r *runner) trustAddr(ctx context.Context, f *TrustFetch, host, resolver st
 		f.DNS = r.dns.resolve(ctx, DNSQuery{Host: host, Server: resolver}, DNSBudget(budget))
 	}
 	if !f.DNS.OK() {
-		f.Outcome, f.Error = f.DNS.Outcome, fmt.Sprintf("%s %s: %s", f.Kind, f.URL, f.DNS.Error)
+		f.Outcome, f.Error = f.DNS.Outcome, fmt.Sprintf("%s: %s", f.where(), f.DNS.Error)
 		return netip.Addr{}, false
 	}
 	for _, a := range f.DNS.Addrs {
@@ -159,6 +159,6 @@ func (r *runner) trustAddr(ctx context.Context, f *TrustFetch, host, resolver st
 		}
 	}
 	f.Outcome = DNSNoData
-	f.Error = fmt.Sprintf("%s %s: resolver %s gave %s no address this host can use (%v)", f.Kind, f.URL, resolver, host, f.DNS.Addrs)
+	f.Error = fmt.Sprintf("%s: resolver %s gave %s no address this host can use (%v)", f.where(), resolver, host, f.DNS.Addrs)
 	return netip.Addr{}, false
 }

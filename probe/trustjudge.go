@@ -12,6 +12,9 @@ import (
 	"time"
 
 	"golang.org/x/crypto/ocsp"
+
+	"egressprobe/internal/quote"
+	"egressprobe/proxy"
 )
 
 // judgeTrust judges the answer in f.HTTP to a fetch of ref: the status, then
@@ -20,7 +23,7 @@ import (
 // (an OCSP GET that got an HTTP error or bytes that are not OCSP).
 func judgeTrust(f *TrustFetch, ref trustRef, method string, now time.Time) (retry bool) {
 	h := f.HTTP
-	where := f.Kind + " " + f.URL
+	where := f.where()
 	f.Error = ""
 	switch {
 	case h.Outcome != OK:
@@ -83,7 +86,7 @@ func looksHTML(body []byte, contentType string) bool {
 // judgeOCSP parses the responder's answer for ref's certificate, signed for
 // its issuer.
 func judgeOCSP(f *TrustFetch, ref trustRef, method string, now time.Time) (retry bool) {
-	where, subject := f.Kind+" "+f.URL, ref.cert.Subject.String()
+	where, subject := f.where(), ref.cert.Subject.String()
 	resp, err := ocsp.ParseResponseForCert(f.HTTP.Content, ref.cert, ref.issuer)
 	var re ocsp.ResponseError
 	switch {
@@ -123,7 +126,7 @@ func judgeOCSP(f *TrustFetch, ref trustRef, method string, now time.Time) (retry
 // judgeCRL parses the list, checks it is the issuer's and current, and looks
 // for ref's certificate on it.
 func judgeCRL(f *TrustFetch, ref trustRef, now time.Time) {
-	where, subject := f.Kind+" "+f.URL, ref.cert.Subject.String()
+	where, subject := f.where(), ref.cert.Subject.String()
 	der := f.HTTP.Content
 	if b, _ := pem.Decode(der); b != nil {
 		der = b.Bytes
@@ -166,9 +169,13 @@ func judgeCRL(f *TrustFetch, ref trustRef, now time.Time) {
 	f.Outcome = OK
 }
 
+// where names the fetch in its errors: the URL comes from a certificate the
+// server sent, so it is redacted and cut like any other input.
+func (f *TrustFetch) where() string { return f.Kind + " " + quote.Cut(proxy.Redact(f.URL)) }
+
 // judgeCAIssuers checks the answer holds the certificate that issued ref's.
 func judgeCAIssuers(f *TrustFetch, ref trustRef) {
-	where, subject := f.Kind+" "+f.URL, ref.cert.Subject.String()
+	where, subject := f.where(), ref.cert.Subject.String()
 	certs, err := ParseCAIssuers(f.HTTP.Content)
 	if err != nil {
 		f.Outcome = AIABadResponse

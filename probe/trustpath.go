@@ -262,12 +262,15 @@ func (r *runner) trustUses(refs []trustRef, t Target, routeOf func(trustRef) (pr
 			key.resolver = resolver
 		}
 		f := r.trust.get(r.ctx, key, func() TrustFetch { return r.fetchTrust(ref, route, resolver, winhttp) })
-		if ref.kind == TrustCAIssuers && f.issuer != nil && ref.cert.CheckSignatureFrom(f.issuer) == nil {
+		judged := f.certKey == certKey(ref.cert)
+		// The fetch checked its issuer's signature on the certificate it was
+		// judged for: only another certificate naming the URL needs a check.
+		if ref.kind == TrustCAIssuers && f.issuer != nil && (judged || ref.cert.CheckSignatureFrom(f.issuer) == nil) {
 			fetched[ref.cert] = f.issuer
 		}
 		uses = append(uses, TrustUse{
 			Depth: ref.depth, Cert: ref.cert.Subject.String(), Needed: needed,
-			Judged: f.certKey == certKey(ref.cert), Fetch: f,
+			Judged: judged, Fetch: f,
 		})
 	}
 	return uses
