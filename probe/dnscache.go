@@ -19,22 +19,16 @@ type dnsCache struct{ onceMap[dnsKey, DNSResult] }
 // own budget, so one target's longer timeout never stretches another's.
 func (c *dnsCache) resolve(ctx context.Context, q DNSQuery, budget time.Duration) *DNSResult {
 	k := dnsKey{strings.ToLower(strings.TrimSuffix(q.Host, ".")), q.Server}
-	e, first := c.entry(k)
-	if first {
-		dctx, cancel := context.WithTimeout(ctx, budget)
-		e.v = ResolveDNS(dctx, q)
-		cancel()
-		close(e.done)
-		return &e.v
-	}
 	start := time.Now()
 	wait := time.NewTimer(budget)
 	defer wait.Stop()
-	select {
-	case <-e.done:
-		return &e.v
-	case <-ctx.Done():
-	case <-wait.C:
+	res, ok := c.get(ctx, k, wait.C, func() DNSResult {
+		dctx, cancel := context.WithTimeout(ctx, budget)
+		defer cancel()
+		return ResolveDNS(dctx, q)
+	})
+	if ok {
+		return res
 	}
 	step := Step{Start: start, Duration: time.Since(start), Outcome: DNSTimeout,
 		Error: fmt.Sprintf("resolver %s gave no answer for %s within the DNS budget of %s", q.Server, q.Host, budget)}

@@ -196,18 +196,10 @@ type trustCache struct{ onceMap[trustKey, TrustFetch] }
 // get returns key's fetch, running do if no observation has; a waiter waits
 // for the one in flight (bounded by its budget) or for ctx.
 func (c *trustCache) get(ctx context.Context, key trustKey, do func() TrustFetch) *TrustFetch {
-	e, first := c.entry(key)
-	if first {
-		e.v = do()
-		close(e.done)
-		return &e.v
+	if f, ok := c.onceMap.get(ctx, key, nil, do); ok {
+		return f
 	}
-	select {
-	case <-e.done:
-		return &e.v
-	case <-ctx.Done():
-		return &TrustFetch{URL: key.url, Kind: key.kind, Outcome: Cancelled, Error: "cancelled while another probe fetched " + key.url}
-	}
+	return &TrustFetch{URL: key.url, Kind: key.kind, Outcome: Cancelled, Error: "cancelled while another probe fetched " + key.url}
 }
 
 // trustPath fetches the URLs the observation's presented certificates name
