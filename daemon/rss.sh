@@ -9,8 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 feed=${1:-$(ls ../shared/data/servicetags/ServiceTags_Public_*.json | tail -1)}
 work=$(mktemp -d)
-trap 'kill "$pid" 2>/dev/null; rm -rf "$work"' EXIT
-pid=
+trap 'rm -rf "$work"' EXIT
 go build -o "$work/egressprobe" ./cmd/egressprobe
 XDG_CACHE_HOME=$work/cache "$work/egressprobe" servicetags update --source "$feed" >/dev/null
 rss() { awk '/VmRSS/ {print $2/1024}' "/proc/$1/status"; }
@@ -29,6 +28,9 @@ metrics: {listen: 127.0.0.1:0}
 YAML
 	"$work/egressprobe" daemon --config "$work/d.yaml" 2>/dev/null &
 	pid=$!
+	# run is called in $(…), a subshell: its own trap stops the daemon it
+	# started (by PID) if the sampling is interrupted.
+	trap 'kill "$pid" 2>/dev/null || true' EXIT
 	local peak=0
 	for _ in $(seq "$2"); do
 		sleep 1
