@@ -55,6 +55,10 @@ func hostileReport() *report.Report {
 		}},
 		Summary: report.Summary{Total: 1, Failed: 1, Families: []report.FamilySummary{{Family: "*.x|y", Total: 1, Failed: 1}}},
 		Open:    []report.Action{{Hop: "firewall", Change: "allow <script>", Hosts: []string{"<script>alert(1)</script>"}}},
+		// A certificate names its URLs: the server's text, like its answers.
+		TrustPathSettings: &report.TrustPathSettings{Mode: report.TrustPathCheck, URLTimeoutMS: 15000, RevocationTimeoutMS: 20000},
+		TrustPath: []report.TrustURL{{URL: "http://ca.example/\x1b[2J<script>", Kind: "crl", UsedBy: []string{"<script>alert(1)</script>"},
+			Path: "direct", Status: "crl_bad_response", Severity: report.SeverityWarning, Error: "list from \x1b[31mevil\r\n<b>bold</b>"}},
 	}
 }
 
@@ -87,12 +91,13 @@ func TestCheckEscapesHostileText(t *testing.T) {
 			t.Errorf("Markdown contains unescaped %q outside code spans", bad)
 		}
 	}
-	// Every table row has as many cell borders as the header: no pipe leaked
-	// out of a cell.
+	// Every table row has as many cell borders as its table's header: no
+	// pipe leaked out of a cell.
 	borders := func(line string) int { return strings.Count(line, "|") - strings.Count(line, `\|`) }
 	var header int
 	for _, line := range strings.Split(md, "\n") {
 		if !strings.HasPrefix(line, "| ") {
+			header = 0 // a new table starts after any other line
 			continue
 		}
 		if header == 0 {

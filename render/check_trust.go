@@ -61,13 +61,7 @@ func newTrustViews(r *report.Report) (head string, rows []trustView) {
 		}
 		rows = append(rows, v)
 	}
-	for i := range rows {
-		v := &rows[i]
-		for _, s := range []*string{&v.URL, &v.Kind, &v.UsedBy, &v.Route, &v.Status, &v.Error} {
-			*s = printable(*s)
-		}
-	}
-	return printable(head), rows
+	return head, rows
 }
 
 func seconds(ms int64) string {
@@ -107,10 +101,13 @@ func trustTable(w io.Writer, head string, rows []trustView, p painter, width int
 		}
 	}
 	t := buildTrustTable(rows, p, urlW, 0)
-	span := tableWidth(t) - 6*len(checkTableStyle().Box.PaddingRight)
+	span := tableWidth(t) - len(trustHeader)*len(checkTableStyle().Box.PaddingRight)
 	_, err := io.WriteString(w, buildTrustTable(rows, p, urlW, span).Render()+"\n")
 	return err
 }
+
+// trustHeader is the section's table header, one column per field.
+var trustHeader = table.Row{"URL", "KIND", "ROUTE", "STATUS", "TIME", "SIZE"}
 
 // buildTrustTable fills the section's table; spanWidth 0 leaves out the
 // lines under the rows, to measure the columns alone.
@@ -118,8 +115,7 @@ func buildTrustTable(rows []trustView, p painter, urlW, spanWidth int) table.Wri
 	t := table.NewWriter()
 	t.SetStyle(checkTableStyle())
 	t.SuppressTrailingSpaces()
-	header := table.Row{"URL", "KIND", "ROUTE", "STATUS", "TIME", "SIZE"}
-	t.AppendHeader(header)
+	t.AppendHeader(trustHeader)
 	merged := table.RowConfig{AutoMerge: true, AutoMergeAlign: text.AlignLeft}
 	for _, r := range rows {
 		color := ansiRed
@@ -139,7 +135,7 @@ func buildTrustTable(rows []trustView, p painter, urlW, spanWidth int) table.Wri
 		}
 		for _, s := range lines {
 			for _, line := range strings.Split(text.WrapSoft(s, max(spanWidth-4, minSpanWidth)), "\n") {
-				t.AppendRow(spanRow(len(header), "    "+strings.TrimRight(line, " ")), merged)
+				t.AppendRow(spanRow(len(trustHeader), "    "+strings.TrimRight(line, " ")), merged)
 			}
 		}
 	}

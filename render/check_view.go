@@ -105,7 +105,7 @@ func newCheckView(r *report.Report) checkView {
 
 // clean makes every string printable once, for all formats.
 func (v *checkView) clean() {
-	for _, s := range []*string{&v.Title, &v.Subtitle, &v.Overall, &v.AllSame, &v.Clock, &v.Tags, &v.NotProbed} {
+	for _, s := range []*string{&v.Title, &v.Subtitle, &v.Overall, &v.AllSame, &v.Clock, &v.Tags, &v.NotProbed, &v.TrustHead} {
 		*s = printable(*s)
 	}
 	cleanAll(v.Wildcards)
@@ -123,6 +123,12 @@ func (v *checkView) clean() {
 				*s = printable(*s)
 			}
 			cleanAll(row.Warnings)
+		}
+	}
+	for i := range v.Trust {
+		t := &v.Trust[i]
+		for _, s := range []*string{&t.URL, &t.Kind, &t.UsedBy, &t.Route, &t.Status, &t.Error} {
+			*s = printable(*s)
 		}
 	}
 }
