@@ -44,7 +44,7 @@ func (r *runner) fetchTrust(ref trustRef, route proxy.Route, resolver string, wi
 	}
 	var getErr string
 	for i, req := range reqs {
-		conn := r.trustConn(ctx, &f, ref.url, route, resolver, budget)
+		conn := r.trustConn(ctx, &f, route, resolver, budget)
 		if conn == nil {
 			break
 		}
@@ -76,7 +76,7 @@ func (r *runner) fetchTrust(ref trustRef, route proxy.Route, resolver string, wi
 func trustRequests(ref trustRef) ([]HTTPRequest, error) {
 	u, err := url.Parse(ref.url)
 	if err != nil {
-		return nil, fmt.Errorf("%s URL %s: %w", ref.kind, ref.url, err)
+		return nil, fmt.Errorf("%s URL %s: %w", ref.kind, shownURL(ref.url), err)
 	}
 	base := HTTPRequest{Host: hostHeader(u.Hostname(), urlPort(u), "http"), Path: u.EscapedPath(), UserAgent: CryptoAPIUserAgent, MaxBody: maxTrustAnswerLen}
 	if base.Path == "" {
@@ -91,11 +91,11 @@ func trustRequests(ref trustRef) ([]HTTPRequest, error) {
 		return []HTTPRequest{base}, nil
 	}
 	if ref.issuer == nil {
-		return nil, fmt.Errorf("ocsp %s: no request can be made for %q: its issuer was not sent, and no CA-issuers URL gave it", ref.url, ref.cert.Subject.String())
+		return nil, fmt.Errorf("ocsp %s: no request can be made for %q: its issuer was not sent, and no CA-issuers URL gave it", shownURL(ref.url), ref.cert.Subject.String())
 	}
 	der, err := ocsp.CreateRequest(ref.cert, ref.issuer, nil)
 	if err != nil {
-		return nil, fmt.Errorf("ocsp %s: the request for %q: %w", ref.url, ref.cert.Subject.String(), err)
+		return nil, fmt.Errorf("ocsp %s: the request for %q: %w", shownURL(ref.url), ref.cert.Subject.String(), err)
 	}
 	get := base
 	get.Path = strings.TrimSuffix(base.Path, "/") + "/" + url.QueryEscape(base64.StdEncoding.EncodeToString(der))
@@ -115,16 +115,16 @@ func urlPort(u *url.URL) uint16 {
 // trustConn connects for one request of f: to route's proxy, or to the
 // URL's host (resolved once per fetch, with the run's DNS cache). It records
 // the steps on f; nil when one failed (f's outcome says which).
-func (r *runner) trustConn(ctx context.Context, f *TrustFetch, rawURL string, route proxy.Route, resolver string, budget time.Duration) net.Conn {
+func (r *runner) trustConn(ctx context.Context, f *TrustFetch, route proxy.Route, resolver string, budget time.Duration) net.Conn {
 	if !route.Direct() {
 		conn, cr := DialProxy(ctx, route)
 		f.Proxy = &cr
 		if !cr.OK() {
-			f.Outcome, f.Error = cr.Outcome, fmt.Sprintf("%s %s: %s", f.Kind, rawURL, cr.Error)
+			f.Outcome, f.Error = cr.Outcome, fmt.Sprintf("%s: %s", f.where(), cr.Error)
 		}
 		return conn
 	}
-	u, _ := url.Parse(rawURL) // parsed by trustRequests already
+	u, _ := url.Parse(f.URL) // parsed by trustRequests already
 	addr, ok := r.trustAddr(ctx, f, u.Hostname(), resolver, budget)
 	if !ok {
 		return nil
@@ -132,7 +132,7 @@ func (r *runner) trustConn(ctx context.Context, f *TrustFetch, rawURL string, ro
 	conn, tr := DialTCP(ctx, netip.AddrPortFrom(addr, urlPort(u)))
 	f.TCP = &tr
 	if !tr.OK() {
-		f.Outcome, f.Error = tr.Outcome, fmt.Sprintf("%s %s: %s", f.Kind, rawURL, tr.Error)
+		f.Outcome, f.Error = tr.Outcome, fmt.Sprintf("%s: %s", f.where(), tr.Error)
 		return nil
 	}
 	return conn

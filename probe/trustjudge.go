@@ -169,9 +169,12 @@ func judgeCRL(f *TrustFetch, ref trustRef, now time.Time) {
 	f.Outcome = OK
 }
 
-// where names the fetch in its errors: the URL comes from a certificate the
-// server sent, so it is redacted and cut like any other input.
-func (f *TrustFetch) where() string { return f.Kind + " " + quote.Cut(proxy.Redact(f.URL)) }
+// where names the fetch in its errors.
+func (f *TrustFetch) where() string { return f.Kind + " " + shownURL(f.URL) }
+
+// shownURL is a trust-path URL as errors show it: it comes from a
+// certificate the server sent, so it is redacted and cut like any input.
+func shownURL(u string) string { return quote.Cut(proxy.Redact(u)) }
 
 // judgeCAIssuers checks the answer holds the certificate that issued ref's.
 func judgeCAIssuers(f *TrustFetch, ref trustRef) {
